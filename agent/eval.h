@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The evaluator: check trees against probe facts, statuses, evidence and exemptions. */
+#ifndef PST_EVAL_H
+#define PST_EVAL_H
+
+#include "config/config.h"
+#include "config/policy.h"
+#include "probes/probe.h"
+
+#include <jansson.h>
+
+/* Most evidence items one result keeps; further leaves are counted in evidence_omitted. */
+#define PST_EVIDENCE_MAX 32
+
+enum pst_status {
+    PST_STATUS_PASS,
+    PST_STATUS_FAIL,
+    PST_STATUS_NOT_APPLICABLE,
+    PST_STATUS_EXEMPT,
+    PST_STATUS_ERROR,
+};
+
+const char *pst_status_name(enum pst_status status);
+
+struct pst_result {
+    const struct pst_recommendation *rec;
+    enum pst_status status;
+    const struct pst_exemption *exemption; /* PST_STATUS_EXEMPT: the exemption applied */
+    char *reason;      /* why error / not_applicable / exempt; NULL otherwise */
+    json_t *evidence;  /* [{fact, args, observed, expected, source, outcome, error?}] */
+    size_t evidence_omitted;
+    bool needs_root;   /* an error came from a permission denied while not root */
+};
+
+struct pst_eval_ctx {
+    struct pst_probe_ctx *probes;
+    const struct pst_config *config; /* may be NULL */
+    char today[11];                  /* YYYY-MM-DD (UTC), for exemption expiry */
+    json_t *warnings;                /* array of strings the report shows */
+};
+
+/*
+ * Evaluates REC into OUT (whose evidence the caller releases with pst_result_release).
+ * Returns 0 or PST_ENOMEM; assessment problems are statuses, not return codes.
+ */
+int pst_eval_recommendation(struct pst_eval_ctx *ctx, const struct pst_recommendation *rec,
+                            struct pst_result *out);
+
+void pst_result_release(struct pst_result *result);
+
+/* Formats the expected side of a leaf ("le 4 ($ssh_max_auth_tries)"); caller frees. */
+char *pst_eval_expected(const struct pst_check *leaf);
+
+#endif

@@ -1,0 +1,982 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Strict loading of policies: structure, ids, probe tables, operators and parameters. */
+#include "config/policy.h"
+
+#include "agent/error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/version.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_CHECK_DEPTH 16
+
+#define T(x) (1u << PST_TYPE_##x)
+#define SCALAR_TYPES (T(STRING) | T(INT) | T(BOOL) | T(MODE))
+
+/* What an operator's operand must be. */
+enum operand_shape {
+    OPERAND_VALUE,   /* a value of the field's type */
+    OPERAND_LIST,    /* a list of values of the field's (element) type */
+    OPERAND_INT,     /* an integer */
+    OPERAND_BOOL,    /* true or false */
+    OPERAND_REGEX,   /* a POSIX extended regex */
+    OPERAND_MODE,    /* a file mode "0640" */
+    OPERAND_ELEMENT, /* one string: a list element or a substring */
+};
+
+static const struct {
+    const char *name;
+    unsigned field_types;
+    enum operand_shape shape;
+} op_table[] = {
+    [PST_OP_EQUALS] = {"equals", SCALAR_TYPES | T(LIST), OPERAND_VALUE},
+    [PST_OP_NOT_EQUALS] = {"not_equals", SCALAR_TYPES | T(LIST), OPERAND_VALUE},
+    [PST_OP_IN] = {"in", SCALAR_TYPES, OPERAND_LIST},
+    [PST_OP_NOT_IN] = {"not_in", SCALAR_TYPES, OPERAND_LIST},
+    [PST_OP_MATCHES] = {"matches", T(STRING) | T(INT) | T(MODE), OPERAND_REGEX},
+    [PST_OP_NOT_MATCHES] = {"not_matches", T(STRING) | T(INT) | T(MODE), OPERAND_REGEX},
+    [PST_OP_LT] = {"lt", T(INT), OPERAND_INT},
+    [PST_OP_LE] = {"le", T(INT), OPERAND_INT},
+    [PST_OP_GT] = {"gt", T(INT), OPERAND_INT},
+    [PST_OP_GE] = {"ge", T(INT), OPERAND_INT},
+    [PST_OP_EXISTS] = {"exists", ~0u, OPERAND_BOOL},
+    [PST_OP_EMPTY] = {"empty", T(STRING) | T(LIST) | T(FINDINGS) | T(OBJECT), OPERAND_BOOL},
+    [PST_OP_CONTAINS] = {"contains", T(STRING) | T(LIST), OPERAND_ELEMENT},
+    [PST_OP_SUBSET_OF] = {"subset_of", T(LIST), OPERAND_LIST},
+    [PST_OP_DISJOINT_FROM] = {"disjoint_from", T(LIST), OPERAND_LIST},
+    [PST_OP_MODE_AT_MOST] = {"mode_at_most", T(MODE), OPERAND_MODE},
+};
+
+static const char *const severity_names[] = {
+    [PST_SEV_CRITICAL] = "critical", [PST_SEV_HIGH] = "high", [PST_SEV_MEDIUM] = "medium",
+    [PST_SEV_LOW] = "low",           [PST_SEV_INFO] = "info",
+};
+
+const char *pst_op_name(enum pst_op op)
+{
+    return op_table[op].name;
+}
+
+const char *pst_severity_name(enum pst_severity sev)
+{
+    return severity_names[sev];
+}
+
+static const struct pst_ykey top_keys[] = {
+    {"policy", PST_Y_MAP, true},
+    {"parameters", PST_Y_MAP, false},
+    {"controls", PST_Y_SEQ, true},
+    {"recommendations", PST_Y_SEQ, true},
+};
+
+static const struct pst_ykey policy_keys[] = {
+    {"id", PST_Y_SCALAR, true},        {"version", PST_Y_SCALAR, true},
+    {"title", PST_Y_SCALAR, true},     {"description", PST_Y_SCALAR, false},
+    {"applies_to", PST_Y_MAP, false},
+};
+
+static const struct pst_ykey applies_to_keys[] = {
+    {"os", PST_Y_SEQ, true},
+};
+
+static const struct pst_ykey control_keys[] = {
+    {"id", PST_Y_SCALAR, true},        {"title", PST_Y_SCALAR, true},
+    {"max_score", PST_Y_SCALAR, true}, {"mcsb", PST_Y_SEQ, false},
+    {"description", PST_Y_SCALAR, false},
+};
+
+static const struct pst_ykey recommendation_keys[] = {
+    {"id", PST_Y_SCALAR, true},          {"control", PST_Y_SCALAR, true},
+    {"title", PST_Y_SCALAR, true},       {"severity", PST_Y_SCALAR, true},
+    {"rationale", PST_Y_SCALAR, true},   {"remediation", PST_Y_SCALAR, true},
+    {"references", PST_Y_MAP, false},    {"applies", PST_Y_MAP, false},
+    {"check", PST_Y_MAP, true},
+};
+
+/* State of one file's load. */
+struct loader {
+    struct pst_diag *diag;
+    const char *file;
+    const struct pst_config *config;
+    const struct pst_ynode *parameters; /* this policy's defaults, or NULL */
+    struct pst_policy_set *set;
+    json_t *declared; /* names of the parameters every loaded policy declares */
+    bool nomem;
+};
+
+static bool valid_id(const char *id)
+{
+    return id[0] != '\0' && strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(id);
+}
+
+static char *dup_or_flag(struct loader *l, const char *s)
+{
+    char *copy = strdup(s);
+    if (copy == NULL) {
+        l->nomem = true;
+    }
+    return copy;
+}
+
+/* Where a value comes from: the node itself, or the parameter it names. */
+struct source {
+    const struct pst_ynode *node;
+    const char *file;
+    const char *parameter;
+};
+
+/* Resolves "$name" against the config's overrides, then the policy's defaults. */
+static bool resolve(struct loader *l, const struct pst_ynode *node, struct source *src)
+{
+    src->node = node;
+    src->file = l->file;
+    src->parameter = NULL;
+    if (node->kind != PST_Y_SCALAR || node->scalar[0] != '$') {
+        return true;
+    }
+    const char *name = node->scalar + 1;
+    const struct pst_ynode *def = pst_ymap_get(l->parameters, name);
+    if (def == NULL) {
+        pst_ydiag(l->diag, l->file, node, "unknown parameter '$%s' (declare it under parameters)",
+                  name);
+        return false;
+    }
+    src->parameter = name;
+    if (l->config != NULL && pst_ymap_get(l->config->parameters, name) != NULL) {
+        src->node = pst_ymap_get(l->config->parameters, name);
+        src->file = l->config->path;
+    } else {
+        src->node = def;
+    }
+    return true;
+}
+
+/* Coerces scalar NODE to TYPE; reports and returns NULL when it does not fit. */
+static json_t *scalar_value(struct loader *l, const struct source *src,
+                            const struct pst_ynode *node, enum pst_type type, const char *what)
+{
+    json_t *v;
+
+    if (node->kind != PST_Y_SCALAR) {
+        pst_ydiag(l->diag, src->file, node, "%s must be a scalar, not %s", what,
+                  pst_ynode_kind_name(node->kind));
+        return NULL;
+    }
+    v = pst_value_from_text(type == PST_TYPE_LIST ? PST_TYPE_STRING : type, node->scalar);
+    if (v == NULL) {
+        pst_ydiag(l->diag, src->file, node, "%s: '%s' is not %s %s%s%s%s", what, node->scalar,
+                  type == PST_TYPE_INT ? "an" : "a", pst_type_name(type),
+                  src->parameter ? " (parameter $" : "", src->parameter ? src->parameter : "",
+                  src->parameter ? ")" : "");
+    }
+    return v;
+}
+
+static json_t *list_value(struct loader *l, const struct source *src, enum pst_type type,
+                          const char *what)
+{
+    const struct pst_ynode *node = src->node;
+    json_t *list;
+
+    if (node->kind != PST_Y_SEQ) {
+        pst_ydiag(l->diag, src->file, node, "%s must be a list, not %s", what,
+                  pst_ynode_kind_name(node->kind));
+        return NULL;
+    }
+    list = json_array();
+    if (list == NULL) {
+        l->nomem = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < node->n; i++) {
+        json_t *v = scalar_value(l, src, node->items[i], type, what);
+        if (v == NULL) {
+            json_decref(list);
+            return NULL;
+        }
+        json_array_append_new(list, v);
+    }
+    return list;
+}
+
+static bool is_null_word(const struct pst_ynode *node)
+{
+    return node->kind == PST_Y_SCALAR && node->plain &&
+           (strcmp(node->scalar, "null") == 0 || strcmp(node->scalar, "~") == 0);
+}
+
+static bool compile_regex(struct loader *l, const struct source *src, regex_t *re)
+{
+    char message[256];
+    int rc = regcomp(re, src->node->scalar, REG_EXTENDED | REG_NOSUB);
+
+    if (rc != 0) {
+        regerror(rc, re, message, sizeof(message));
+        pst_ydiag(l->diag, src->file, src->node, "regex '%s' does not compile: %s",
+                  src->node->scalar, message);
+        return false;
+    }
+    return true;
+}
+
+static bool load_operand(struct loader *l, struct pst_check *leaf, const struct pst_ynode *node)
+{
+    enum pst_type type = leaf->field->type;
+    const char *what = op_table[leaf->op].name;
+    struct source src;
+
+    if (!resolve(l, node, &src)) {
+        return false;
+    }
+    if (src.parameter != NULL) {
+        leaf->parameter = dup_or_flag(l, src.parameter);
+    }
+    switch (op_table[leaf->op].shape) {
+    case OPERAND_VALUE:
+        if (is_null_word(src.node)) {
+            leaf->operand = json_null();
+        } else if (type == PST_TYPE_LIST) {
+            leaf->operand = list_value(l, &src, type, what);
+        } else {
+            leaf->operand = scalar_value(l, &src, src.node, type, what);
+        }
+        break;
+    case OPERAND_LIST:
+        leaf->operand = list_value(l, &src, type, what);
+        break;
+    case OPERAND_INT:
+        leaf->operand = scalar_value(l, &src, src.node, PST_TYPE_INT, what);
+        break;
+    case OPERAND_BOOL:
+        leaf->operand = scalar_value(l, &src, src.node, PST_TYPE_BOOL, what);
+        break;
+    case OPERAND_MODE:
+        leaf->operand = scalar_value(l, &src, src.node, PST_TYPE_MODE, what);
+        break;
+    case OPERAND_ELEMENT:
+        leaf->operand = scalar_value(l, &src, src.node, PST_TYPE_STRING, what);
+        break;
+    case OPERAND_REGEX:
+        leaf->operand = scalar_value(l, &src, src.node, PST_TYPE_STRING, what);
+        if (leaf->operand != NULL) {
+            leaf->has_regex = compile_regex(l, &src, &leaf->regex);
+            return leaf->has_regex;
+        }
+        break;
+    }
+    return leaf->operand != NULL;
+}
+
+static bool load_arg(struct loader *l, struct pst_check *leaf, const struct pst_ynode *key,
+                     const struct pst_ynode *value)
+{
+    const struct pst_probe_arg *arg = pst_probe_find_arg(leaf->probe, key->scalar);
+    struct source src;
+    json_t *v;
+
+    if (arg == NULL) {
+        pst_ydiag(l->diag, l->file, key, "probe '%s' takes no argument '%s'", leaf->probe->name,
+                  key->scalar);
+        return false;
+    }
+    if (!resolve(l, value, &src)) {
+        return false;
+    }
+    v = arg->type == PST_TYPE_LIST ? list_value(l, &src, arg->type, key->scalar)
+                                   : scalar_value(l, &src, src.node, arg->type, key->scalar);
+    if (v == NULL) {
+        return false;
+    }
+    if (arg->choices != NULL) {
+        bool ok = false;
+        for (size_t i = 0; arg->choices[i] != NULL; i++) {
+            ok = ok || strcmp(arg->choices[i], json_string_value(v)) == 0;
+        }
+        if (!ok) {
+            pst_ydiag(l->diag, src.file, src.node, "argument '%s' of probe '%s' cannot be '%s'",
+                      key->scalar, leaf->probe->name, json_string_value(v));
+            json_decref(v);
+            return false;
+        }
+    }
+    if (arg->regex) {
+        regex_t re;
+        if (!compile_regex(l, &src, &re)) {
+            json_decref(v);
+            return false;
+        }
+        regfree(&re);
+    }
+    if (json_object_set_new(leaf->args, arg->name, v) != 0) {
+        l->nomem = true;
+        return false;
+    }
+    return true;
+}
+
+static void check_free(struct pst_check *check);
+
+static struct pst_check *load_check(struct loader *l, const struct pst_ynode *node, int depth);
+
+static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst_ynode *node)
+{
+    const struct pst_ynode *fact = pst_ymap_get(node, "fact");
+    const struct pst_ynode *op_key = NULL, *op_value = NULL;
+    bool ok = true;
+    char probe_name[64];
+    const char *dot;
+
+    leaf->kind = PST_CHECK_LEAF;
+    if (fact == NULL || fact->kind != PST_Y_SCALAR) {
+        pst_ydiag(l->diag, l->file, fact ? fact : node,
+                  "a check is all, any, not, or a leaf with 'fact: PROBE.FIELD'");
+        return false;
+    }
+    dot = strchr(fact->scalar, '.');
+    if (dot == NULL || (size_t)(dot - fact->scalar) >= sizeof(probe_name)) {
+        pst_ydiag(l->diag, l->file, fact, "fact must be PROBE.FIELD, not '%s'", fact->scalar);
+        return false;
+    }
+    snprintf(probe_name, sizeof(probe_name), "%.*s", (int)(dot - fact->scalar), fact->scalar);
+    leaf->probe = pst_probe_find(probe_name);
+    if (leaf->probe == NULL) {
+        pst_ydiag(l->diag, l->file, fact, "unknown probe '%s'", probe_name);
+        return false;
+    }
+    leaf->field = pst_probe_find_field(leaf->probe, dot + 1);
+    if (leaf->field == NULL) {
+        pst_ydiag(l->diag, l->file, fact, "probe '%s' has no field '%s'", probe_name, dot + 1);
+        return false;
+    }
+    leaf->fact = dup_or_flag(l, fact->scalar);
+    leaf->args = json_object();
+    if (leaf->args == NULL) {
+        l->nomem = true;
+        return false;
+    }
+    for (size_t i = 0; i < node->n; i++) {
+        const struct pst_ynode *key = node->items[2 * i];
+        const struct pst_ynode *value = node->items[2 * i + 1];
+        bool is_op = false;
+        if (strcmp(key->scalar, "fact") == 0) {
+            continue;
+        }
+        for (size_t o = 0; o < PST_COUNT(op_table); o++) {
+            if (strcmp(op_table[o].name, key->scalar) == 0) {
+                is_op = true;
+                if (op_key != NULL) {
+                    pst_ydiag(l->diag, l->file, key,
+                              "a leaf takes exactly one operator ('%s' and '%s')",
+                              op_key->scalar, key->scalar);
+                    ok = false;
+                } else {
+                    op_key = key;
+                    op_value = value;
+                    leaf->op = (enum pst_op)o;
+                }
+            }
+        }
+        if (!is_op && pst_probe_find_arg(leaf->probe, key->scalar) == NULL &&
+            (strcmp(key->scalar, "all") == 0 || strcmp(key->scalar, "any") == 0 ||
+             strcmp(key->scalar, "not") == 0)) {
+            pst_ydiag(l->diag, l->file, key, "'%s' cannot stand beside 'fact' in one node",
+                      key->scalar);
+            ok = false;
+        } else if (!is_op && !load_arg(l, leaf, key, value)) {
+            ok = false; /* reported; go on to find every error of the node */
+        }
+    }
+    for (size_t a = 0; a < leaf->probe->n_args; a++) {
+        if (leaf->probe->args[a].required &&
+            json_object_get(leaf->args, leaf->probe->args[a].name) == NULL &&
+            pst_ymap_get(node, leaf->probe->args[a].name) == NULL) {
+            pst_ydiag(l->diag, l->file, node, "probe '%s' needs argument '%s'", probe_name,
+                      leaf->probe->args[a].name);
+            ok = false;
+        }
+    }
+    if (op_key == NULL) {
+        pst_ydiag(l->diag, l->file, node, "leaf on '%s' has no operator", fact->scalar);
+        return false;
+    }
+    if ((op_table[leaf->op].field_types & (1u << leaf->field->type)) == 0) {
+        pst_ydiag(l->diag, l->file, op_key, "operator '%s' does not apply to %s field '%s'",
+                  op_key->scalar, pst_type_name(leaf->field->type), fact->scalar);
+        return false;
+    }
+    return load_operand(l, leaf, op_value) && ok;
+}
+
+static struct pst_check *load_check(struct loader *l, const struct pst_ynode *node, int depth)
+{
+    struct pst_check *check;
+    const struct pst_ynode *group;
+    bool ok = true;
+
+    if (node->kind != PST_Y_MAP) {
+        pst_ydiag(l->diag, l->file, node, "a check must be a mapping, not %s",
+                  pst_ynode_kind_name(node->kind));
+        return NULL;
+    }
+    if (depth > MAX_CHECK_DEPTH) {
+        pst_ydiag(l->diag, l->file, node, "checks nest deeper than %d levels", MAX_CHECK_DEPTH);
+        return NULL;
+    }
+    check = calloc(1, sizeof(*check));
+    if (check == NULL) {
+        l->nomem = true;
+        return NULL;
+    }
+    if (node->n == 1 && (group = pst_ymap_get(node, "not")) != NULL) {
+        check->kind = PST_CHECK_NOT;
+        check->children = calloc(1, sizeof(*check->children));
+        if (check->children == NULL) {
+            l->nomem = true;
+            ok = false;
+        } else {
+            check->children[0] = load_check(l, group, depth + 1);
+            check->n = check->children[0] != NULL;
+            ok = check->n == 1;
+        }
+    } else if (node->n == 1 && ((group = pst_ymap_get(node, "all")) != NULL ||
+                                (group = pst_ymap_get(node, "any")) != NULL)) {
+        check->kind = pst_ymap_get(node, "all") ? PST_CHECK_ALL : PST_CHECK_ANY;
+        if (group->kind != PST_Y_SEQ || group->n == 0) {
+            pst_ydiag(l->diag, l->file, group, "'%s' takes a non-empty list of checks",
+                      node->items[0]->scalar);
+            ok = false;
+        } else {
+            check->children = calloc(group->n, sizeof(*check->children));
+            if (check->children == NULL) {
+                l->nomem = true;
+                ok = false;
+            }
+            for (size_t i = 0; ok && i < group->n; i++) {
+                struct pst_check *child = load_check(l, group->items[i], depth + 1);
+                if (child == NULL) {
+                    ok = false;
+                    /* keep loading the siblings to report all their errors */
+                    for (size_t j = i + 1; j < group->n; j++) {
+                        check_free(load_check(l, group->items[j], depth + 1));
+                    }
+                    break;
+                }
+                check->children[check->n++] = child;
+            }
+        }
+    } else {
+        ok = load_leaf(l, check, node);
+    }
+    if (!ok) {
+        check_free(check);
+        return NULL;
+    }
+    return check;
+}
+
+static void check_free(struct pst_check *check)
+{
+    if (check == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < check->n; i++) {
+        check_free(check->children[i]);
+    }
+    free(check->children);
+    free(check->fact);
+    free(check->parameter);
+    json_decref(check->args);
+    json_decref(check->operand);
+    if (check->has_regex) {
+        regfree(&check->regex);
+    }
+    free(check);
+}
+
+/* Reads a required scalar that pst_ymap_check already vouched for (or NULL). */
+static const char *scalar_of(const struct pst_ynode *map, const char *key)
+{
+    const struct pst_ynode *v = pst_ymap_get_kind(map, key, PST_Y_SCALAR);
+    return v != NULL ? v->scalar : NULL;
+}
+
+static bool parse_long(struct loader *l, const struct pst_ynode *node, const char *what, long min,
+                       long *out)
+{
+    json_t *v = pst_value_from_text(PST_TYPE_INT, node->scalar);
+    bool ok = v != NULL && json_integer_value(v) >= min && json_integer_value(v) <= 1000000;
+
+    if (!ok) {
+        pst_ydiag(l->diag, l->file, node, "%s must be an integer from %ld to 1000000, not '%s'",
+                  what, min, node->scalar);
+    } else {
+        *out = (long)json_integer_value(v);
+    }
+    json_decref(v);
+    return ok;
+}
+
+static json_t *scalar_list(struct loader *l, const struct pst_ynode *seq, const char *what)
+{
+    struct source src = {.node = seq, .file = l->file};
+    return list_value(l, &src, PST_TYPE_STRING, what);
+}
+
+static void load_control(struct loader *l, const struct pst_ynode *node)
+{
+    struct pst_policy_set *set = l->set;
+    const struct pst_ynode *id, *max, *mcsb;
+    struct pst_control *control;
+
+    if (!pst_ymap_check(l->diag, l->file, node, "a control", control_keys,
+                        PST_COUNT(control_keys))) {
+        return;
+    }
+    id = pst_ymap_get_kind(node, "id", PST_Y_SCALAR);
+    max = pst_ymap_get_kind(node, "max_score", PST_Y_SCALAR);
+    mcsb = pst_ymap_get_kind(node, "mcsb", PST_Y_SEQ);
+    if (id == NULL || max == NULL || scalar_of(node, "title") == NULL) {
+        return;
+    }
+    if (!valid_id(id->scalar)) {
+        pst_ydiag(l->diag, l->file, id, "control id '%s' must match [a-z0-9-]+", id->scalar);
+        return;
+    }
+    if (pst_policy_find_control(set, id->scalar) != NULL) {
+        pst_ydiag(l->diag, l->file, id, "duplicate control id '%s'", id->scalar);
+        return;
+    }
+    control = calloc(1, sizeof(*control));
+    if (control == NULL) {
+        l->nomem = true;
+        return;
+    }
+    set->controls[set->n_controls++] = control;
+    control->id = dup_or_flag(l, id->scalar);
+    control->title = dup_or_flag(l, scalar_of(node, "title"));
+    control->mcsb = mcsb ? scalar_list(l, mcsb, "mcsb") : json_array();
+    parse_long(l, max, "max_score", 0, &control->max_score);
+}
+
+static void load_recommendation(struct loader *l, const struct pst_policy *policy,
+                                const struct pst_ynode *node)
+{
+    struct pst_policy_set *set = l->set;
+    const struct pst_ynode *id, *control, *severity, *references, *applies, *check;
+    struct pst_recommendation *rec;
+    size_t s;
+
+    if (!pst_ymap_check(l->diag, l->file, node, "a recommendation", recommendation_keys,
+                        PST_COUNT(recommendation_keys))) {
+        return;
+    }
+    id = pst_ymap_get_kind(node, "id", PST_Y_SCALAR);
+    control = pst_ymap_get_kind(node, "control", PST_Y_SCALAR);
+    severity = pst_ymap_get_kind(node, "severity", PST_Y_SCALAR);
+    references = pst_ymap_get_kind(node, "references", PST_Y_MAP);
+    applies = pst_ymap_get_kind(node, "applies", PST_Y_MAP);
+    check = pst_ymap_get_kind(node, "check", PST_Y_MAP);
+    rec = calloc(1, sizeof(*rec));
+    if (rec == NULL) {
+        l->nomem = true;
+        return;
+    }
+    set->recommendations[set->n_recommendations++] = rec;
+    rec->policy = policy;
+    if (id != NULL) {
+        if (!valid_id(id->scalar)) {
+            pst_ydiag(l->diag, l->file, id, "recommendation id '%s' must match [a-z0-9-]+",
+                      id->scalar);
+        } else {
+            for (size_t i = 0; i + 1 < set->n_recommendations; i++) {
+                if (set->recommendations[i]->id != NULL &&
+                    strcmp(set->recommendations[i]->id, id->scalar) == 0) {
+                    pst_ydiag(l->diag, l->file, id, "duplicate recommendation id '%s'",
+                              id->scalar);
+                }
+            }
+        }
+        rec->id = dup_or_flag(l, id->scalar);
+    }
+    if (control != NULL) {
+        rec->control = pst_policy_find_control(set, control->scalar);
+        if (rec->control == NULL) {
+            pst_ydiag(l->diag, l->file, control, "recommendation names no existing control '%s'",
+                      control->scalar);
+        }
+    }
+    if (severity != NULL) {
+        for (s = 0; s < PST_COUNT(severity_names); s++) {
+            if (strcmp(severity_names[s], severity->scalar) == 0) {
+                break;
+            }
+        }
+        if (s == PST_COUNT(severity_names)) {
+            pst_ydiag(l->diag, l->file, severity,
+                      "severity must be critical, high, medium, low or info, not '%s'",
+                      severity->scalar);
+        } else {
+            rec->severity = (enum pst_severity)s;
+        }
+    }
+    rec->references = json_object();
+    if (rec->references == NULL) {
+        l->nomem = true;
+    }
+    for (size_t i = 0; references != NULL && rec->references != NULL && i < references->n; i++) {
+        const struct pst_ynode *value = references->items[2 * i + 1];
+        if (value->kind != PST_Y_SCALAR) {
+            pst_ydiag(l->diag, l->file, value, "a reference must be a scalar, not %s",
+                      pst_ynode_kind_name(value->kind));
+            continue;
+        }
+        json_object_set_new(rec->references, references->items[2 * i]->scalar,
+                            json_string(value->scalar));
+    }
+    if (scalar_of(node, "title") != NULL) {
+        rec->title = dup_or_flag(l, scalar_of(node, "title"));
+    }
+    if (scalar_of(node, "rationale") != NULL) {
+        rec->rationale = dup_or_flag(l, scalar_of(node, "rationale"));
+    }
+    if (scalar_of(node, "remediation") != NULL) {
+        rec->remediation = dup_or_flag(l, scalar_of(node, "remediation"));
+    }
+    if (applies != NULL) {
+        rec->applies = load_check(l, applies, 0);
+    }
+    if (check != NULL) {
+        rec->check = load_check(l, check, 0);
+    }
+}
+
+static void policy_free(struct pst_policy *policy)
+{
+    if (policy == NULL) {
+        return;
+    }
+    free(policy->id);
+    free(policy->title);
+    free(policy->path);
+    json_decref(policy->os);
+    free(policy);
+}
+
+static void load_header(struct loader *l, struct pst_policy *policy, const struct pst_ynode *node)
+{
+    const struct pst_ynode *id, *version, *applies_to, *os;
+
+    if (!pst_ymap_check(l->diag, l->file, node, "the policy header", policy_keys,
+                        PST_COUNT(policy_keys))) {
+        return;
+    }
+    id = pst_ymap_get_kind(node, "id", PST_Y_SCALAR);
+    version = pst_ymap_get_kind(node, "version", PST_Y_SCALAR);
+    applies_to = pst_ymap_get_kind(node, "applies_to", PST_Y_MAP);
+    if (id != NULL) {
+        if (!valid_id(id->scalar)) {
+            pst_ydiag(l->diag, l->file, id, "policy id '%s' must match [a-z0-9-]+", id->scalar);
+        }
+        for (size_t i = 0; i < l->set->n_policies; i++) {
+            if (l->set->policies[i] != policy && l->set->policies[i]->id != NULL &&
+                strcmp(l->set->policies[i]->id, id->scalar) == 0) {
+                pst_ydiag(l->diag, l->file, id, "duplicate policy id '%s' (also in %s)",
+                          id->scalar, l->set->policies[i]->path);
+            }
+        }
+        policy->id = dup_or_flag(l, id->scalar);
+    }
+    if (version != NULL) {
+        parse_long(l, version, "version", 1, &policy->version);
+    }
+    if (scalar_of(node, "title") != NULL) {
+        policy->title = dup_or_flag(l, scalar_of(node, "title"));
+    }
+    if (applies_to != NULL &&
+        pst_ymap_check(l->diag, l->file, applies_to, "applies_to", applies_to_keys,
+                       PST_COUNT(applies_to_keys)) &&
+        (os = pst_ymap_get_kind(applies_to, "os", PST_Y_SEQ)) != NULL) {
+        policy->os = scalar_list(l, os, "applies_to.os");
+    }
+}
+
+static bool grow(void **array, size_t used, size_t more, size_t size)
+{
+    void *grown = realloc(*array, (used + more + 1) * size);
+    if (grown == NULL) {
+        return false;
+    }
+    *array = grown;
+    return true;
+}
+
+static void load_file(struct loader *l, const char *path)
+{
+    struct pst_policy_set *set = l->set;
+    struct pst_policy *policy = NULL;
+    struct pst_ynode *root;
+    const struct pst_ynode *controls, *recs;
+    unsigned char digest[32];
+    char *bytes = NULL;
+    size_t len = 0;
+
+    l->file = path;
+    root = pst_yaml_load_file(path, l->diag, &bytes, &len);
+    if (root == NULL) {
+        goto out;
+    }
+    if (!pst_ymap_check(l->diag, path, root, "a policy file", top_keys, PST_COUNT(top_keys))) {
+        goto out;
+    }
+    policy = calloc(1, sizeof(*policy));
+    if (policy == NULL || !grow((void **)&set->policies, set->n_policies, 1, sizeof(policy))) {
+        policy_free(policy);
+        l->nomem = true;
+        goto out;
+    }
+    set->policies[set->n_policies++] = policy;
+    policy->path = dup_or_flag(l, path);
+#if MBEDTLS_VERSION_MAJOR >= 3
+    mbedtls_sha256((const unsigned char *)(bytes ? bytes : ""), len, digest, 0);
+#else
+    mbedtls_sha256_ret((const unsigned char *)(bytes ? bytes : ""), len, digest, 0);
+#endif
+    for (size_t i = 0; i < sizeof(digest); i++) {
+        snprintf(policy->sha256 + 2 * i, 3, "%02x", digest[i]);
+    }
+    if (pst_ymap_get_kind(root, "policy", PST_Y_MAP) != NULL) {
+        load_header(l, policy, pst_ymap_get(root, "policy"));
+    }
+    l->parameters = pst_ymap_get_kind(root, "parameters", PST_Y_MAP);
+    for (size_t i = 0; l->parameters != NULL && i < l->parameters->n; i++) {
+        const struct pst_ynode *value = l->parameters->items[2 * i + 1];
+        if (value->kind == PST_Y_MAP) {
+            pst_ydiag(l->diag, path, value, "parameter '%s' must be a scalar or a list",
+                      l->parameters->items[2 * i]->scalar);
+        }
+        if (json_object_set_new(l->declared, l->parameters->items[2 * i]->scalar,
+                                json_true()) != 0) {
+            l->nomem = true;
+        }
+    }
+    controls = pst_ymap_get_kind(root, "controls", PST_Y_SEQ);
+    recs = pst_ymap_get_kind(root, "recommendations", PST_Y_SEQ);
+    if (controls != NULL) {
+        if (!grow((void **)&set->controls, set->n_controls, controls->n, sizeof(void *))) {
+            l->nomem = true;
+            goto out;
+        }
+        for (size_t i = 0; i < controls->n; i++) {
+            load_control(l, controls->items[i]);
+        }
+    }
+    if (recs != NULL) {
+        if (!grow((void **)&set->recommendations, set->n_recommendations, recs->n,
+                  sizeof(void *))) {
+            l->nomem = true;
+            goto out;
+        }
+        for (size_t i = 0; i < recs->n; i++) {
+            load_recommendation(l, policy, recs->items[i]);
+        }
+    }
+out:
+    /* The overrides of the config are checked against every loaded policy's parameters. */
+    if (root != NULL && l->config != NULL && l->config->parameters != NULL) {
+        const struct pst_ynode *params = pst_ymap_get_kind(root, "parameters", PST_Y_MAP);
+        for (size_t i = 0; params != NULL && i < params->n; i++) {
+            const char *name = params->items[2 * i]->scalar;
+            const struct pst_ynode *over = pst_ymap_get(l->config->parameters, name);
+            if (over != NULL && over->kind != params->items[2 * i + 1]->kind) {
+                pst_ydiag(l->diag, l->config->path, over,
+                          "parameter '%s' must be %s, as the policy %s declares it", name,
+                          pst_ynode_kind_name(params->items[2 * i + 1]->kind), path);
+            }
+        }
+    }
+    l->parameters = NULL;
+    pst_ynode_free(root);
+    free(bytes);
+}
+
+static int cmp_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_policy_name(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '.' && ((n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+                              (n > 4 && strcmp(name + n - 4, ".yml") == 0));
+}
+
+/* Loads every policy file of directory DIR in name order. */
+static void load_directory(struct loader *l, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0;
+
+    if (d == NULL) {
+        pst_diag_add(l->diag, dir, 0, 0, "cannot open policy directory: %s",
+                     pst_strerror(pst_from_errno(errno)));
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        char *path;
+        if (!is_policy_name(de->d_name)) {
+            continue;
+        }
+        if (!grow((void **)&names, n, 1, sizeof(*names)) ||
+            asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
+            l->nomem = true;
+            break;
+        }
+        names[n++] = path;
+    }
+    closedir(d);
+    if (n == 0 && !l->nomem) {
+        pst_diag_add(l->diag, dir, 0, 0, "no policy files (*.yaml, *.yml) in this directory");
+    }
+    if (n > 0) {
+        qsort(names, n, sizeof(*names), cmp_strings);
+    }
+    for (size_t i = 0; i < n; i++) {
+        load_file(l, names[i]);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* Every override and exemption in the config must name something a loaded policy has. */
+static void check_config_refs(struct loader *l)
+{
+    const struct pst_config *config = l->config;
+
+    if (config == NULL || config->path == NULL) {
+        return;
+    }
+    for (size_t i = 0; config->parameters != NULL && i < config->parameters->n; i++) {
+        const struct pst_ynode *key = config->parameters->items[2 * i];
+        if (json_object_get(l->declared, key->scalar) == NULL) {
+            pst_ydiag(l->diag, config->path, key, "no loaded policy declares parameter '%s'",
+                      key->scalar);
+        }
+    }
+    for (size_t i = 0; i < config->n_exemptions; i++) {
+        const struct pst_exemption *ex = &config->exemptions[i];
+        if (pst_policy_find_recommendation(l->set, ex->recommendation) == NULL) {
+            pst_diag_add(l->diag, config->path, ex->line, ex->column,
+                         "exemption names no loaded recommendation '%s'", ex->recommendation);
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(config->exemptions[j].recommendation, ex->recommendation) == 0) {
+                pst_diag_add(l->diag, config->path, ex->line, ex->column,
+                             "recommendation '%s' is already exempted at line %d",
+                             ex->recommendation, config->exemptions[j].line);
+            }
+        }
+    }
+}
+
+const struct pst_recommendation *pst_policy_find_recommendation(const struct pst_policy_set *set,
+                                                                const char *id)
+{
+    for (size_t i = 0; i < set->n_recommendations; i++) {
+        if (set->recommendations[i]->id != NULL && strcmp(set->recommendations[i]->id, id) == 0) {
+            return set->recommendations[i];
+        }
+    }
+    return NULL;
+}
+
+const struct pst_control *pst_policy_find_control(const struct pst_policy_set *set,
+                                                  const char *id)
+{
+    for (size_t i = 0; i < set->n_controls; i++) {
+        if (strcmp(set->controls[i]->id, id) == 0) {
+            return set->controls[i];
+        }
+    }
+    return NULL;
+}
+
+void pst_policy_set_free(struct pst_policy_set *set)
+{
+    if (set == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < set->n_recommendations; i++) {
+        struct pst_recommendation *rec = set->recommendations[i];
+        free(rec->id);
+        free(rec->title);
+        free(rec->rationale);
+        free(rec->remediation);
+        json_decref(rec->references);
+        check_free(rec->applies);
+        check_free(rec->check);
+        free(rec);
+    }
+    for (size_t i = 0; i < set->n_controls; i++) {
+        free(set->controls[i]->id);
+        free(set->controls[i]->title);
+        json_decref(set->controls[i]->mcsb);
+        free(set->controls[i]);
+    }
+    for (size_t i = 0; i < set->n_policies; i++) {
+        policy_free(set->policies[i]);
+    }
+    free(set->recommendations);
+    free(set->controls);
+    free(set->policies);
+    free(set);
+}
+
+int pst_policy_load(const char *const *paths, size_t n_paths, const struct pst_config *config,
+                    struct pst_policy_set **out, struct pst_diag *diag)
+{
+    struct loader l = {.diag = diag, .config = config};
+    size_t errors_before = pst_diag_errors(diag);
+    int rc = PST_OK;
+
+    *out = NULL;
+    l.set = calloc(1, sizeof(*l.set));
+    l.declared = json_object();
+    if (l.set == NULL || l.declared == NULL) {
+        rc = PST_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n_paths && !l.nomem; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) != 0) {
+            pst_diag_add(diag, paths[i], 0, 0, "cannot read policy: %s",
+                         pst_strerror(pst_from_errno(errno)));
+        } else if (S_ISDIR(st.st_mode)) {
+            load_directory(&l, paths[i]);
+        } else {
+            load_file(&l, paths[i]);
+        }
+    }
+    if (!l.nomem) {
+        check_config_refs(&l);
+    }
+    if (l.nomem) {
+        rc = PST_ENOMEM;
+    } else if (pst_diag_errors(diag) > errors_before) {
+        rc = PST_EPARSE;
+    }
+out:
+    json_decref(l.declared);
+    if (rc != PST_OK) {
+        pst_policy_set_free(l.set);
+        return rc;
+    }
+    *out = l.set;
+    return PST_OK;
+}

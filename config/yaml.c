@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A small YAML document tree built with libyaml, every node keeping its line and column. */
+#include "config/yaml.h"
+
+#include "agent/error.h"
+#include "probes/fs.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+const char *pst_ynode_kind_name(enum pst_ynode_kind kind)
+{
+    switch (kind) {
+    case PST_Y_SCALAR:
+        return "a scalar";
+    case PST_Y_SEQ:
+        return "a list";
+    case PST_Y_MAP:
+        return "a mapping";
+    }
+    return "a node";
+}
+
+void pst_ynode_free(struct pst_ynode *node)
+{
+    if (node == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < (node->kind == PST_Y_MAP ? 2 * node->n : node->n); i++) {
+        pst_ynode_free(node->items[i]);
+    }
+    free(node->items);
+    free(node->scalar);
+    free(node);
+}
+
+const struct pst_ynode *pst_ymap_get(const struct pst_ynode *map, const char *key)
+{
+    if (map == NULL || map->kind != PST_Y_MAP) {
+        return NULL;
+    }
+    for (size_t i = 0; i < map->n; i++) {
+        if (strcmp(map->items[2 * i]->scalar, key) == 0) {
+            return map->items[2 * i + 1];
+        }
+    }
+    return NULL;
+}
+
+const struct pst_ynode *pst_ymap_get_kind(const struct pst_ynode *map, const char *key,
+                                          enum pst_ynode_kind kind)
+{
+    const struct pst_ynode *value = pst_ymap_get(map, key);
+
+    return value != NULL && value->kind == kind ? value : NULL;
+}
+
+struct builder {
+    const char *file;
+    struct pst_diag *diag;
+    struct pst_ynode *stack[PST_YAML_MAX_DEPTH + 1];
+    size_t slots[PST_YAML_MAX_DEPTH + 1]; /* items used in the container at that depth */
+    size_t caps[PST_YAML_MAX_DEPTH + 1];
+    int depth;
+    size_t nodes;
+    struct pst_ynode *root;
+    bool failed;
+};
+
+/* Adds NODE to the current container (or makes it the root). Takes ownership. */
+static bool attach(struct builder *b, struct pst_ynode *node)
+{
+    struct pst_ynode *parent;
+    size_t *used, *cap;
+
+    if (b->depth == 0) {
+        b->root = node;
+        return true;
+    }
+    parent = b->stack[b->depth - 1];
+    used = &b->slots[b->depth - 1];
+    cap = &b->caps[b->depth - 1];
+    if (parent->kind == PST_Y_MAP && *used % 2 == 0) {
+        /* A key: must be a scalar, and must not repeat. */
+        if (node->kind != PST_Y_SCALAR) {
+            pst_diag_add(b->diag, b->file, node->line, node->column,
+                         "a mapping key must be a scalar");
+            pst_ynode_free(node);
+            return false;
+        }
+        for (size_t i = 0; i < *used; i += 2) {
+            if (strcmp(parent->items[i]->scalar, node->scalar) == 0) {
+                pst_diag_add(b->diag, b->file, node->line, node->column,
+                             "duplicate key '%s' (first at line %d)", node->scalar,
+                             parent->items[i]->line);
+                pst_ynode_free(node);
+                return false;
+            }
+        }
+    }
+    if (*used == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        struct pst_ynode **grown = realloc(parent->items, ncap * sizeof(*grown));
+        if (grown == NULL) {
+            pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
+            pst_ynode_free(node);
+            return false;
+        }
+        parent->items = grown;
+        *cap = ncap;
+    }
+    parent->items[(*used)++] = node;
+    parent->n = parent->kind == PST_Y_MAP ? *used / 2 : *used;
+    return true;
+}
+
+static struct pst_ynode *new_node(struct builder *b, enum pst_ynode_kind kind,
+                                  const yaml_event_t *ev)
+{
+    struct pst_ynode *node;
+
+    if (++b->nodes > PST_YAML_MAX_NODES) {
+        pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1,
+                     (int)ev->start_mark.column + 1, "more than %d nodes", PST_YAML_MAX_NODES);
+        return NULL;
+    }
+    node = calloc(1, sizeof(*node));
+    if (node == NULL) {
+        pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
+        return NULL;
+    }
+    node->kind = kind;
+    node->line = (int)ev->start_mark.line + 1;
+    node->column = (int)ev->start_mark.column + 1;
+    return node;
+}
+
+/* Tags a configuration file has no use for, and anchors, would only hide what is meant. */
+static bool check_event_extras(struct builder *b, const yaml_char_t *anchor, const yaml_char_t *tag,
+                               const yaml_event_t *ev)
+{
+    if (anchor != NULL) {
+        pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1,
+                     (int)ev->start_mark.column + 1, "anchors and aliases are not supported");
+        return false;
+    }
+    if (tag != NULL && strncmp((const char *)tag, "tag:yaml.org,2002:", 18) != 0) {
+        pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1,
+                     (int)ev->start_mark.column + 1, "unsupported tag '%s'", (const char *)tag);
+        return false;
+    }
+    return true;
+}
+
+static bool handle_event(struct builder *b, const yaml_event_t *ev, int *documents)
+{
+    struct pst_ynode *node;
+
+    switch (ev->type) {
+    case YAML_DOCUMENT_START_EVENT:
+        if (++*documents > 1) {
+            pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1,
+                         (int)ev->start_mark.column + 1, "only one YAML document is allowed");
+            return false;
+        }
+        return true;
+    case YAML_ALIAS_EVENT:
+        pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1,
+                     (int)ev->start_mark.column + 1, "anchors and aliases are not supported");
+        return false;
+    case YAML_SCALAR_EVENT:
+        if (!check_event_extras(b, ev->data.scalar.anchor, ev->data.scalar.tag, ev)) {
+            return false;
+        }
+        node = new_node(b, PST_Y_SCALAR, ev);
+        if (node == NULL) {
+            return false;
+        }
+        node->scalar = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+        node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        if (node->scalar == NULL || strlen(node->scalar) != ev->data.scalar.length) {
+            pst_diag_add(b->diag, b->file, node->line, node->column,
+                         node->scalar ? "NUL character in a scalar" : "out of memory");
+            pst_ynode_free(node);
+            return false;
+        }
+        return attach(b, node);
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT: {
+        bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
+        if (!check_event_extras(b, seq ? ev->data.sequence_start.anchor
+                                       : ev->data.mapping_start.anchor,
+                                seq ? ev->data.sequence_start.tag : ev->data.mapping_start.tag,
+                                ev)) {
+            return false;
+        }
+        if (b->depth == PST_YAML_MAX_DEPTH) {
+            pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1,
+                         (int)ev->start_mark.column + 1, "nesting deeper than %d levels",
+                         PST_YAML_MAX_DEPTH);
+            return false;
+        }
+        node = new_node(b, seq ? PST_Y_SEQ : PST_Y_MAP, ev);
+        if (node == NULL || !attach(b, node)) {
+            return false;
+        }
+        b->stack[b->depth] = node;
+        b->slots[b->depth] = 0;
+        b->caps[b->depth] = 0;
+        b->depth++;
+        return true;
+    }
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        b->depth--;
+        return true;
+    default:
+        return true;
+    }
+}
+
+struct pst_ynode *pst_yaml_parse(const char *file, const char *buf, size_t len,
+                                 struct pst_diag *diag)
+{
+    struct builder b = {.file = file, .diag = diag};
+    yaml_parser_t parser;
+    yaml_event_t event;
+    int documents = 0;
+    bool done = false;
+
+    if (len > PST_YAML_MAX_BYTES) {
+        pst_diag_add(diag, file, 0, 0, "file is larger than %u bytes", PST_YAML_MAX_BYTES);
+        return NULL;
+    }
+    if (memchr(buf, '\0', len) != NULL) {
+        pst_diag_add(diag, file, 0, 0, "binary content (NUL byte), not a YAML file");
+        return NULL;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        pst_diag_add(diag, file, 0, 0, "out of memory");
+        return NULL;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+    while (!done) {
+        if (!yaml_parser_parse(&parser, &event)) {
+            pst_diag_add(diag, file, (int)parser.problem_mark.line + 1,
+                         (int)parser.problem_mark.column + 1, "YAML syntax error: %s%s%s",
+                         parser.problem ? parser.problem : "unknown problem",
+                         parser.context ? " " : "", parser.context ? parser.context : "");
+            b.failed = true;
+            break;
+        }
+        done = event.type == YAML_STREAM_END_EVENT;
+        if (!handle_event(&b, &event, &documents)) {
+            b.failed = true;
+            done = true;
+        }
+        yaml_event_delete(&event);
+    }
+    yaml_parser_delete(&parser);
+    if (b.failed) {
+        pst_ynode_free(b.root);
+        return NULL;
+    }
+    if (b.root == NULL) {
+        pst_diag_add(diag, file, 0, 0, "empty file");
+    }
+    return b.root;
+}
+
+bool pst_ymap_check(struct pst_diag *diag, const char *file, const struct pst_ynode *node,
+                    const char *what, const struct pst_ykey *keys, size_t n_keys)
+{
+    if (node->kind != PST_Y_MAP) {
+        pst_ydiag(diag, file, node, "%s must be a mapping, not %s", what,
+                  pst_ynode_kind_name(node->kind));
+        return false;
+    }
+    for (size_t i = 0; i < node->n; i++) {
+        const struct pst_ynode *key = node->items[2 * i];
+        const struct pst_ynode *value = node->items[2 * i + 1];
+        size_t k;
+        for (k = 0; k < n_keys; k++) {
+            if (strcmp(keys[k].name, key->scalar) == 0) {
+                break;
+            }
+        }
+        if (k == n_keys) {
+            pst_ydiag(diag, file, key, "unknown key '%s' in %s", key->scalar, what);
+        } else if (value->kind != keys[k].kind) {
+            pst_ydiag(diag, file, value, "'%s' in %s must be %s, not %s", key->scalar, what,
+                      pst_ynode_kind_name(keys[k].kind), pst_ynode_kind_name(value->kind));
+        }
+    }
+    for (size_t k = 0; k < n_keys; k++) {
+        if (keys[k].required && pst_ymap_get(node, keys[k].name) == NULL) {
+            pst_ydiag(diag, file, node, "%s is missing required key '%s'", what, keys[k].name);
+        }
+    }
+    return true;
+}
+
+struct pst_ynode *pst_yaml_load_file(const char *path, struct pst_diag *diag, char **bytes,
+                                     size_t *len)
+{
+    struct pst_ynode *root;
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = pst_file_read(path, PST_YAML_MAX_BYTES, false, &buf, &n);
+
+    if (rc == PST_ETOOBIG) {
+        pst_diag_add(diag, path, 0, 0, "file is larger than %u bytes", PST_YAML_MAX_BYTES);
+        return NULL;
+    }
+    if (rc != PST_OK) {
+        pst_diag_add(diag, path, 0, 0, "cannot read: %s", pst_strerror(rc));
+        return NULL;
+    }
+    root = pst_yaml_parse(path, buf, n, diag);
+    if (bytes != NULL) {
+        *bytes = buf;
+        *len = n;
+    } else {
+        free(buf);
+    }
+    return root;
+}

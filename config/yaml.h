@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A small YAML document tree built with libyaml, every node keeping its line and column. */
+#ifndef PST_YAML_H
+#define PST_YAML_H
+
+#include "config/diag.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Bounds on what a configuration or policy file may hold. */
+#define PST_YAML_MAX_BYTES (4u * 1024u * 1024u)
+#define PST_YAML_MAX_DEPTH 64
+#define PST_YAML_MAX_NODES 200000
+
+enum pst_ynode_kind { PST_Y_SCALAR, PST_Y_SEQ, PST_Y_MAP };
+
+struct pst_ynode {
+    enum pst_ynode_kind kind;
+    int line, column; /* 1-based */
+    char *scalar;     /* PST_Y_SCALAR: the text */
+    bool plain;       /* PST_Y_SCALAR: written without quotes */
+    size_t n;         /* PST_Y_SEQ: items; PST_Y_MAP: pairs */
+    struct pst_ynode **items; /* PST_Y_SEQ: n items; PST_Y_MAP: keys[i] = items[2i], values = 2i+1 */
+};
+
+/*
+ * Parses one YAML document from BUF. Anchors, aliases, tags other than the core ones,
+ * duplicate mapping keys, more than one document and the bounds above are errors,
+ * recorded in DIAG against FILE. Returns the root (caller frees with pst_ynode_free) or
+ * NULL when the document is empty or broken (DIAG says why).
+ */
+struct pst_ynode *pst_yaml_parse(const char *file, const char *buf, size_t len,
+                                 struct pst_diag *diag);
+
+/*
+ * Reads and parses the YAML file PATH (bounded by PST_YAML_MAX_BYTES). Read errors go to
+ * DIAG too. When BYTES is not NULL, the file's bytes are handed over in *bytes / *len
+ * (caller frees). Returns the root or NULL.
+ */
+struct pst_ynode *pst_yaml_load_file(const char *path, struct pst_diag *diag, char **bytes,
+                                     size_t *len);
+
+void pst_ynode_free(struct pst_ynode *node);
+
+/* Value of KEY in mapping MAP, or NULL. */
+const struct pst_ynode *pst_ymap_get(const struct pst_ynode *map, const char *key);
+
+/* Value of KEY in MAP when it is of KIND, else NULL (pst_ymap_check reports the mismatch). */
+const struct pst_ynode *pst_ymap_get_kind(const struct pst_ynode *map, const char *key,
+                                          enum pst_ynode_kind kind);
+
+/* Human name of a node kind ("a mapping"...). */
+const char *pst_ynode_kind_name(enum pst_ynode_kind kind);
+
+/* One allowed key of a mapping, for pst_ymap_check(). */
+struct pst_ykey {
+    const char *name;
+    enum pst_ynode_kind kind;
+    bool required;
+};
+
+/*
+ * Checks that NODE (described as WHAT in messages) is a mapping whose keys are all in KEYS,
+ * of the declared kinds, with every required key present. Each problem is added to DIAG.
+ * Returns true when the mapping may be read further (it is a mapping).
+ */
+bool pst_ymap_check(struct pst_diag *diag, const char *file, const struct pst_ynode *node,
+                    const char *what, const struct pst_ykey *keys, size_t n_keys);
+
+/* Records an error at NODE. */
+#define pst_ydiag(diag, file, node, ...)                                                          \
+    pst_diag_add((diag), (file), (node)->line, (node)->column, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Root-aware file access layer: openat2 RESOLVE_IN_ROOT, size bounds, a record of paths read. */
+#include "probes/fs.h"
+
+#include "agent/error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct pst_fs {
+    int root_fd;
+    char *root; /* NULL for the running system */
+    json_t *touched;
+    json_t *touched_set;
+};
+
+static long sys_openat2(int dirfd, const char *path, struct open_how *how)
+{
+    return syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+}
+
+int pst_fs_new(const char *root, struct pst_fs **out)
+{
+    int rc = PST_OK;
+    struct pst_fs *fs = calloc(1, sizeof(*fs));
+
+    *out = NULL;
+    if (fs == NULL) {
+        return PST_ENOMEM;
+    }
+    fs->root_fd = -1;
+    fs->touched = json_array();
+    fs->touched_set = json_object();
+    if (fs->touched == NULL || fs->touched_set == NULL) {
+        rc = PST_ENOMEM;
+        goto fail;
+    }
+    if (root != NULL && strcmp(root, "/") != 0) {
+        struct stat st;
+        fs->root = realpath(root, NULL);
+        if (fs->root == NULL) {
+            rc = pst_from_errno(errno);
+            goto fail;
+        }
+        if (stat(fs->root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            rc = PST_ETYPE;
+            goto fail;
+        }
+    }
+    fs->root_fd = open(fs->root != NULL ? fs->root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fs->root_fd < 0) {
+        rc = pst_from_errno(errno);
+        goto fail;
+    }
+    if (fs->root != NULL) {
+        /* Refuse to run an offline scan that cannot confine symlinks to the root. */
+        struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+        long fd = sys_openat2(fs->root_fd, ".", &how);
+        if (fd < 0) {
+            rc = errno == ENOSYS ? PST_ENOTSUP : pst_from_errno(errno);
+            goto fail;
+        }
+        close((int)fd);
+    }
+    *out = fs;
+    return PST_OK;
+fail:
+    pst_fs_free(fs);
+    return rc;
+}
+
+void pst_fs_free(struct pst_fs *fs)
+{
+    if (fs == NULL) {
+        return;
+    }
+    if (fs->root_fd >= 0) {
+        close(fs->root_fd);
+    }
+    free(fs->root);
+    json_decref(fs->touched);
+    json_decref(fs->touched_set);
+    free(fs);
+}
+
+bool pst_fs_is_live(const struct pst_fs *fs)
+{
+    return fs->root == NULL;
+}
+
+const char *pst_fs_root(const struct pst_fs *fs)
+{
+    return fs->root;
+}
+
+const json_t *pst_fs_touched(const struct pst_fs *fs)
+{
+    return fs->touched;
+}
+
+static void record(struct pst_fs *fs, const char *path)
+{
+    /* Allocation failures here only shorten the watch list; the scan itself goes on. */
+    if (json_object_get(fs->touched_set, path) == NULL &&
+        json_object_set_new(fs->touched_set, path, json_true()) == 0) {
+        json_array_append_new(fs->touched, json_string(path));
+    }
+}
+
+static int open_in_root(struct pst_fs *fs, const char *path, int flags, int *fd)
+{
+    const char *rel = path;
+    long r;
+
+    *fd = -1;
+    if (path[0] != '/') {
+        return PST_EINVAL;
+    }
+    record(fs, path);
+    while (*rel == '/') {
+        rel++;
+    }
+    if (*rel == '\0') {
+        rel = ".";
+    }
+    flags |= O_CLOEXEC | O_NOCTTY;
+    if (fs->root == NULL) {
+        r = openat(fs->root_fd, rel, flags);
+    } else {
+        struct open_how how = {.flags = (unsigned)flags,
+                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        do {
+            r = sys_openat2(fs->root_fd, rel, &how);
+        } while (r < 0 && errno == EAGAIN);
+    }
+    if (r < 0) {
+        return pst_from_errno(errno);
+    }
+    *fd = (int)r;
+    return PST_OK;
+}
+
+int pst_fs_open(struct pst_fs *fs, const char *path, int flags, int *fd)
+{
+    return open_in_root(fs, path, flags, fd);
+}
+
+int pst_fs_stat(struct pst_fs *fs, const char *path, bool follow, struct stat *st)
+{
+    int fd;
+    int rc = open_in_root(fs, path, O_PATH | (follow ? 0 : O_NOFOLLOW), &fd);
+
+    if (rc != PST_OK) {
+        return rc;
+    }
+    if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
+        rc = pst_from_errno(errno);
+    }
+    close(fd);
+    return rc;
+}
+
+int pst_fd_read_all(int fd, size_t limit, bool text, char **buf, size_t *len)
+{
+    struct stat st;
+    char *data = NULL;
+    size_t used = 0;
+    size_t cap;
+    int rc = PST_OK;
+
+    *buf = NULL;
+    *len = 0;
+    if (fstat(fd, &st) != 0) {
+        return pst_from_errno(errno);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return PST_ETYPE;
+    }
+    if ((size_t)st.st_size > limit) {
+        return PST_ETOOBIG;
+    }
+    /* st_size is only a hint (files under /proc report 0, files may grow): read to EOF. */
+    cap = (size_t)st.st_size + 1 < 4096 ? 4096 : (size_t)st.st_size + 1;
+    data = malloc(cap);
+    if (data == NULL) {
+        return PST_ENOMEM;
+    }
+    for (;;) {
+        ssize_t n;
+        if (used + 1 >= cap) {
+            char *grown;
+            if (cap > limit + 1) {
+                rc = PST_ETOOBIG;
+                goto out;
+            }
+            grown = realloc(data, cap * 2);
+            if (grown == NULL) {
+                rc = PST_ENOMEM;
+                goto out;
+            }
+            data = grown;
+            cap *= 2;
+        }
+        n = read(fd, data + used, cap - used - 1);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            rc = pst_from_errno(errno);
+            goto out;
+        }
+        if (n == 0) {
+            break;
+        }
+        used += (size_t)n;
+        if (used > limit) {
+            rc = PST_ETOOBIG;
+            goto out;
+        }
+    }
+    data[used] = '\0';
+    if (text && memchr(data, '\0', used) != NULL) {
+        rc = PST_EBINARY;
+        goto out;
+    }
+    *buf = data;
+    *len = used;
+    data = NULL;
+out:
+    free(data);
+    return rc;
+}
+
+int pst_fs_read(struct pst_fs *fs, const char *path, size_t limit, bool text, char **buf,
+                size_t *len)
+{
+    int fd;
+    int rc = open_in_root(fs, path, O_RDONLY | O_NONBLOCK, &fd);
+
+    *buf = NULL;
+    *len = 0;
+    if (rc != PST_OK) {
+        return rc;
+    }
+    rc = pst_fd_read_all(fd, limit, text, buf, len);
+    close(fd);
+    return rc;
+}
+
+int pst_file_read(const char *path, size_t limit, bool text, char **buf, size_t *len)
+{
+    int rc;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+    *buf = NULL;
+    *len = 0;
+    if (fd < 0) {
+        return pst_from_errno(errno);
+    }
+    rc = pst_fd_read_all(fd, limit, text, buf, len);
+    close(fd);
+    return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int pst_fs_list(struct pst_fs *fs, const char *path, json_t **names)
+{
+    DIR *dir = NULL;
+    struct dirent *de;
+    char **list = NULL;
+    size_t n = 0, cap = 0;
+    int fd;
+    int rc = open_in_root(fs, path, O_RDONLY | O_DIRECTORY, &fd);
+
+    *names = NULL;
+    if (rc != PST_OK) {
+        return rc;
+    }
+    dir = fdopendir(fd);
+    if (dir == NULL) {
+        rc = pst_from_errno(errno);
+        close(fd);
+        return rc;
+    }
+    while ((de = readdir(dir)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+            continue;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 32;
+            char **grown;
+            if (ncap > 1000000) {
+                rc = PST_ETOOBIG;
+                goto out;
+            }
+            grown = realloc(list, ncap * sizeof(*list));
+            if (grown == NULL) {
+                rc = PST_ENOMEM;
+                goto out;
+            }
+            list = grown;
+            cap = ncap;
+        }
+        list[n] = strdup(de->d_name);
+        if (list[n] == NULL) {
+            rc = PST_ENOMEM;
+            goto out;
+        }
+        n++;
+    }
+    if (n > 0) {
+        qsort(list, n, sizeof(*list), cmp_names);
+    }
+    *names = json_array();
+    if (*names == NULL) {
+        rc = PST_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (json_array_append_new(*names, json_string(list[i])) != 0) {
+            rc = PST_ENOMEM;
+            json_decref(*names);
+            *names = NULL;
+            goto out;
+        }
+    }
+out:
+    for (size_t i = 0; i < n; i++) {
+        free(list[i]);
+    }
+    free(list);
+    closedir(dir);
+    return rc;
+}

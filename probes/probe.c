@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Probe framework: value coercion, the per-scan call cache, fact helpers, account names. */
+#include "probes/probe.h"
+
+#include "agent/error.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const type_names[] = {
+    [PST_TYPE_STRING] = "string", [PST_TYPE_INT] = "integer", [PST_TYPE_BOOL] = "boolean",
+    [PST_TYPE_MODE] = "mode",     [PST_TYPE_LIST] = "list",   [PST_TYPE_FINDINGS] = "findings",
+    [PST_TYPE_OBJECT] = "object",
+};
+
+const char *pst_type_name(enum pst_type type)
+{
+    return type_names[type];
+}
+
+const struct pst_probe *pst_probe_find(const char *name)
+{
+    for (size_t i = 0; i < pst_probes_count; i++) {
+        if (strcmp(pst_probes[i]->name, name) == 0) {
+            return pst_probes[i];
+        }
+    }
+    return NULL;
+}
+
+const struct pst_probe_arg *pst_probe_find_arg(const struct pst_probe *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_args; i++) {
+        if (strcmp(p->args[i].name, name) == 0) {
+            return &p->args[i];
+        }
+    }
+    return NULL;
+}
+
+const struct pst_probe_field *pst_probe_find_field(const struct pst_probe *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_fields; i++) {
+        if (strcmp(p->fields[i].name, name) == 0) {
+            return &p->fields[i];
+        }
+    }
+    return NULL;
+}
+
+/* YAML 1.1 spellings of booleans, which admins write in policies and configs. */
+static const struct {
+    const char *text;
+    bool value;
+} bool_words[] = {
+    {"true", true}, {"yes", true}, {"on", true}, {"false", false}, {"no", false}, {"off", false},
+};
+
+int pst_mode_parse(const char *text, unsigned *mode)
+{
+    char *end;
+    unsigned long v;
+
+    if (text[0] == '\0' || strlen(text) > 5 || strspn(text, "01234567") != strlen(text)) {
+        return PST_EINVAL;
+    }
+    errno = 0;
+    v = strtoul(text, &end, 8);
+    if (errno != 0 || *end != '\0' || v > 07777) {
+        return PST_EINVAL;
+    }
+    *mode = (unsigned)v;
+    return PST_OK;
+}
+
+void pst_mode_format(unsigned mode, char buf[8])
+{
+    snprintf(buf, 8, "%04o", mode & 07777);
+}
+
+json_t *pst_value_from_text(enum pst_type type, const char *text)
+{
+    switch (type) {
+    case PST_TYPE_STRING:
+        return json_string(text);
+    case PST_TYPE_LIST:
+        return json_pack("[s]", text);
+    case PST_TYPE_INT: {
+        char *end;
+        long long v;
+        errno = 0;
+        v = strtoll(text, &end, 10);
+        if (text[0] == '\0' || *end != '\0' || errno != 0) {
+            return NULL;
+        }
+        return json_integer(v);
+    }
+    case PST_TYPE_BOOL:
+        for (size_t i = 0; i < PST_COUNT(bool_words); i++) {
+            if (strcasecmp(text, bool_words[i].text) == 0) {
+                return json_boolean(bool_words[i].value);
+            }
+        }
+        return NULL;
+    case PST_TYPE_MODE: {
+        unsigned mode;
+        char buf[8];
+        if (pst_mode_parse(text, &mode) != PST_OK) {
+            return NULL;
+        }
+        pst_mode_format(mode, buf);
+        return json_string(buf);
+    }
+    case PST_TYPE_FINDINGS:
+    case PST_TYPE_OBJECT:
+        return NULL;
+    }
+    return NULL;
+}
+
+int pst_probe_ctx_init(struct pst_probe_ctx *ctx, struct pst_fs *fs)
+{
+    ctx->fs = fs;
+    ctx->cache = json_object();
+    ctx->memo = json_object();
+    if (ctx->cache == NULL || ctx->memo == NULL) {
+        pst_probe_ctx_release(ctx);
+        return PST_ENOMEM;
+    }
+    return PST_OK;
+}
+
+void pst_probe_ctx_release(struct pst_probe_ctx *ctx)
+{
+    json_decref(ctx->cache);
+    json_decref(ctx->memo);
+    ctx->cache = NULL;
+    ctx->memo = NULL;
+}
+
+int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, const json_t *args,
+                   const json_t **result)
+{
+    json_t *full = NULL;
+    json_t *res = NULL;
+    char *argkey = NULL;
+    char *key = NULL;
+    struct pst_facts facts = {NULL, NULL};
+    int rc = PST_OK;
+
+    *result = NULL;
+    full = args != NULL ? json_deep_copy(args) : json_object();
+    if (full == NULL) {
+        return PST_ENOMEM;
+    }
+    for (size_t i = 0; i < probe->n_args; i++) {
+        const struct pst_probe_arg *a = &probe->args[i];
+        if (json_object_get(full, a->name) != NULL) {
+            continue;
+        }
+        if (a->required) {
+            rc = PST_EINVAL;
+            goto out;
+        }
+        json_t *def = a->default_value ? pst_value_from_text(a->type, a->default_value) : json_null();
+        if (def == NULL || json_object_set_new(full, a->name, def) != 0) {
+            rc = PST_ENOMEM;
+            goto out;
+        }
+    }
+    argkey = json_dumps(full, JSON_COMPACT | JSON_SORT_KEYS);
+    if (argkey == NULL || asprintf(&key, "%s %s", probe->name, argkey) < 0) {
+        key = NULL;
+        rc = PST_ENOMEM;
+        goto out;
+    }
+    res = json_object_get(ctx->cache, key);
+    if (res != NULL) {
+        *result = res;
+        goto out;
+    }
+    facts.facts = json_object();
+    facts.errors = json_array();
+    if (facts.facts == NULL || facts.errors == NULL) {
+        rc = PST_ENOMEM;
+        goto out;
+    }
+    rc = probe->collect(ctx, full, &facts);
+    if (rc != PST_OK) {
+        goto out;
+    }
+    res = json_pack("{s:s, s:O, s:O, s:O}", "probe", probe->name, "args", full, "facts",
+                    facts.facts, "errors", facts.errors);
+    if (res == NULL || json_object_set_new(ctx->cache, key, res) != 0) {
+        rc = PST_ENOMEM;
+        goto out;
+    }
+    *result = res;
+out:
+    json_decref(facts.facts);
+    json_decref(facts.errors);
+    json_decref(full);
+    free(argkey);
+    free(key);
+    return rc;
+}
+
+int pst_facts_set(struct pst_facts *out, const char *field, json_t *value, const char *source)
+{
+    json_t *fact;
+
+    if (value == NULL) {
+        return PST_ENOMEM;
+    }
+    fact = json_pack("{s:o, s:s?}", "value", value, "source", source);
+    if (fact == NULL || json_object_set_new(out->facts, field, fact) != 0) {
+        return PST_ENOMEM;
+    }
+    return PST_OK;
+}
+
+int pst_facts_set_at(struct pst_facts *out, const char *field, json_t *value, const char *path,
+                     long line)
+{
+    char source[PATH_MAX + 32];
+
+    if (line > 0) {
+        snprintf(source, sizeof(source), "%s:%ld", path, line);
+    } else {
+        snprintf(source, sizeof(source), "%s", path);
+    }
+    return pst_facts_set(out, field, value, source);
+}
+
+void pst_facts_error(struct pst_facts *out, const char *source, const char *fmt, ...)
+{
+    char message[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    json_array_append_new(out->errors,
+                          json_pack("{s:s?, s:s}", "source", source, "message", message));
+}
+
+/*
+ * Parses a colon-separated account file (/etc/passwd, /etc/group) of the scanned root into
+ * an object id -> name, memoised per scan. Names come from the root, never from this
+ * host's NSS, so that an offline root reports its own owners.
+ */
+static const json_t *account_map(struct pst_probe_ctx *ctx, const char *path)
+{
+    json_t *map = json_object_get(ctx->memo, path);
+    char *buf = NULL;
+    size_t len;
+
+    if (map != NULL) {
+        return map;
+    }
+    map = json_object();
+    if (map == NULL) {
+        return NULL;
+    }
+    if (pst_fs_read(ctx->fs, path, PST_FS_TEXT_LIMIT, true, &buf, &len) == PST_OK) {
+        char *line = buf;
+        while (line != NULL && *line != '\0') {
+            char *next = strchr(line, '\n');
+            char *colon1, *colon2, *colon3;
+            if (next != NULL) {
+                *next++ = '\0';
+            }
+            colon1 = strchr(line, ':');
+            colon2 = colon1 ? strchr(colon1 + 1, ':') : NULL;
+            colon3 = colon2 ? strchr(colon2 + 1, ':') : NULL;
+            if (colon1 != NULL && colon3 != NULL && line[0] != '#' && line[0] != '+' &&
+                line[0] != '-') {
+                char *end;
+                long id;
+                *colon1 = '\0';
+                *colon3 = '\0';
+                errno = 0;
+                id = strtol(colon2 + 1, &end, 10);
+                if (errno == 0 && end != colon2 + 1 && *end == '\0' && id >= 0) {
+                    char idkey[32];
+                    snprintf(idkey, sizeof(idkey), "%ld", id);
+                    /* First entry wins, as getpwuid() returns the first match. */
+                    if (json_object_get(map, idkey) == NULL) {
+                        json_object_set_new(map, idkey, json_string(line));
+                    }
+                }
+            }
+            line = next;
+        }
+    }
+    free(buf);
+    if (json_object_set_new(ctx->memo, path, map) != 0) {
+        return NULL;
+    }
+    return map;
+}
+
+static const char *account_name(struct pst_probe_ctx *ctx, const char *path, long id)
+{
+    const json_t *map = account_map(ctx, path);
+    char idkey[32];
+
+    if (map == NULL) {
+        return NULL;
+    }
+    snprintf(idkey, sizeof(idkey), "%ld", id);
+    return json_string_value(json_object_get(map, idkey));
+}
+
+const char *pst_probe_user_name(struct pst_probe_ctx *ctx, long uid)
+{
+    return account_name(ctx, "/etc/passwd", uid);
+}
+
+const char *pst_probe_group_name(struct pst_probe_ctx *ctx, long gid)
+{
+    return account_name(ctx, "/etc/group", gid);
+}
+
+int pst_probe_read_text(struct pst_probe_ctx *ctx, struct pst_facts *out, const char *path,
+                        size_t limit, char **buf)
+{
+    size_t len;
+    int rc = pst_fs_read(ctx->fs, path, limit, true, buf, &len);
+
+    if (rc == PST_ENOENT) {
+        return pst_facts_set(out, "exists", json_false(), path) == PST_OK ? PST_ENOENT
+                                                                            : PST_ENOMEM;
+    }
+    if (rc == PST_ENOMEM) {
+        return rc;
+    }
+    if (rc != PST_OK) {
+        pst_facts_error(out, path, "read %s: %s", path, pst_strerror(rc));
+        return rc;
+    }
+    if (pst_facts_set(out, "exists", json_true(), path) != PST_OK) {
+        free(*buf);
+        *buf = NULL;
+        return PST_ENOMEM;
+    }
+    return PST_OK;
+}
+
+json_t *pst_json_text(const char *s)
+{
+    json_t *v = json_string(s);
+    char *copy;
+
+    if (v != NULL || s == NULL) {
+        return v;
+    }
+    /* Not UTF-8: keep the text readable and the report valid JSON. */
+    copy = strdup(s);
+    if (copy == NULL) {
+        return NULL;
+    }
+    for (unsigned char *p = (unsigned char *)copy; *p != '\0'; p++) {
+        if (*p >= 0x80) {
+            *p = '?';
+        }
+    }
+    v = json_string(copy);
+    free(copy);
+    return v;
+}

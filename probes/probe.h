@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The probe interface: typed argument and field tables, facts, the per-scan context. */
+#ifndef PST_PROBE_H
+#define PST_PROBE_H
+
+#include "agent/error.h"
+#include "probes/fs.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Most findings a list-valued field keeps as evidence; its count field counts them all. */
+#define PST_FINDINGS_MAX 20
+
+/* Value types of probe arguments and fields, as the policy loader validates them. */
+enum pst_type {
+    PST_TYPE_STRING,   /* JSON string */
+    PST_TYPE_INT,      /* JSON integer */
+    PST_TYPE_BOOL,     /* JSON true/false */
+    PST_TYPE_MODE,     /* JSON string of four octal digits, "0640" */
+    PST_TYPE_LIST,     /* JSON array of strings */
+    PST_TYPE_FINDINGS, /* JSON array of objects, with a count field beside it */
+    PST_TYPE_OBJECT,   /* JSON object */
+};
+
+/* Name of a type as docs and error messages spell it. */
+const char *pst_type_name(enum pst_type type);
+
+struct pst_probe_arg {
+    const char *name;
+    enum pst_type type;
+    bool required;
+    const char *default_value; /* text form, coerced like a policy scalar; NULL = null */
+    const char *description;
+    const char *const *choices; /* NULL-terminated allowed values of a string, or NULL */
+    bool regex;                 /* a POSIX extended regex, compiled when a policy loads */
+};
+
+struct pst_probe_field {
+    const char *name;
+    enum pst_type type;
+    const char *description;
+};
+
+/* What one probe call saw: facts {field: {value, source}} and errors [{source, message}]. */
+struct pst_facts {
+    json_t *facts;
+    json_t *errors;
+};
+
+/* Per-scan context handed to every probe. */
+struct pst_probe_ctx {
+    struct pst_fs *fs;
+    json_t *cache; /* probe call key -> result, see pst_probe_call() */
+    json_t *memo;  /* shared parsed data (passwd, dpkg status) keyed by name */
+};
+
+struct pst_probe {
+    const char *name;
+    const char *summary;
+    const struct pst_probe_arg *args;
+    size_t n_args;
+    const struct pst_probe_field *fields;
+    size_t n_fields;
+    /*
+     * Fills OUT from the system. ARGS holds every declared argument (defaults applied).
+     * What cannot be determined is left out of OUT->facts with a reason in OUT->errors.
+     * Returns 0, or PST_ENOMEM when the facts could not be recorded at all.
+     */
+    int (*collect)(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out);
+};
+
+/* The registry. */
+extern const struct pst_probe *const pst_probes[];
+extern const size_t pst_probes_count;
+const struct pst_probe *pst_probe_find(const char *name);
+const struct pst_probe_arg *pst_probe_find_arg(const struct pst_probe *p, const char *name);
+const struct pst_probe_field *pst_probe_find_field(const struct pst_probe *p, const char *name);
+
+/*
+ * Converts scalar TEXT to a JSON value of TYPE (PST_TYPE_LIST: a one-element list).
+ * Returns NULL when TEXT is not of that type.
+ */
+json_t *pst_value_from_text(enum pst_type type, const char *text);
+
+/* Initialises CTX for a scan of FS (borrowed). Returns 0 or PST_ENOMEM. */
+int pst_probe_ctx_init(struct pst_probe_ctx *ctx, struct pst_fs *fs);
+void pst_probe_ctx_release(struct pst_probe_ctx *ctx);
+
+/*
+ * Fills defaults into ARGS (a JSON object of given arguments) and runs PROBE once per
+ * distinct argument set in this scan; later calls return the cached result. *result is
+ * borrowed from the context: {"probe", "args", "facts", "errors"}, as `posture probe`
+ * prints it. Returns 0, PST_EINVAL (missing required argument), or PST_ENOMEM.
+ */
+int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, const json_t *args,
+                   const json_t **result);
+
+/* Helpers for collect functions. VALUE is stolen; SOURCE may be NULL. 0 or PST_ENOMEM. */
+int pst_facts_set(struct pst_facts *out, const char *field, json_t *value, const char *source);
+int pst_facts_set_at(struct pst_facts *out, const char *field, json_t *value, const char *path,
+                     long line);
+/* Records an error about SOURCE (a path, or NULL). */
+void pst_facts_error(struct pst_facts *out, const char *source, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Name of UID / GID from the scanned root's /etc/passwd and /etc/group; NULL if none. */
+const char *pst_probe_user_name(struct pst_probe_ctx *ctx, long uid);
+const char *pst_probe_group_name(struct pst_probe_ctx *ctx, long gid);
+
+/* Formats a mode's permission bits (with setuid, setgid, sticky) as "0755" into BUF[8]. */
+void pst_mode_format(unsigned mode, char buf[8]);
+/* Parses "0755" / "755" (octal, at most 07777). Returns 0 or PST_EINVAL. */
+int pst_mode_parse(const char *text, unsigned *mode);
+
+/*
+ * Reads text file PATH for a probe. On success sets field "exists" true and returns 0 with
+ * *buf (caller frees). A missing file sets "exists" false and returns PST_ENOENT; any other
+ * failure is recorded in OUT->errors and returned. PST_ENOMEM is returned as is.
+ */
+int pst_probe_read_text(struct pst_probe_ctx *ctx, struct pst_facts *out, const char *path,
+                        size_t limit, char **buf);
+
+/* A JSON string of S, a text read from the system; bytes that are not UTF-8 become '?'. */
+json_t *pst_json_text(const char *s);
+
+#endif

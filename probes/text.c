@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Line-oriented helpers shared by the probes that read configuration files. */
+#include "probes/text.h"
+
+#include <string.h>
+
+char *pst_text_next_line(char **cursor, long *lineno)
+{
+    char *line = *cursor;
+    char *nl;
+    size_t len;
+
+    if (line == NULL || *line == '\0') {
+        return NULL;
+    }
+    nl = strchr(line, '\n');
+    if (nl != NULL) {
+        *nl = '\0';
+        *cursor = nl + 1;
+    } else {
+        *cursor = line + strlen(line);
+    }
+    len = strlen(line);
+    if (len > 0 && line[len - 1] == '\r') {
+        line[len - 1] = '\0';
+    }
+    (*lineno)++;
+    return line;
+}
+
+char *pst_text_skip_blanks(char *s)
+{
+    return s + strspn(s, " \t");
+}
+
+void pst_text_rstrip(char *s)
+{
+    size_t len = strlen(s);
+
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+        s[--len] = '\0';
+    }
+}
+
+void pst_text_unquote(char *s)
+{
+    size_t len = strlen(s);
+
+    if (len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0]) {
+        memmove(s, s + 1, len - 2);
+        s[len - 2] = '\0';
+    }
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Line-oriented helpers shared by the probes that read configuration files. */
+#ifndef PST_TEXT_H
+#define PST_TEXT_H
+
+#include <stddef.h>
+
+/*
+ * Iterates over the lines of BUF (modified in place: each line is NUL-terminated, a
+ * trailing '\r' removed). *cursor starts at BUF; each call returns the next line and
+ * advances *lineno, or NULL at the end.
+ */
+char *pst_text_next_line(char **cursor, long *lineno);
+
+/* Skips leading blanks (space, tab). */
+char *pst_text_skip_blanks(char *s);
+
+/* Removes trailing blanks in place. */
+void pst_text_rstrip(char *s);
+
+/* Removes one pair of matching surrounding quotes ('..' or "..") in place. */
+void pst_text_unquote(char *s);
+
+#endif

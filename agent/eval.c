@@ -41,6 +41,28 @@ static char *render(const json_t *value)
     return json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+char *pst_eval_args_text(const json_t *args)
+{
+    const char *key;
+    const json_t *value;
+    char *text = strdup("");
+
+    json_object_foreach((json_t *)args, key, value) {
+        char *v = render(value);
+        char *joined = NULL;
+        if (text == NULL || v == NULL ||
+            asprintf(&joined, "%s %s=%s", text, key, v) < 0) {
+            free(v);
+            free(text);
+            return NULL;
+        }
+        free(v);
+        free(text);
+        text = joined;
+    }
+    return text;
+}
+
 char *pst_eval_expected(const struct pst_check *leaf)
 {
     char *operand = render(leaf->operand);
@@ -207,8 +229,9 @@ static void add_evidence(struct walk *w, const struct pst_check *leaf, const jso
         return;
     }
     expected = pst_eval_expected(leaf);
+    (void)call;
     item = json_pack("{s:s, s:O, s:O?, s:s?, s:O?, s:s, s:s?}", "fact", leaf->fact, "args",
-                     call ? json_object_get(call, "args") : leaf->args, "observed", observed,
+                     leaf->args, "observed", observed,
                      "expected", expected, "source", source, "outcome", outcome_names[outcome],
                      "error", error);
     free(expected);
@@ -366,9 +389,9 @@ static char *applies_reason(const json_t *evidence)
         if (outcome == NULL || strcmp(outcome, "fail") != 0) {
             continue;
         }
-        char *args = render(json_object_get(item, "args"));
+        char *args = pst_eval_args_text(json_object_get(item, "args"));
         char *observed = render(json_object_get(item, "observed"));
-        if (asprintf(&reason, "%s %s is %s, the recommendation applies when %s",
+        if (asprintf(&reason, "%s%s is %s (the recommendation applies when %s)",
                      json_string_value(json_object_get(item, "fact")), args ? args : "",
                      observed ? observed : "null",
                      json_string_value(json_object_get(item, "expected"))) < 0) {

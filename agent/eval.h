@@ -51,4 +51,7 @@ void pst_result_release(struct pst_result *result);
 /* Formats the expected side of a leaf ("le 4 ($ssh_max_auth_tries)"); caller frees. */
 char *pst_eval_expected(const struct pst_check *leaf);
 
+/* Formats arguments as " key=value key=value" (leading blank; "" for none); caller frees. */
+char *pst_eval_args_text(const json_t *args);
+
 #endif

@@ -64,24 +64,6 @@ static char *render(const json_t *v)
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
-/* "path=/etc/shadow follow=true" from the call's arguments, nulls left out. */
-static void print_args(FILE *out, const json_t *args)
-{
-    const char *key;
-    const json_t *value;
-    bool first = true;
-
-    json_object_foreach((json_t *)args, key, value) {
-        if (json_is_null(value)) {
-            continue;
-        }
-        char *v = json_is_string(value) ? strdup(json_string_value(value)) : render(value);
-        fprintf(out, "%s%s=%s", first ? " " : ", ", key, v ? v : "?");
-        first = false;
-        free(v);
-    }
-}
-
 static void print_evidence(FILE *out, const struct style *st, const json_t *evidence)
 {
     size_t i;
@@ -96,7 +78,9 @@ static void print_evidence(FILE *out, const struct style *st, const json_t *evid
                                                            : st->yellow;
         fprintf(out, "        %s%-5s%s %s", color, outcome, st->reset,
                 json_string_value(json_object_get(item, "fact")));
-        print_args(out, json_object_get(item, "args"));
+        char *args = pst_eval_args_text(json_object_get(item, "args"));
+        fputs(args ? args : "", out);
+        free(args);
         if (error != NULL) {
             fprintf(out, ": %s\n", error);
             continue;

@@ -279,8 +279,9 @@ static bool load_arg(struct loader *l, struct pst_check *leaf, const struct pst_
     json_t *v;
 
     if (arg == NULL) {
-        pst_ydiag(l->diag, l->file, key, "probe '%s' takes no argument '%s'", leaf->probe->name,
-                  key->scalar);
+        pst_ydiag(l->diag, l->file, key,
+                  "'%s' is neither an operator nor an argument of probe '%s'", key->scalar,
+                  leaf->probe->name);
         return false;
     }
     if (!resolve(l, value, &src)) {

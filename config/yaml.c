@@ -145,7 +145,17 @@ static bool check_event_extras(struct builder *b, const yaml_char_t *anchor, con
                      (int)ev->start_mark.column + 1, "anchors and aliases are not supported");
         return false;
     }
-    if (tag != NULL && strncmp((const char *)tag, "tag:yaml.org,2002:", 18) != 0) {
+    static const char *const core_tags[] = {
+        "tag:yaml.org,2002:str",   "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:float", "tag:yaml.org,2002:null", "tag:yaml.org,2002:seq",
+        "tag:yaml.org,2002:map",
+    };
+    bool core = false;
+
+    for (size_t i = 0; tag != NULL && i < sizeof(core_tags) / sizeof(core_tags[0]); i++) {
+        core = core || strcmp((const char *)tag, core_tags[i]) == 0;
+    }
+    if (tag != NULL && !core) {
         pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1,
                      (int)ev->start_mark.column + 1, "unsupported tag '%s'", (const char *)tag);
         return false;

@@ -129,7 +129,8 @@ static int open_in_root(struct pst_fs *fs, const char *path, int flags, int *fd)
     if (*rel == '\0') {
         rel = ".";
     }
-    flags |= O_CLOEXEC | O_NOCTTY;
+    /* openat2 refuses flags that O_PATH ignores, O_NOCTTY among them. */
+    flags |= O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY);
     if (fs->root == NULL) {
         r = openat(fs->root_fd, rel, flags);
     } else {

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Test helpers: temporary fixture roots and policy files, built and removed per test. */
+#include "helpers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *tmproot_new(void)
+{
+    char tmpl[] = "/tmp/posture-test-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+
+    assert_non_null(dir);
+    return strdup(dir);
+}
+
+static void full_path(char *out, const char *root, const char *path)
+{
+    assert_true(snprintf(out, PATH_MAX, "%s%s", root, path) < PATH_MAX);
+}
+
+static void make_parents(const char *full)
+{
+    char buf[PATH_MAX];
+
+    snprintf(buf, sizeof(buf), "%s", full);
+    for (char *p = buf + 1; *p != '\0'; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0) {
+                assert_int_equal(errno, EEXIST);
+            }
+            *p = '/';
+        }
+    }
+}
+
+void tmproot_write_bytes(const char *root, const char *path, const void *data, size_t len,
+                         mode_t mode)
+{
+    char full[PATH_MAX];
+    int fd;
+
+    full_path(full, root, path);
+    make_parents(full);
+    fd = open(full, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    assert_int_equal(fchmod(fd, mode), 0);
+    close(fd);
+}
+
+void tmproot_write(const char *root, const char *path, const char *content, mode_t mode)
+{
+    tmproot_write_bytes(root, path, content, strlen(content), mode);
+}
+
+void tmproot_mkdir(const char *root, const char *path, mode_t mode)
+{
+    char full[PATH_MAX];
+
+    full_path(full, root, path);
+    make_parents(full);
+    assert_int_equal(mkdir(full, mode), 0);
+    assert_int_equal(chmod(full, mode), 0);
+}
+
+void tmproot_symlink(const char *root, const char *path, const char *target)
+{
+    char full[PATH_MAX];
+
+    full_path(full, root, path);
+    make_parents(full);
+    assert_int_equal(symlink(target, full), 0);
+}
+
+void tmproot_chown(const char *root, const char *path, uid_t uid, gid_t gid)
+{
+    char full[PATH_MAX];
+
+    full_path(full, root, path);
+    assert_int_equal(lchown(full, uid, gid), 0);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    chmod(path, 0700); /* directories made unreadable by a test */
+    return remove(path);
+}
+
+void tmproot_free(char *root)
+{
+    if (root != NULL) {
+        nftw(root, remove_entry, 32, FTW_DEPTH | FTW_PHYS);
+        free(root);
+    }
+}
+
+#include "agent/error.h"
+#include "probes/probe.h"
+
+json_t *probe_run(const char *root, const char *name, const char *args)
+{
+    const struct pst_probe *probe = pst_probe_find(name);
+    struct pst_fs *fs = NULL;
+    struct pst_probe_ctx ctx;
+    const json_t *result = NULL;
+    json_t *given = json_loads(args, 0, NULL);
+    json_t *copy;
+
+    assert_non_null(probe);
+    assert_non_null(given);
+    assert_int_equal(pst_fs_new(root, &fs), PST_OK);
+    assert_int_equal(pst_probe_ctx_init(&ctx, fs), PST_OK);
+    assert_int_equal(pst_probe_call(&ctx, probe, given, &result), PST_OK);
+    copy = json_deep_copy(result);
+    pst_probe_ctx_release(&ctx);
+    pst_fs_free(fs);
+    json_decref(given);
+    return copy;
+}
+
+const json_t *fact_value(const json_t *result, const char *field)
+{
+    const json_t *fact = json_object_get(json_object_get(result, "facts"), field);
+    return fact ? json_object_get(fact, "value") : NULL;
+}
+
+const char *fact_source(const json_t *result, const char *field)
+{
+    const json_t *fact = json_object_get(json_object_get(result, "facts"), field);
+    return fact ? json_string_value(json_object_get(fact, "source")) : NULL;
+}

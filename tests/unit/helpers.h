@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Test helpers: temporary fixture roots and policy files, built and removed per test. */
+#ifndef PST_TEST_HELPERS_H
+#define PST_TEST_HELPERS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <sys/types.h>
+
+/* Creates an empty temporary directory; returns its malloc'd path. */
+char *tmproot_new(void);
+/* Writes CONTENT to ROOT/PATH (parents created) with MODE. */
+void tmproot_write(const char *root, const char *path, const char *content, mode_t mode);
+/* Writes LEN bytes. */
+void tmproot_write_bytes(const char *root, const char *path, const void *data, size_t len,
+                         mode_t mode);
+void tmproot_mkdir(const char *root, const char *path, mode_t mode);
+void tmproot_symlink(const char *root, const char *path, const char *target);
+void tmproot_chown(const char *root, const char *path, uid_t uid, gid_t gid);
+/* Removes ROOT recursively and frees the string. */
+void tmproot_free(char *root);
+
+#include <jansson.h>
+
+/*
+ * Runs probe NAME on ROOT with ARGS (JSON object text) and returns a copy of its result
+ * {"probe", "args", "facts", "errors"} (caller json_decref's it).
+ */
+json_t *probe_run(const char *root, const char *name, const char *args);
+
+/* The value of FIELD in a probe result (borrowed), or NULL when absent. */
+const json_t *fact_value(const json_t *result, const char *field);
+/* The source of FIELD in a probe result, or NULL. */
+const char *fact_source(const json_t *result, const char *field);
+
+#endif

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tests of strict policy loading: the model built, and every error reported in one run. */
+#include "helpers.h"
+
+#include "agent/error.h"
+#include "config/policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char good_policy[] =
+    "policy:\n"
+    "  id: test-policy\n"
+    "  version: 3\n"
+    "  title: Test\n"
+    "  applies_to: {os: [debian]}\n"
+    "parameters:\n"
+    "  max_days: 90\n"
+    "  methods: [SHA512]\n"
+    "controls:\n"
+    "  - {id: access, title: Access, max_score: 4, mcsb: [PA-7]}\n"
+    "  - {id: config, title: Config, max_score: 2}\n"
+    "recommendations:\n"
+    "  - id: shadow-mode\n"
+    "    control: access\n"
+    "    title: shadow\n"
+    "    severity: high\n"
+    "    rationale: r\n"
+    "    remediation: m\n"
+    "    references: {cis-debian12: \"7.1.5\"}\n"
+    "    applies: {fact: file.exists, path: /etc/shadow, equals: yes}\n"
+    "    check:\n"
+    "      all:\n"
+    "        - {fact: file.mode, path: /etc/shadow, mode_at_most: 0640}\n"
+    "        - any:\n"
+    "          - {fact: file.group, path: /etc/shadow, in: [root, shadow]}\n"
+    "          - not: {fact: file.gid, path: /etc/shadow, gt: 0}\n"
+    "  - id: max-days\n"
+    "    control: config\n"
+    "    title: t\n"
+    "    severity: low\n"
+    "    rationale: r\n"
+    "    remediation: m\n"
+    "    check: {fact: keyvalue.number, path: /etc/login.defs, key: PASS_MAX_DAYS, le: $max_days}\n"
+    "  - id: methods\n"
+    "    control: config\n"
+    "    title: t\n"
+    "    severity: info\n"
+    "    rationale: r\n"
+    "    remediation: m\n"
+    "    check: {fact: keyvalue.value, path: /etc/login.defs, key: ENCRYPT_METHOD, in: $methods}\n";
+
+struct fixture {
+    char *dir;
+    char path[512];
+};
+
+static const char *write_policy(struct fixture *f, const char *name, const char *text)
+{
+    if (f->dir == NULL) {
+        f->dir = tmproot_new();
+    }
+    tmproot_write(f->dir, name, text, 0644);
+    snprintf(f->path, sizeof(f->path), "%s%s", f->dir, name);
+    return f->path;
+}
+
+static void test_loads_model(void **state)
+{
+    struct fixture f = {0};
+    const char *path = write_policy(&f, "/p.yaml", good_policy);
+    struct pst_policy_set *set = NULL;
+    struct pst_diag d = {0};
+    const struct pst_recommendation *rec;
+
+    (void)state;
+    assert_int_equal(pst_policy_load(&path, 1, NULL, &set, &d), PST_OK);
+    assert_int_equal(d.count, 0);
+    assert_int_equal(set->n_policies, 1);
+    assert_string_equal(set->policies[0]->id, "test-policy");
+    assert_int_equal(set->policies[0]->version, 3);
+    assert_int_equal(strlen(set->policies[0]->sha256), 64);
+    assert_int_equal(set->n_controls, 2);
+    assert_int_equal(set->controls[0]->max_score, 4);
+    assert_int_equal(set->n_recommendations, 3);
+    rec = pst_policy_find_recommendation(set, "shadow-mode");
+    assert_non_null(rec);
+    assert_int_equal(rec->severity, PST_SEV_HIGH);
+    assert_ptr_equal(rec->control, pst_policy_find_control(set, "access"));
+    assert_int_equal(rec->check->kind, PST_CHECK_ALL);
+    assert_int_equal(rec->check->n, 2);
+    assert_int_equal(rec->check->children[0]->op, PST_OP_MODE_AT_MOST);
+    assert_string_equal(json_string_value(rec->check->children[0]->operand), "0640");
+    assert_int_equal(rec->check->children[1]->kind, PST_CHECK_ANY);
+    assert_int_equal(rec->check->children[1]->children[1]->kind, PST_CHECK_NOT);
+    /* "yes" on a boolean field is true; the same word on a string field would stay text */
+    assert_true(json_is_true(rec->applies->operand));
+    rec = pst_policy_find_recommendation(set, "max-days");
+    assert_int_equal(json_integer_value(rec->check->operand), 90);
+    assert_string_equal(rec->check->parameter, "max_days");
+    rec = pst_policy_find_recommendation(set, "methods");
+    assert_string_equal(json_string_value(json_array_get(rec->check->operand, 0)), "SHA512");
+    pst_policy_set_free(set);
+    tmproot_free(f.dir);
+}
+
+static void test_parameter_override(void **state)
+{
+    struct fixture f = {0};
+    const char *path = write_policy(&f, "/p.yaml", good_policy);
+    char cpath[512];
+    struct pst_config *config = NULL;
+    struct pst_policy_set *set = NULL;
+    struct pst_diag d = {0};
+
+    (void)state;
+    tmproot_write(f.dir, "/posture.yaml", "parameters: {max_days: 30}\n", 0644);
+    snprintf(cpath, sizeof(cpath), "%s/posture.yaml", f.dir);
+    assert_int_equal(pst_config_load(cpath, &config, &d), PST_OK);
+    assert_int_equal(pst_policy_load(&path, 1, config, &set, &d), PST_OK);
+    assert_int_equal(
+        json_integer_value(pst_policy_find_recommendation(set, "max-days")->check->operand), 30);
+    pst_policy_set_free(set);
+    pst_config_free(config);
+
+    /* an override of the wrong type is reported where the override is written */
+    tmproot_write(f.dir, "/posture.yaml", "parameters:\n  max_days: ninety\n  nosuch: 1\n", 0644);
+    assert_int_equal(pst_config_load(cpath, &config, &d), PST_OK);
+    assert_int_equal(pst_policy_load(&path, 1, config, &set, &d), PST_EPARSE);
+    assert_null(set);
+    assert_int_equal(d.count, 2);
+    char want[1024];
+    snprintf(want, sizeof(want), "%s:2:13: le: 'ninety' is not an integer (parameter $max_days)",
+             cpath);
+    assert_string_equal(d.messages[0], want);
+    snprintf(want, sizeof(want), "%s:3:3: no loaded policy declares parameter 'nosuch'", cpath);
+    assert_string_equal(d.messages[1], want);
+    pst_diag_release(&d);
+    pst_config_free(config);
+    tmproot_free(f.dir);
+}
+
+/* Every kind of mistake, each at its FILE:LINE:COLUMN, all in one run. */
+static void test_all_errors_reported(void **state)
+{
+    static const char bad[] =
+        "policy: {id: Bad_Id, version: 1, title: t, colour: red}\n"               /* 1 */
+        "parameters: {n: 3}\n"                                                    /* 2 */
+        "controls:\n"                                                             /* 3 */
+        "  - {id: c, title: C, max_score: lots}\n"                                /* 4 */
+        "  - {id: c, title: Again, max_score: 1}\n"                               /* 5 */
+        "recommendations:\n"                                                      /* 6 */
+        "  - {id: r1, control: nowhere, title: t, severity: urgent, rationale: r,\n" /* 7 */
+        "     remediation: m, check: {fact: nosuch.field, equals: 1}}\n"          /* 8 */
+        "  - {id: r1, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 9 */
+        "     check: {fact: file.colour, path: /x, equals: 1}}\n"                 /* 10 */
+        "  - {id: r3, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 11 */
+        "     check: {fact: file.mode, path: /x, frob: 1, mode_at_most: rwx}}\n" /* 12 */
+        "  - {id: r4, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 13 */
+        "     check: {fact: lines.count, path: /x, regex: \"a(\", le: $missing}}\n" /* 14 */
+        "  - {id: r5, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 15 */
+        "     check: {fact: file.uid, path: /x, lt: 1, gt: 0}}\n"                 /* 16 */
+        "  - {id: r6, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 17 */
+        "     check: {fact: file.uid, lt: 1}}\n"                                  /* 18 */
+        "  - {id: r7, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 19 */
+        "     check: {fact: keyvalue.value, path: /x, key: K, separator: comma, matches: \"[\"}}\n"
+        "  - {id: r8, control: c, title: t, severity: low, rationale: r,\n"       /* 21 */
+        "     check: {all: []}}\n"                                                /* 22 */
+        "  - {id: r9, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 23 */
+        "     check: {fact: file.mode, path: /x, le: 3}}\n";                      /* 24 */
+    static const char *const want[] = {
+        ":1:44: unknown key 'colour' in the policy header",
+        ":1:14: policy id 'Bad_Id' must match [a-z0-9-]+",
+        ":4:34: max_score must be an integer from 0 to 1000000, not 'lots'",
+        ":5:10: duplicate control id 'c'",
+        ":7:23: recommendation names no existing control 'nowhere'",
+        ":7:52: severity must be critical, high, medium, low or info, not 'urgent'",
+        ":8:36: unknown probe 'nosuch'",
+        ":9:10: duplicate recommendation id 'r1'",
+        ":10:20: probe 'file' has no field 'colour'",
+        ":12:41: 'frob' is neither an operator nor an argument of probe 'file'",
+        ":12:64: mode_at_most: 'rwx' is not a mode",
+        ":14:50: regex 'a(' does not compile: Unmatched ( or \\(",
+        ":14:60: unknown parameter '$missing' (declare it under parameters)",
+        ":16:47: a leaf takes exactly one operator ('lt' and 'gt')",
+        ":18:13: probe 'file' needs argument 'path'",
+        ":20:65: argument 'separator' of probe 'keyvalue' cannot be 'comma'",
+        ":20:81: regex '[' does not compile: Invalid regular expression",
+        ":21:5: a recommendation is missing required key 'remediation'",
+        ":22:19: 'all' takes a non-empty list of checks",
+        ":24:41: operator 'le' does not apply to mode field 'file.mode'",
+    };
+    struct fixture f = {0};
+    const char *path = write_policy(&f, "/bad.yaml", bad);
+    struct pst_policy_set *set = NULL;
+    struct pst_diag d = {0};
+
+    (void)state;
+    assert_int_equal(pst_policy_load(&path, 1, NULL, &set, &d), PST_EPARSE);
+    assert_null(set);
+    for (size_t i = 0; i < d.count; i++) {
+        print_message("%s\n", d.messages[i]);
+    }
+    assert_int_equal(d.count, PST_COUNT(want));
+    for (size_t i = 0; i < PST_COUNT(want); i++) {
+        char expected[1024];
+        snprintf(expected, sizeof(expected), "%s%s", path, want[i]);
+        assert_string_equal(d.messages[i], expected);
+    }
+    pst_diag_release(&d);
+    tmproot_free(f.dir);
+}
+
+static void test_directory_and_duplicates_across_files(void **state)
+{
+    struct fixture f = {0};
+    struct pst_policy_set *set = NULL;
+    struct pst_diag d = {0};
+    const char *dir;
+    char want[2048];
+
+    (void)state;
+    write_policy(&f, "/pol/a.yaml", good_policy);
+    write_policy(&f, "/pol/notes.txt", "not a policy");
+    write_policy(&f, "/pol/b.yml", good_policy);
+    char dirpath[512];
+    snprintf(dirpath, sizeof(dirpath), "%s/pol", f.dir);
+    dir = dirpath;
+    assert_int_equal(pst_policy_load(&dir, 1, NULL, &set, &d), PST_EPARSE);
+    snprintf(want, sizeof(want), "%s/b.yml:2:7: duplicate policy id 'test-policy' (also in %s/a.yaml)",
+             dirpath, dirpath);
+    assert_string_equal(d.messages[0], want);
+    assert_int_equal(d.count, 6); /* the policy, 2 controls and 3 recommendations repeat */
+    pst_diag_release(&d);
+
+    snprintf(dirpath, sizeof(dirpath), "%s/empty", f.dir);
+    tmproot_mkdir(f.dir, "/empty", 0755);
+    assert_int_equal(pst_policy_load(&dir, 1, NULL, &set, &d), PST_EPARSE);
+    snprintf(want, sizeof(want), "%s: no policy files (*.yaml, *.yml) in this directory", dirpath);
+    assert_string_equal(d.messages[0], want);
+    pst_diag_release(&d);
+
+    snprintf(dirpath, sizeof(dirpath), "%s/missing", f.dir);
+    assert_int_equal(pst_policy_load(&dir, 1, NULL, &set, &d), PST_EPARSE);
+    snprintf(want, sizeof(want), "%s: cannot read policy: no such file or directory", dirpath);
+    assert_string_equal(d.messages[0], want);
+    pst_diag_release(&d);
+    tmproot_free(f.dir);
+}
+
+/* The shipped baseline loads cleanly and has what the foundation promises. */
+static void test_default_baseline(void **state)
+{
+    char path[1024];
+    const char *p = path;
+    struct pst_policy_set *set = NULL;
+    struct pst_diag d = {0};
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/../../config/policies", getenv("POSTURE_TEST_DATA"));
+    assert_int_equal(pst_policy_load(&p, 1, NULL, &set, &d), PST_OK);
+    assert_int_equal(set->n_controls, 10);
+    assert_true(set->n_recommendations >= 30);
+    long total = 0;
+    for (size_t i = 0; i < set->n_controls; i++) {
+        total += set->controls[i]->max_score;
+    }
+    assert_int_equal(total, 43);
+    for (size_t i = 0; i < set->n_recommendations; i++) {
+        const struct pst_recommendation *rec = set->recommendations[i];
+        assert_non_null(json_object_get(rec->references, "mcsb"));
+        assert_true(strlen(rec->rationale) > 0 && strlen(rec->remediation) > 0);
+    }
+    pst_policy_set_free(set);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_loads_model),
+        cmocka_unit_test(test_parameter_override),
+        cmocka_unit_test(test_all_errors_reported),
+        cmocka_unit_test(test_directory_and_duplicates_across_files),
+        cmocka_unit_test(test_default_baseline),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

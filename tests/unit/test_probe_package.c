@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tests of the package probe against a hand-made dpkg status file. */
+#include "helpers.h"
+
+#include <string.h>
+
+static const char status_file[] =
+    "Package: openssh-server\n"
+    "Status: install ok installed\n"
+    "Priority: optional\n"
+    "Architecture: amd64\n"
+    "Version: 1:9.2p1-2+deb12u3\n"
+    "Description: secure shell (SSH) server\n"
+    " continuation line\n"
+    "\n"
+    "Package: telnetd\n"
+    "Status: deinstall ok config-files\n"
+    "Architecture: amd64\n"
+    "Version: 0.17+2.4-2\n"
+    "\n"
+    "Package: libc6\n"
+    "Status: install ok installed\n"
+    "Architecture: i386\n"
+    "Version: 2.36-9\n"
+    "\n"
+    "Package: libc6\n"
+    "Status: install ok installed\n"
+    "Architecture: amd64\n"
+    "Version: 2.36-9+deb12u4\n"
+    "\n"
+    "Package: broken\n"
+    "Status: install reinstreq half-installed\n"
+    "Architecture: all\n"
+    "Version: 1.0\n";
+
+static void test_status(void **state)
+{
+    char *root = tmproot_new();
+    json_t *r;
+
+    (void)state;
+    tmproot_write(root, "/var/lib/dpkg/status", status_file, 0644);
+    r = probe_run(root, "package", "{\"name\": \"openssh-server\"}");
+    assert_true(json_is_true(fact_value(r, "installed")));
+    assert_string_equal(json_string_value(fact_value(r, "version")), "1:9.2p1-2+deb12u3");
+    assert_string_equal(json_string_value(fact_value(r, "architecture")), "amd64");
+    assert_string_equal(fact_source(r, "installed"), "/var/lib/dpkg/status:1");
+    json_decref(r);
+
+    /* removed but not purged: not installed */
+    r = probe_run(root, "package", "{\"name\": \"telnetd\"}");
+    assert_true(json_is_false(fact_value(r, "installed")));
+    assert_string_equal(json_string_value(fact_value(r, "state")), "config-files");
+    assert_true(json_is_null(fact_value(r, "version")));
+    json_decref(r);
+
+    r = probe_run(root, "package", "{\"name\": \"libc6:amd64\"}");
+    assert_string_equal(json_string_value(fact_value(r, "version")), "2.36-9+deb12u4");
+    json_decref(r);
+    r = probe_run(root, "package", "{\"name\": \"libc6:i386\"}");
+    assert_string_equal(json_string_value(fact_value(r, "version")), "2.36-9");
+    json_decref(r);
+
+    r = probe_run(root, "package", "{\"name\": \"broken\"}");
+    assert_true(json_is_false(fact_value(r, "installed")));
+    assert_string_equal(json_string_value(fact_value(r, "state")), "half-installed");
+    json_decref(r);
+
+    r = probe_run(root, "package", "{\"name\": \"nosuch\"}");
+    assert_true(json_is_false(fact_value(r, "installed")));
+    assert_string_equal(json_string_value(fact_value(r, "state")), "not-installed");
+    json_decref(r);
+    tmproot_free(root);
+}
+
+static void test_missing_status(void **state)
+{
+    char *root = tmproot_new();
+    json_t *r;
+
+    (void)state;
+    r = probe_run(root, "package", "{\"name\": \"bash\"}");
+    assert_null(fact_value(r, "installed"));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "errors"), 0), "message")),
+                        "read /var/lib/dpkg/status: no such file or directory");
+    json_decref(r);
+    tmproot_free(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_missing_status),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

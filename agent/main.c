@@ -482,9 +482,9 @@ static void print_check(const struct pst_check *check, int depth)
         }
         return;
     }
-    char *args = json_dumps(check->args, JSON_COMPACT);
+    char *args = pst_eval_args_text(check->args);
     char *expected = pst_eval_expected(check);
-    printf("%*s%s %s %s\n", 2 + depth * 2, "", check->fact, args ? args : "",
+    printf("%*s%s%s %s\n", 2 + depth * 2, "", check->fact, args ? args : "",
            expected ? expected : "");
     free(args);
     free(expected);

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Scans a real Debian 12 root made with debootstrap (cached in the build tree) and asserts the
+# verdicts a fresh install must get; checks the package and file probes against dpkg-query
+# and stat on that root. Skipped (exit 77) only when the Debian archive cannot be reached.
+. "$(dirname "$0")/lib.sh"
+
+cache=${POSTURE_CACHE_DIR:-$WORK/cache}
+root=$cache/debian-bookworm
+
+# The archive this machine's apt uses (deb822 sources first, then the one-line format).
+mirror() {
+    local uri
+    uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+    if [ -z "$uri" ]; then
+        uri=$(awk '$1 == "deb" && $0 !~ /security/ {for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) {print $i; exit}}' \
+            /etc/apt/sources.list 2>/dev/null || true)
+    fi
+    echo "$uri"
+}
+
+if [ ! -f "$root/.complete" ]; then
+    command -v debootstrap >/dev/null || { echo "SKIP: debootstrap is not installed"; exit 77; }
+    url=$(mirror)
+    [ -n "$url" ] || { echo "SKIP: no Debian archive in the apt sources"; exit 77; }
+    mkdir -p "$cache"
+    rm -rf "$root.partial"
+    echo "building a Debian 12 root with debootstrap from $url (cached in $root)"
+    if ! debootstrap bookworm "$root.partial" "$url" >"$WORK/debootstrap.log" 2>&1; then
+        if grep -qE 'Failed getting release file|Couldn.t download|unable to resolve|Could not resolve' "$WORK/debootstrap.log"; then
+            echo "SKIP: the Debian archive at $url cannot be reached"
+            tail -3 "$WORK/debootstrap.log"
+            exit 77
+        fi
+        tail -20 "$WORK/debootstrap.log" >&2
+        echo "FAIL: debootstrap failed" >&2
+        exit 1
+    fi
+    touch "$root.partial/.complete"
+    rm -rf "$root"
+    mv "$root.partial" "$root"
+fi
+
+# Every verdict of the default baseline on a fresh Debian 12 install.
+expect_exit "scan debian root" 0 "$POSTURE" scan --root "$root" --format json --output "$WORK/debian.json"
+jq -r '.results[] | "\(.id) \(.status)"' "$WORK/debian.json" | LC_ALL=C sort >"$WORK/debian.actual"
+if ! diff -u "$SRC/tests/data/debian12-fresh.expected" "$WORK/debian.actual"; then
+    fail "verdicts on the fresh Debian root differ from tests/data/debian12-fresh.expected"
+fi
+expect_eq "fresh Debian score" "16 27" "$(jq -r '"\(.score.secure.current) \(.score.secure.max)"' "$WORK/debian.json")"
+expect_eq "os of the root" "debian 12" "$(jq -r '"\(.host.os.id) \(.host.os.version_id)"' "$WORK/debian.json")"
+expect_eq "kernel of an offline root" "null" "$(jq -r .host.kernel "$WORK/debian.json")"
+
+# The package probe against dpkg-query reading the same database: every package.
+dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Package}:${Architecture} ${db:Status-Status} ${Version}\n' |
+    LC_ALL=C sort >"$WORK/dpkg.want"
+: >"$WORK/dpkg.got"
+while read -r name _; do
+    "$POSTURE" probe package --root "$root" --arg "name=$name" --format json |
+        jq -r --arg n "$name" '"\($n) \(.facts.state.value) \(.facts.version.value // "")"' >>"$WORK/dpkg.got"
+done <"$WORK/dpkg.want"
+# dpkg-query prints the version of packages that are not installed too; posture says null.
+awk '$2 != "installed" {print $1, $2, ""; next} {print}' "$WORK/dpkg.want" >"$WORK/dpkg.want2"
+if ! diff -u "$WORK/dpkg.want2" <(LC_ALL=C sort "$WORK/dpkg.got"); then
+    fail "package probe differs from dpkg-query"
+fi
+expect_eq "package count" "$(wc -l <"$WORK/dpkg.want")" "$(wc -l <"$WORK/dpkg.got")"
+
+# The file probe against stat(1) for every entry of the root's /etc.
+mismatches=0
+while IFS= read -r -d '' path; do
+    rel=${path#"$root"}
+    want=$(stat -c '%04a %U %G %u %g %s' "$path")
+    got=$("$POSTURE" probe file --root "$root" --arg "path=$rel" --arg follow=false --format json |
+        jq -r '"\(.facts.mode.value) \(.facts.owner.value) \(.facts.group.value) \(.facts.uid.value) \(.facts.gid.value) \(.facts.size.value)"')
+    # stat names owners from this host's databases; the root has the same system accounts.
+    if [ "$want" != "$got" ]; then
+        fail "file probe on $rel: stat says '$want', posture says '$got'"
+        mismatches=$((mismatches + 1))
+    fi
+done < <(find "$root/etc" -maxdepth 1 -print0)
+finish

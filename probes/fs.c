@@ -7,14 +7,21 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* Most symlinks one lookup follows, as the kernel's own limit (MAXSYMLINKS). */
+#define MAX_SYMLINKS 40
+/* Deepest directory nesting the userspace resolver keeps descriptors for. */
+#define MAX_DEPTH 256
+
 struct pst_fs {
     int root_fd;
+    bool use_openat2; /* false: kernels before 5.6, or valgrind: resolve in userspace */
     char *root; /* NULL for the running system */
     json_t *touched;
     json_t *touched_set;
@@ -59,14 +66,15 @@ int pst_fs_new(const char *root, struct pst_fs **out)
         goto fail;
     }
     if (fs->root != NULL) {
-        /* Refuse to run an offline scan that cannot confine symlinks to the root. */
         struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
         long fd = sys_openat2(fs->root_fd, ".", &how);
-        if (fd < 0) {
-            rc = errno == ENOSYS ? PST_ENOTSUP : pst_from_errno(errno);
+        if (fd >= 0) {
+            fs->use_openat2 = true;
+            close((int)fd);
+        } else if (errno != ENOSYS) {
+            rc = pst_from_errno(errno);
             goto fail;
         }
-        close((int)fd);
     }
     *out = fs;
     return PST_OK;
@@ -113,6 +121,137 @@ static void record(struct pst_fs *fs, const char *path)
     }
 }
 
+void pst_fs_disable_openat2(struct pst_fs *fs)
+{
+    fs->use_openat2 = false;
+}
+
+/*
+ * Resolves REL inside the root without openat2: one component at a time with O_NOFOLLOW
+ * and O_PATH descriptors, a stack of directories for "..", which stops at the root, and
+ * symlinks expanded by hand (absolute ones restart at the root). No path string is ever
+ * resolved by the kernel across a symlink, so nothing can lead out of the root.
+ */
+static int resolve_in_userspace(struct pst_fs *fs, const char *rel, int flags, int *out)
+{
+    int stack[MAX_DEPTH];
+    int depth = 0, links = 0, rc = PST_OK;
+    char *pending = strdup(rel); /* the path still to walk */
+    char *cursor;
+
+    *out = -1;
+    if (pending == NULL) {
+        return PST_ENOMEM;
+    }
+    stack[0] = fcntl(fs->root_fd, F_DUPFD_CLOEXEC, 0);
+    if (stack[0] < 0) {
+        free(pending);
+        return pst_from_errno(errno);
+    }
+    cursor = pending;
+    for (;;) {
+        char *name = cursor + strspn(cursor, "/");
+        size_t len = strcspn(name, "/");
+        bool last = name[len + strspn(name + len, "/")] == '\0';
+        bool slash = name[len] == '/'; /* "name/" must be a directory */
+        struct stat st;
+        int fd;
+
+        if (len == 0) {
+            /* the path named the directory we are in ("/", "a/.", trailing slashes) */
+            fd = openat(stack[depth], ".", (flags & ~O_NOFOLLOW) | O_DIRECTORY);
+            rc = fd < 0 ? pst_from_errno(errno) : PST_OK;
+            *out = fd;
+            break;
+        }
+        if (name[len] != '\0') {
+            name[len] = '\0';
+            cursor = name + len + 1;
+        } else {
+            cursor = name + len;
+        }
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+            if (name[1] == '.' && depth > 0) {
+                close(stack[depth--]); /* ".." never climbs above the root */
+            }
+            if (!last) {
+                continue;
+            }
+            fd = openat(stack[depth], ".", flags & ~O_NOFOLLOW);
+            rc = fd < 0 ? pst_from_errno(errno) : PST_OK;
+            *out = fd;
+            break;
+        }
+        fd = openat(stack[depth], name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) != 0) {
+            rc = pst_from_errno(errno);
+            if (fd >= 0) {
+                close(fd);
+            }
+            break;
+        }
+        if (S_ISLNK(st.st_mode) && (!last || !(flags & O_NOFOLLOW))) {
+            char target[PATH_MAX];
+            char *joined = NULL;
+            ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+            close(fd);
+            if (n < 0 || ++links > MAX_SYMLINKS) {
+                rc = n < 0 ? pst_from_errno(errno) : PST_ELOOP;
+                break;
+            }
+            target[n] = '\0';
+            if (asprintf(&joined, "%s%s%s", target, *cursor != '\0' || slash ? "/" : "",
+                         cursor) < 0) {
+                rc = PST_ENOMEM;
+                break;
+            }
+            free(pending);
+            pending = joined;
+            cursor = pending;
+            if (target[0] == '/') {
+                while (depth > 0) {
+                    close(stack[depth--]);
+                }
+            }
+            continue;
+        }
+        if (last && slash && !S_ISDIR(st.st_mode)) {
+            close(fd);
+            rc = PST_ENOENT;
+            break;
+        }
+        if (last) {
+            if (flags & O_PATH) {
+                *out = fd;
+            } else {
+                /* Reopen the very inode found, not the name, which may have changed since. */
+                char proc[64];
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+                *out = S_ISLNK(st.st_mode) ? -1 : open(proc, flags);
+                rc = *out < 0 ? (S_ISLNK(st.st_mode) ? PST_ELOOP : pst_from_errno(errno)) : PST_OK;
+                close(fd);
+            }
+            break;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            close(fd);
+            rc = PST_ENOENT;
+            break;
+        }
+        if (depth + 1 == MAX_DEPTH) {
+            close(fd);
+            rc = PST_ETOOBIG;
+            break;
+        }
+        stack[++depth] = fd;
+    }
+    while (depth >= 0) {
+        close(stack[depth--]);
+    }
+    free(pending);
+    return rc;
+}
+
 static int open_in_root(struct pst_fs *fs, const char *path, int flags, int *fd)
 {
     const char *rel = path;
@@ -133,6 +272,8 @@ static int open_in_root(struct pst_fs *fs, const char *path, int flags, int *fd)
     flags |= O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY);
     if (fs->root == NULL) {
         r = openat(fs->root_fd, rel, flags);
+    } else if (!fs->use_openat2) {
+        return resolve_in_userspace(fs, rel, flags, fd);
     } else {
         struct open_how how = {.flags = (unsigned)flags,
                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};

@@ -17,12 +17,18 @@ struct pst_fs;
  * Creates an access layer for ROOT (NULL or "/" for the running system). Paths given to
  * the functions below are absolute paths as seen inside the root; with an offline root,
  * symlinks (absolute ones and "..") resolve as they would inside it (openat2
- * RESOLVE_IN_ROOT) and never leave it. The caller owns *out and frees it with
- * pst_fs_free(). Returns 0, or a PST_E* code (root missing, not a directory, kernel
- * without openat2 for an offline root).
+ * RESOLVE_IN_ROOT, or the same rules applied component by component where the kernel lacks
+ * openat2) and never leave it. The caller owns *out and frees it with pst_fs_free().
+ * Returns 0, or a PST_E* code (root missing, not a directory).
  */
 int pst_fs_new(const char *root, struct pst_fs **out);
 void pst_fs_free(struct pst_fs *fs);
+
+/*
+ * Makes FS resolve paths of an offline root in userspace, as it does by itself on kernels
+ * without openat2 (before 5.6) or under valgrind. For tests of that resolver.
+ */
+void pst_fs_disable_openat2(struct pst_fs *fs);
 
 /* True when the running system is assessed (no --root). */
 bool pst_fs_is_live(const struct pst_fs *fs);

@@ -11,12 +11,32 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Set by the group setups: resolve with openat2, or with the userspace resolver. */
+static bool userspace;
+
 static struct pst_fs *open_root(const char *root)
 {
     struct pst_fs *fs = NULL;
 
     assert_int_equal(pst_fs_new(root, &fs), PST_OK);
+    if (userspace) {
+        pst_fs_disable_openat2(fs);
+    }
     return fs;
+}
+
+static int use_openat2(void **state)
+{
+    (void)state;
+    userspace = false;
+    return 0;
+}
+
+static int use_userspace(void **state)
+{
+    (void)state;
+    userspace = true;
+    return 0;
 }
 
 static void expect_content(struct pst_fs *fs, const char *path, const char *want)
@@ -69,10 +89,19 @@ static void test_symlinks_stay_inside_root(void **state)
     tmproot_symlink(root, "/etc/climb", "../../../../../../etc/passwd");
     tmproot_symlink(root, "/etc/dangling", "/nowhere/at/all");
     tmproot_symlink(root, "/etc/loop", "/etc/loop");
+    tmproot_symlink(root, "/etc/rel", "passwd");
+    tmproot_symlink(root, "/etc/dirlink", "../../etc/");
     fs = open_root(root);
     expect_content(fs, "/etc/abs", "root:x:0:0:inside:/root:/bin/sh\n");
     expect_content(fs, "/etc/climb", "root:x:0:0:inside:/root:/bin/sh\n");
     expect_content(fs, "/../../etc/passwd", "root:x:0:0:inside:/root:/bin/sh\n");
+    expect_content(fs, "/etc/./../etc/rel", "root:x:0:0:inside:/root:/bin/sh\n");
+    expect_content(fs, "/etc/dirlink/passwd", "root:x:0:0:inside:/root:/bin/sh\n");
+    assert_int_equal(pst_fs_stat(fs, "/etc/dirlink/..", true, &st), PST_OK);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(pst_fs_stat(fs, "/etc/passwd/", true, &st), PST_ENOENT);
+    assert_int_equal(pst_fs_stat(fs, "/", true, &st), PST_OK);
+    assert_true(S_ISDIR(st.st_mode));
     assert_int_equal(pst_fs_stat(fs, "/etc/dangling", true, &st), PST_ENOENT);
     assert_int_equal(pst_fs_stat(fs, "/etc/dangling", false, &st), PST_OK);
     assert_true(S_ISLNK(st.st_mode));
@@ -199,5 +228,6 @@ int main(void)
         cmocka_unit_test(test_bad_roots),
         cmocka_unit_test(test_permission_denied),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("openat2", tests, use_openat2, NULL);
+    return failed + cmocka_run_group_tests_name("userspace resolver", tests, use_userspace, NULL);
 }

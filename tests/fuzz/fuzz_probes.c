@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libFuzzer target: the probes' parsers of files they read from a host (os-release, dpkg
+ * status, passwd/group, KEY VALUE files, line matching), through the root-aware fs layer.
+ * The input becomes every one of those files in a scratch root.
+ */
+#include "agent/error.h"
+#include "probes/probe.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char root[64];
+
+static void put(const char *rel, const uint8_t *data, size_t size)
+{
+    char path[256];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s%s", root, rel);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        abort();
+    }
+    if (size > 0 && write(fd, data, size) != (ssize_t)size) {
+        abort();
+    }
+    close(fd);
+}
+
+static void remove_root(void)
+{
+    static const char *const made[] = {
+        "/etc/os-release", "/etc/passwd", "/etc/group", "/etc/login.defs",
+        "/var/lib/dpkg/status", "/var/lib/dpkg", "/var/lib", "/var", "/etc", "",
+    };
+    char path[256];
+
+    for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", root, made[i]);
+        remove(path);
+    }
+}
+
+static void setup_root(void)
+{
+    char path[256];
+
+    snprintf(root, sizeof(root), "/tmp/posture-fuzz-%ld", (long)getpid());
+    mkdir(root, 0755);
+    snprintf(path, sizeof(path), "%s/etc", root);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/var", root);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/var/lib", root);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/var/lib/dpkg", root);
+    mkdir(path, 0755);
+    atexit(remove_root);
+}
+
+static void run(struct pst_probe_ctx *ctx, const char *name, const char *args_text)
+{
+    json_t *args = json_loads(args_text, 0, NULL);
+    const json_t *result = NULL;
+
+    if (pst_probe_call(ctx, pst_probe_find(name), args, &result) != PST_OK || result == NULL) {
+        __builtin_trap(); /* only running out of memory may fail a call */
+    }
+    json_decref(args);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct pst_fs *fs = NULL;
+    struct pst_probe_ctx ctx;
+
+    if (root[0] == '\0') {
+        setup_root();
+    }
+    put("/etc/os-release", data, size);
+    put("/etc/passwd", data, size);
+    put("/etc/group", data, size);
+    put("/etc/login.defs", data, size);
+    put("/var/lib/dpkg/status", data, size);
+    if (pst_fs_new(root, &fs) != PST_OK || pst_probe_ctx_init(&ctx, fs) != PST_OK) {
+        abort();
+    }
+    run(&ctx, "os", "{}");
+    run(&ctx, "file", "{\"path\": \"/etc/passwd\"}");
+    run(&ctx, "keyvalue", "{\"path\": \"/etc/login.defs\", \"key\": \"PASS_MAX_DAYS\"}");
+    run(&ctx, "keyvalue", "{\"path\": \"/etc/login.defs\", \"key\": \"A\", \"separator\": \"equals\", \"match\": \"first\"}");
+    run(&ctx, "lines", "{\"path\": \"/etc/group\", \"regex\": \"^[^:]*:[^:]*:0:\"}");
+    run(&ctx, "package", "{\"name\": \"openssh-server\"}");
+    run(&ctx, "package", "{\"name\": \"libc6:amd64\"}");
+    pst_probe_ctx_release(&ctx);
+    pst_fs_free(fs);
+    return 0;
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Runs the real binary (scans, probes, bad policies) and the unit tests under valgrind:
+# any invalid access or leaked block fails the test.
+. "$(dirname "$0")/lib.sh"
+
+command -v valgrind >/dev/null || { echo "SKIP: valgrind is not installed"; exit 77; }
+vg() {
+    valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=all \
+        --errors-for-leak-kinds=all "$@"
+}
+build_root weak "$WORK/weak"
+printf 'policy: {id: b, version: 1, title: B}\ncontrols: [{id: c, title: C, max_score: z}]\nrecommendations: [{id: r, control: d, check: {fact: x.y}}]\n' >"$WORK/bad.yaml"
+printf 'exemptions: [{recommendation: password-max-days, kind: waiver, reason: r, expires: 2001-01-01}]\n' >"$WORK/c.yaml"
+
+expect_exit "scan weak root, text" 0 vg "$POSTURE" scan --root "$WORK/weak"
+expect_exit "scan weak root, json, config" 0 vg "$POSTURE" scan --root "$WORK/weak" --config "$WORK/c.yaml" --format json
+expect_exit "scan this host" 0 vg "$POSTURE" scan --format json --output "$WORK/host.json"
+expect_exit "bad policy" 2 vg "$POSTURE" scan --policy "$WORK/bad.yaml"
+expect_exit "probe" 0 vg "$POSTURE" probe lines --root "$WORK/weak" --arg path=/etc/issue.net --arg regex=x --format json
+expect_exit "explain" 0 vg "$POSTURE" explain shadow-permissions
+expect_exit "unknown --only" 2 vg "$POSTURE" scan --only nope
+for t in "$UNIT_DIR"/test_*; do
+    [ -x "$t" ] || continue
+    expect_exit "unit test $(basename "$t")" 0 vg env POSTURE_TEST_DATA="$SRC/tests/data" "$t"
+done
+finish

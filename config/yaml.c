@@ -27,7 +27,7 @@ void pst_ynode_free(struct pst_ynode *node)
     if (node == NULL) {
         return;
     }
-    for (size_t i = 0; i < (node->kind == PST_Y_MAP ? 2 * node->n : node->n); i++) {
+    for (size_t i = 0; i < node->n_items; i++) {
         pst_ynode_free(node->items[i]);
     }
     free(node->items);
@@ -111,6 +111,7 @@ static bool attach(struct builder *b, struct pst_ynode *node)
         *cap = ncap;
     }
     parent->items[(*used)++] = node;
+    parent->n_items = *used;
     parent->n = parent->kind == PST_Y_MAP ? *used / 2 : *used;
     return true;
 }

@@ -22,6 +22,7 @@ struct pst_ynode {
     bool plain;       /* PST_Y_SCALAR: written without quotes */
     size_t n;         /* PST_Y_SEQ: items; PST_Y_MAP: pairs */
     struct pst_ynode **items; /* PST_Y_SEQ: n items; PST_Y_MAP: keys[i] = items[2i], values = 2i+1 */
+    size_t n_items;           /* nodes held in items (a broken map may end on a lone key) */
 };
 
 /*

@@ -291,7 +291,7 @@ static const json_t *account_map(struct pst_probe_ctx *ctx, const char *path)
                     snprintf(idkey, sizeof(idkey), "%ld", id);
                     /* First entry wins, as getpwuid() returns the first match. */
                     if (json_object_get(map, idkey) == NULL) {
-                        json_object_set_new(map, idkey, json_string(line));
+                        json_object_set_new(map, idkey, pst_json_text(line));
                     }
                 }
             }

@@ -47,7 +47,8 @@ static int index_stanza(json_t *index, const struct stanza *s)
         return PST_ENOMEM;
     }
     snprintf(key, sizeof(key), "%s:%s", s->package, s->arch ? s->arch : "");
-    if (json_object_set(index, key, entry) != 0) {
+    /* The index is never printed: names that are not UTF-8 are kept as they are. */
+    if (json_object_set_nocheck(index, key, entry) != 0) {
         json_decref(entry);
         return PST_ENOMEM;
     }
@@ -59,7 +60,7 @@ static int index_stanza(json_t *index, const struct stanza *s)
     const char *prev_status = prev ? json_string_value(json_object_get(prev, "status")) : NULL;
     bool prev_installed = prev_status && strstr(prev_status, " installed") != NULL;
     if (prev == NULL || !prev_installed) {
-        if (json_object_set(index, s->package, entry) != 0) {
+        if (json_object_set_nocheck(index, s->package, entry) != 0) {
             json_decref(entry);
             return PST_ENOMEM;
         }

@@ -71,7 +71,10 @@ static void run(struct pst_probe_ctx *ctx, const char *name, const char *args_te
     json_t *args = json_loads(args_text, 0, NULL);
     const json_t *result = NULL;
 
-    if (pst_probe_call(ctx, pst_probe_find(name), args, &result) != PST_OK || result == NULL) {
+    int rc = pst_probe_call(ctx, pst_probe_find(name), args, &result);
+
+    if (rc != PST_OK || result == NULL) {
+        fprintf(stderr, "probe %s failed: %s\n", name, pst_strerror(rc));
         __builtin_trap(); /* only running out of memory may fail a call */
     }
     json_decref(args);

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs everything posture needs to build and to run its test suite, from Debian's
+# packages. Idempotent: what is installed already is left alone, and the package lists are
+# refreshed only when something is missing. Run as root (or through sudo).
+set -euo pipefail
+
+packages=(
+    # build
+    build-essential cmake pkg-config
+    libyaml-dev libjansson-dev libmbedtls-dev
+    # tests: unit tests, JSON assertions, a real Debian root, memory checks, fuzzing
+    libcmocka-dev jq debootstrap valgrind clang libclang-rt-14-dev util-linux
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then
+        missing+=("$p")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup: all ${#packages[@]} packages are installed"
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: run as root to install: ${missing[*]}" >&2
+    exit 1
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -114,31 +114,52 @@ static int load_inputs(const char *config_path, struct policy_opts *po, struct p
     return EXIT_OK;
 }
 
-/* Writes DATA to PATH atomically: a temp file beside it, fsync, rename. */
-static int write_atomically(const char *path, const char *data, size_t len)
+static int write_all(int fd, const char *data, size_t len)
 {
-    char tmp[PATH_MAX];
-    int fd;
-    int rc = PST_OK;
-
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
-        return PST_EINVAL;
-    }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        return pst_from_errno(errno);
-    }
     for (size_t off = 0; off < len;) {
         ssize_t n = write(fd, data + off, len - off);
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
-            rc = pst_from_errno(errno);
-            break;
+            return pst_from_errno(errno);
         }
         off += (size_t)n;
     }
+    return PST_OK;
+}
+
+/*
+ * Writes DATA to PATH. A regular file (or a new one) is replaced atomically: a temp file
+ * beside it, fsync, rename, so that readers never see half a report. Anything else that
+ * exists (/dev/stdout, a FIFO, /dev/null) is written in place, never replaced.
+ */
+static int write_report_file(const char *path, const char *data, size_t len)
+{
+    char tmp[PATH_MAX];
+    struct stat st;
+    int fd;
+    int rc;
+
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            return pst_from_errno(errno);
+        }
+        rc = write_all(fd, data, len);
+        if (close(fd) != 0 && rc == PST_OK) {
+            rc = pst_from_errno(errno);
+        }
+        return rc;
+    }
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+        return PST_EINVAL;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd < 0) {
+        return pst_from_errno(errno);
+    }
+    rc = write_all(fd, data, len);
     if (rc == PST_OK && fsync(fd) != 0) {
         rc = pst_from_errno(errno);
     }
@@ -190,7 +211,7 @@ static int emit_report(const struct pst_scan *scan, bool json, const char *outpu
     }
     if (rc == PST_OK) {
         if (output != NULL) {
-            rc = write_atomically(output, data, len);
+            rc = write_report_file(output, data, len);
         } else if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
             rc = PST_EIO;
         }

@@ -41,6 +41,10 @@ expect_eq "output is JSON" "posture.report/v1" "$(jq -r .schema "$WORK/report.js
 expect_exit "unwritable output" 3 "$POSTURE" scan --root "$weak" --output "$WORK/no/such/dir/r.json"
 ls "$WORK"/no 2>/dev/null && fail "partial output left behind"
 
+# Writing to a device writes through it, never replaces it.
+expect_exit "output to /dev/null" 0 "$POSTURE" scan --root "$weak" --output /dev/null
+[ -c /dev/null ] || fail "/dev/null is no longer a character device"
+
 # --only selects controls or recommendations; unknown ids are usage errors.
 expect_exit "only one" 0 "$POSTURE" scan --root "$weak" --only shadow-permissions --format json
 expect_eq "only one: results" "shadow-permissions" "$(jq -r '[.results[].id] | join(",")' "$WORK/out")"

@@ -382,16 +382,34 @@ out:
 int pst_fs_read(struct pst_fs *fs, const char *path, size_t limit, bool text, char **buf,
                 size_t *len)
 {
-    int fd;
-    int rc = open_in_root(fs, path, O_RDONLY | O_NONBLOCK, &fd);
+    struct stat st;
+    char proc[64];
+    int pfd, fd;
+    int rc = open_in_root(fs, path, O_PATH, &pfd);
 
     *buf = NULL;
     *len = 0;
     if (rc != PST_OK) {
         return rc;
     }
-    rc = pst_fd_read_all(fd, limit, text, buf, len);
-    close(fd);
+    /* Look before opening: opening a device or a FIFO for reading can have effects. */
+    if (fstat(pfd, &st) != 0) {
+        rc = pst_from_errno(errno);
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = PST_ETYPE;
+    }
+    if (rc != PST_OK) {
+        close(pfd);
+        return rc;
+    }
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+    fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    rc = fd < 0 ? pst_from_errno(errno) : PST_OK;
+    close(pfd);
+    if (rc == PST_OK) {
+        rc = pst_fd_read_all(fd, limit, text, buf, len);
+        close(fd);
+    }
     return rc;
 }
 

@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 static const char *const status_names[] = {
-    [PST_STATUS_PASS] = "pass",     [PST_STATUS_FAIL] = "fail",
+    [PST_STATUS_PASS] = "pass",
+    [PST_STATUS_FAIL] = "fail",
     [PST_STATUS_NOT_APPLICABLE] = "not_applicable",
-    [PST_STATUS_EXEMPT] = "exempt", [PST_STATUS_ERROR] = "error",
+    [PST_STATUS_EXEMPT] = "exempt",
+    [PST_STATUS_ERROR] = "error",
 };
 
 const char *pst_status_name(enum pst_status status)
@@ -47,11 +49,11 @@ char *pst_eval_args_text(const json_t *args)
     const json_t *value;
     char *text = strdup("");
 
-    json_object_foreach((json_t *)args, key, value) {
+    json_object_foreach((json_t *)args, key, value)
+    {
         char *v = render(value);
         char *joined = NULL;
-        if (text == NULL || v == NULL ||
-            asprintf(&joined, "%s %s=%s", text, key, v) < 0) {
+        if (text == NULL || v == NULL || asprintf(&joined, "%s %s=%s", text, key, v) < 0) {
             free(v);
             free(text);
             return NULL;
@@ -71,9 +73,8 @@ char *pst_eval_expected(const struct pst_check *leaf)
     if (operand == NULL) {
         return NULL;
     }
-    if (asprintf(&text, "%s %s%s%s%s", pst_op_name(leaf->op), operand,
-                 leaf->parameter ? " ($" : "", leaf->parameter ? leaf->parameter : "",
-                 leaf->parameter ? ")" : "") < 0) {
+    if (asprintf(&text, "%s %s%s%s%s", pst_op_name(leaf->op), operand, leaf->parameter ? " ($" : "",
+                 leaf->parameter ? leaf->parameter : "", leaf->parameter ? ")" : "") < 0) {
         text = NULL;
     }
     free(operand);
@@ -85,7 +86,8 @@ static bool list_has(const json_t *list, const json_t *value)
     size_t i;
     const json_t *item;
 
-    json_array_foreach(list, i, item) {
+    json_array_foreach(list, i, item)
+    {
         if (json_equal(item, value)) {
             return true;
         }
@@ -174,7 +176,8 @@ static enum outcome compare(const struct pst_check *leaf, const json_t *observed
         size_t i;
         const json_t *item;
         bool subset = true, disjoint = true;
-        json_array_foreach(observed, i, item) {
+        json_array_foreach(observed, i, item)
+        {
             if (list_has(operand, item)) {
                 disjoint = false;
             } else {
@@ -203,7 +206,8 @@ static char *errors_text(const json_t *errors)
     const json_t *e;
     char *text = NULL;
 
-    json_array_foreach(errors, i, e) {
+    json_array_foreach(errors, i, e)
+    {
         const char *msg = json_string_value(json_object_get(e, "message"));
         char *joined = NULL;
         if (asprintf(&joined, "%s%s%s", text ? text : "", text ? "; " : "", msg ? msg : "?") < 0) {
@@ -231,9 +235,8 @@ static void add_evidence(struct walk *w, const struct pst_check *leaf, const jso
     expected = pst_eval_expected(leaf);
     (void)call;
     item = json_pack("{s:s, s:O, s:O?, s:s?, s:O?, s:s, s:s?}", "fact", leaf->fact, "args",
-                     leaf->args, "observed", observed,
-                     "expected", expected, "source", source, "outcome", outcome_names[outcome],
-                     "error", error);
+                     leaf->args, "observed", observed, "expected", expected, "source", source,
+                     "outcome", outcome_names[outcome], "error", error);
     free(expected);
     if (item == NULL || json_array_append_new(r->evidence, item) != 0) {
         w->nomem = true;
@@ -324,8 +327,7 @@ static const struct pst_exemption *find_exemption(struct pst_eval_ctx *ctx,
         if (ex->expires[0] != '\0' && strcmp(ex->expires, ctx->today) < 0) {
             json_array_append_new(ctx->warnings,
                                   json_sprintf("exemption for %s expired on %s (%s:%d); ignored",
-                                               rec->id, ex->expires, ctx->config->path,
-                                               ex->line));
+                                               rec->id, ex->expires, ctx->config->path, ex->line));
             return NULL;
         }
         return ex;
@@ -363,7 +365,8 @@ static enum outcome os_matches(struct walk *w, const struct pst_policy *policy, 
     if (list_has(policy->os, id)) {
         return OUT_PASS;
     }
-    json_array_foreach(like, i, item) {
+    json_array_foreach(like, i, item)
+    {
         if (list_has(policy->os, item)) {
             return OUT_PASS;
         }
@@ -384,7 +387,8 @@ static char *applies_reason(const json_t *evidence)
     const json_t *item;
     char *reason = NULL;
 
-    json_array_foreach(evidence, i, item) {
+    json_array_foreach(evidence, i, item)
+    {
         const char *outcome = json_string_value(json_object_get(item, "outcome"));
         if (outcome == NULL || strcmp(outcome, "fail") != 0) {
             continue;

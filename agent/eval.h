@@ -26,10 +26,10 @@ struct pst_result {
     const struct pst_recommendation *rec;
     enum pst_status status;
     const struct pst_exemption *exemption; /* PST_STATUS_EXEMPT: the exemption applied */
-    char *reason;      /* why error / not_applicable / exempt; NULL otherwise */
-    json_t *evidence;  /* [{fact, args, observed, expected, source, outcome, error?}] */
+    char *reason;                          /* why error / not_applicable / exempt; NULL otherwise */
+    json_t *evidence; /* [{fact, args, observed, expected, source, outcome, error?}] */
     size_t evidence_omitted;
-    bool needs_root;   /* an error came from a permission denied while not root */
+    bool needs_root; /* an error came from a permission denied while not root */
 };
 
 struct pst_eval_ctx {

@@ -223,10 +223,14 @@ static int emit_report(const struct pst_scan *scan, bool json, const char *outpu
 static int cmd_scan(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"root", required_argument, NULL, 'r'},   {"config", required_argument, NULL, 'c'},
-        {"policy", required_argument, NULL, 'p'}, {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'}, {"fail-under", required_argument, NULL, 'u'},
-        {"only", required_argument, NULL, 'O'},   {"help", no_argument, NULL, 'h'},
+        {"root", required_argument, NULL, 'r'},
+        {"config", required_argument, NULL, 'c'},
+        {"policy", required_argument, NULL, 'p'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"fail-under", required_argument, NULL, 'u'},
+        {"only", required_argument, NULL, 'O'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct policy_opts po = {0};
@@ -267,8 +271,7 @@ static int cmd_scan(int argc, char **argv)
             char *end;
             errno = 0;
             fail_under = strtod(optarg, &end);
-            if (errno != 0 || end == optarg || *end != '\0' || fail_under < 0 ||
-                fail_under > 100) {
+            if (errno != 0 || end == optarg || *end != '\0' || !(fail_under >= 0 && fail_under <= 100)) {
                 return usage_error("--fail-under takes a percentage from 0 to 100, not '%s'",
                                    optarg);
             }
@@ -308,8 +311,8 @@ static int cmd_scan(int argc, char **argv)
     if (fail_under >= 0) {
         double percent = scan->score.has_percent ? scan->score.percent : 0.0;
         if (percent < fail_under) {
-            fprintf(stderr, "posture: secure score %.2f%% is below --fail-under %.2f%%\n",
-                    percent, fail_under);
+            fprintf(stderr, "posture: secure score %.2f%% is below --fail-under %.2f%%\n", percent,
+                    fail_under);
             status = EXIT_BELOW;
         }
     }
@@ -348,7 +351,8 @@ static void print_facts_text(const json_t *result)
     size_t i;
     const json_t *e;
 
-    json_object_foreach(json_object_get(result, "facts"), field, fact) {
+    json_object_foreach(json_object_get(result, "facts"), field, fact)
+    {
         const json_t *v = json_object_get(fact, "value");
         if (json_is_string(v)) {
             printf("%s %s\n", field, json_string_value(v));
@@ -356,7 +360,8 @@ static void print_facts_text(const json_t *result)
             size_t k;
             const json_t *item;
             printf("%s", field);
-            json_array_foreach(v, k, item) {
+            json_array_foreach(v, k, item)
+            {
                 printf(" %s", json_string_value(item) ? json_string_value(item) : "?");
             }
             printf("\n");
@@ -366,7 +371,8 @@ static void print_facts_text(const json_t *result)
             free(s);
         }
     }
-    json_array_foreach(json_object_get(result, "errors"), i, e) {
+    json_array_foreach(json_object_get(result, "errors"), i, e)
+    {
         fprintf(stderr, "error: %s\n", json_string_value(json_object_get(e, "message")));
     }
 }
@@ -374,9 +380,12 @@ static void print_facts_text(const json_t *result)
 static int cmd_probe(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"root", required_argument, NULL, 'r'},   {"arg", required_argument, NULL, 'a'},
-        {"format", required_argument, NULL, 'f'}, {"list", no_argument, NULL, 'l'},
-        {"describe", no_argument, NULL, 'd'},     {"help", no_argument, NULL, 'h'},
+        {"root", required_argument, NULL, 'r'},
+        {"arg", required_argument, NULL, 'a'},
+        {"format", required_argument, NULL, 'f'},
+        {"list", no_argument, NULL, 'l'},
+        {"describe", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *root = NULL;
@@ -549,14 +558,13 @@ static int cmd_explain(int argc, char **argv)
         const char *key;
         const json_t *value;
         printf("%s\n  %s\n\ncontrol:   %s (%s, max score %ld)\nseverity:  %s\npolicy:    %s v%ld\n",
-               rec->id, rec->title, rec->control->title, rec->control->id,
-               rec->control->max_score, pst_severity_name(rec->severity), rec->policy->id,
-               rec->policy->version);
-        json_object_foreach(rec->references, key, value) {
+               rec->id, rec->title, rec->control->title, rec->control->id, rec->control->max_score,
+               pst_severity_name(rec->severity), rec->policy->id, rec->policy->version);
+        json_object_foreach(rec->references, key, value)
+        {
             printf("reference: %s %s\n", key, json_string_value(value));
         }
-        printf("\nwhy it matters:\n  %s\n\nhow to fix:\n  %s\n", rec->rationale,
-               rec->remediation);
+        printf("\nwhy it matters:\n  %s\n\nhow to fix:\n  %s\n", rec->rationale, rec->remediation);
         if (rec->applies != NULL) {
             printf("\napplies when:\n");
             print_check(rec->applies, 0);
@@ -568,8 +576,7 @@ static int cmd_explain(int argc, char **argv)
                control->max_score);
         for (size_t i = 0; i < set->n_recommendations; i++) {
             if (set->recommendations[i]->control == control) {
-                printf("  %-40s %s\n", set->recommendations[i]->id,
-                       set->recommendations[i]->title);
+                printf("  %-40s %s\n", set->recommendations[i]->id, set->recommendations[i]->title);
             }
         }
     } else {

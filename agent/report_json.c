@@ -35,13 +35,12 @@ static json_t *control_json(const struct pst_scan *scan, const struct pst_contro
 static json_t *result_json(const struct pst_result *r)
 {
     const struct pst_recommendation *rec = r->rec;
-    json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:O, s:I, s:s, s:s, s:O, s:s}",
-                            "id", rec->id, "title", rec->title, "control", rec->control->id,
-                            "severity", pst_severity_name(rec->severity), "status",
-                            pst_status_name(r->status), "reason", r->reason, "evidence",
-                            r->evidence, "evidence_omitted", (json_int_t)r->evidence_omitted,
-                            "rationale", rec->rationale, "remediation", rec->remediation,
-                            "references", rec->references, "policy", rec->policy->id);
+    json_t *obj = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s?, s:O, s:I, s:s, s:s, s:O, s:s}", "id", rec->id, "title",
+        rec->title, "control", rec->control->id, "severity", pst_severity_name(rec->severity),
+        "status", pst_status_name(r->status), "reason", r->reason, "evidence", r->evidence,
+        "evidence_omitted", (json_int_t)r->evidence_omitted, "rationale", rec->rationale,
+        "remediation", rec->remediation, "references", rec->references, "policy", rec->policy->id);
 
     if (obj != NULL && r->exemption != NULL) {
         json_object_set_new(obj, "exemption",
@@ -66,10 +65,9 @@ json_t *pst_report_json(const struct pst_scan *scan)
     }
     for (size_t i = 0; i < set->n_policies; i++) {
         const struct pst_policy *p = set->policies[i];
-        if (json_array_append_new(policies,
-                                  json_pack("{s:s, s:I, s:s, s:s}", "id", p->id, "version",
-                                            (json_int_t)p->version, "title", p->title, "sha256",
-                                            p->sha256)) != 0) {
+        if (json_array_append_new(policies, json_pack("{s:s, s:I, s:s, s:s}", "id", p->id,
+                                                      "version", (json_int_t)p->version, "title",
+                                                      p->title, "sha256", p->sha256)) != 0) {
             goto fail;
         }
     }
@@ -83,15 +81,15 @@ json_t *pst_report_json(const struct pst_scan *scan)
             goto fail;
         }
     }
-    report = json_pack(
-        "{s:s, s:{s:s}, s:O, s:s?, s:O, s:O, s:s, s:s, s:o, s:O, s:O, s:O, s:{s:I, s:b}}",
-        "schema", PST_REPORT_SCHEMA, "agent", "version", POSTURE_VERSION, "host", scan->host,
-        "root", scan->root, "policy", json_array_get(policies, 0) ? json_array_get(policies, 0)
-                                                                    : json_null(),
-        "policies", policies, "started_at", scan->started_at, "finished_at", scan->finished_at,
-        "score", score_json(&scan->score), "controls", controls, "results", results, "warnings",
-        scan->warnings, "assessment", "needs_root", (json_int_t)scan->needs_root, "complete",
-        scan->score.error == 0);
+    report =
+        json_pack("{s:s, s:{s:s}, s:O, s:s?, s:O, s:O, s:s, s:s, s:o, s:O, s:O, s:O, s:{s:I, s:b}}",
+                  "schema", PST_REPORT_SCHEMA, "agent", "version", POSTURE_VERSION, "host",
+                  scan->host, "root", scan->root, "policy",
+                  json_array_get(policies, 0) ? json_array_get(policies, 0) : json_null(),
+                  "policies", policies, "started_at", scan->started_at, "finished_at",
+                  scan->finished_at, "score", score_json(&scan->score), "controls", controls,
+                  "results", results, "warnings", scan->warnings, "assessment", "needs_root",
+                  (json_int_t)scan->needs_root, "complete", scan->score.error == 0);
 fail:
     json_decref(policies);
     json_decref(controls);

@@ -33,8 +33,9 @@ static const char *status_color(const struct style *st, enum pst_status s)
 }
 
 static const char *const status_tags[] = {
-    [PST_STATUS_PASS] = "PASS", [PST_STATUS_FAIL] = "FAIL", [PST_STATUS_NOT_APPLICABLE] = "N/A ",
-    [PST_STATUS_EXEMPT] = "EXEMPT", [PST_STATUS_ERROR] = "ERROR",
+    [PST_STATUS_PASS] = "PASS",           [PST_STATUS_FAIL] = "FAIL",
+    [PST_STATUS_NOT_APPLICABLE] = "N/A ", [PST_STATUS_EXEMPT] = "EXEMPT",
+    [PST_STATUS_ERROR] = "ERROR",
 };
 
 /* Prints TEXT after LABEL, continuation lines aligned under the first. */
@@ -69,7 +70,8 @@ static void print_evidence(FILE *out, const struct style *st, const json_t *evid
     size_t i;
     const json_t *item;
 
-    json_array_foreach(evidence, i, item) {
+    json_array_foreach(evidence, i, item)
+    {
         const char *outcome = json_string_value(json_object_get(item, "outcome"));
         const char *error = json_string_value(json_object_get(item, "error"));
         const char *source = json_string_value(json_object_get(item, "source"));
@@ -101,8 +103,8 @@ static void print_result(FILE *out, const struct style *st, const struct pst_res
     const struct pst_recommendation *rec = r->rec;
 
     fprintf(out, "    %s%-6s%s %-8s %s%s%s  %s\n", status_color(st, r->status),
-            status_tags[r->status], st->reset, pst_severity_name(rec->severity), st->bold,
-            rec->id, st->reset, rec->title);
+            status_tags[r->status], st->reset, pst_severity_name(rec->severity), st->bold, rec->id,
+            st->reset, rec->title);
     switch (r->status) {
     case PST_STATUS_FAIL:
         print_evidence(out, st, r->evidence);
@@ -139,7 +141,10 @@ int pst_report_text(const struct pst_scan *scan, FILE *out, bool color)
         json_string_value(json_object_get(json_object_get(scan->host, "os"), "pretty_name"));
 
     fprintf(out, "%sposture %s%s  %s%s%s (%s)\n", st->bold, POSTURE_VERSION, st->reset,
-            scan->root ? "root " : "host ", scan->root ? scan->root : host ? host : "?",
+            scan->root ? "root " : "host ",
+            scan->root ? scan->root
+            : host     ? host
+                       : "?",
             "", pretty ? pretty : "unknown OS");
     for (size_t i = 0; i < scan->policies->n_policies; i++) {
         fprintf(out, "policy %s v%ld (%s)\n", scan->policies->policies[i]->id,
@@ -152,10 +157,10 @@ int pst_report_text(const struct pst_scan *scan, FILE *out, bool color)
         fprintf(out, "%sSecure score: n/a (no control in the score)%s\n", st->bold, st->reset);
     }
     if (s->has_compliance) {
-        fprintf(out, "Compliance: %.2f%% (%zu pass, %zu fail, %zu error, %zu exempt, %zu not "
-                     "applicable)\n",
-                s->compliance_percent, s->pass, s->fail, s->error, s->exempt,
-                s->not_applicable);
+        fprintf(out,
+                "Compliance: %.2f%% (%zu pass, %zu fail, %zu error, %zu exempt, %zu not "
+                "applicable)\n",
+                s->compliance_percent, s->pass, s->fail, s->error, s->exempt, s->not_applicable);
     } else {
         fprintf(out, "Compliance: n/a (nothing assessed)\n");
     }
@@ -163,8 +168,10 @@ int pst_report_text(const struct pst_scan *scan, FILE *out, bool color)
         const struct pst_control_result *cr = &scan->controls[c];
         const char *state = !cr->in_score ? "not scored" : cr->healthy ? "healthy" : "unhealthy";
         fprintf(out, "\n%s%s%s  %s%s%s  %ld/%ld", st->bold, cr->control->title, st->reset,
-                !cr->in_score ? st->dim : cr->healthy ? st->green : st->red, state, st->reset,
-                cr->current, cr->control->max_score);
+                !cr->in_score ? st->dim
+                : cr->healthy ? st->green
+                              : st->red,
+                state, st->reset, cr->current, cr->control->max_score);
         if (cr->potential_increase > 0) {
             fprintf(out, "  (potential increase +%ld)", cr->potential_increase);
         }
@@ -176,7 +183,8 @@ int pst_report_text(const struct pst_scan *scan, FILE *out, bool color)
     fputc('\n', out);
     size_t i;
     const json_t *w;
-    json_array_foreach(scan->warnings, i, w) {
+    json_array_foreach(scan->warnings, i, w)
+    {
         fprintf(out, "%swarning:%s %s\n", st->yellow, st->reset, json_string_value(w));
     }
     if (s->error > 0) {

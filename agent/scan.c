@@ -45,18 +45,20 @@ static json_t *host_facts(struct pst_probe_ctx *probes)
     if (pst_probe_call(probes, &pst_probe_os, NULL, &call) != PST_OK) {
         return NULL;
     }
-    return json_pack("{s:o, s:o, s:{s:o, s:o, s:o}, s:o}", "hostname",
-                     fact_value(call, "hostname"), "machine_id", fact_value(call, "machine_id"),
-                     "os", "id", fact_value(call, "id"), "version_id",
-                     fact_value(call, "version_id"), "pretty_name",
-                     fact_value(call, "pretty_name"), "kernel", fact_value(call, "kernel"));
+    return json_pack("{s:o, s:o, s:{s:o, s:o, s:o}, s:o}", "hostname", fact_value(call, "hostname"),
+                     "machine_id", fact_value(call, "machine_id"), "os", "id",
+                     fact_value(call, "id"), "version_id", fact_value(call, "version_id"),
+                     "pretty_name", fact_value(call, "pretty_name"), "kernel",
+                     fact_value(call, "kernel"));
 }
 
 /* Report order inside the scan: status that needs action first, then severity, then id. */
 static int status_rank(enum pst_status s)
 {
-    static const int rank[] = {[PST_STATUS_FAIL] = 0,   [PST_STATUS_ERROR] = 1,
-                               [PST_STATUS_PASS] = 2,   [PST_STATUS_EXEMPT] = 3,
+    static const int rank[] = {[PST_STATUS_FAIL] = 0,
+                               [PST_STATUS_ERROR] = 1,
+                               [PST_STATUS_PASS] = 2,
+                               [PST_STATUS_EXEMPT] = 3,
                                [PST_STATUS_NOT_APPLICABLE] = 4};
     return rank[s];
 }

@@ -13,9 +13,9 @@ struct pst_control_result {
     const struct pst_control *control;
     size_t *results; /* indices into the scan's results, in report order */
     size_t n_results;
-    bool in_score;  /* some recommendation is applicable and not waived */
-    bool healthy;   /* in_score and every applicable one passes or is mitigated */
-    long current;   /* max_score when healthy, else 0 */
+    bool in_score; /* some recommendation is applicable and not waived */
+    bool healthy;  /* in_score and every applicable one passes or is mitigated */
+    long current;  /* max_score when healthy, else 0 */
     long potential_increase;
 };
 

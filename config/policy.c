@@ -74,8 +74,8 @@ static const struct pst_ykey top_keys[] = {
 };
 
 static const struct pst_ykey policy_keys[] = {
-    {"id", PST_Y_SCALAR, true},        {"version", PST_Y_SCALAR, true},
-    {"title", PST_Y_SCALAR, true},     {"description", PST_Y_SCALAR, false},
+    {"id", PST_Y_SCALAR, true},       {"version", PST_Y_SCALAR, true},
+    {"title", PST_Y_SCALAR, true},    {"description", PST_Y_SCALAR, false},
     {"applies_to", PST_Y_MAP, false},
 };
 
@@ -84,16 +84,16 @@ static const struct pst_ykey applies_to_keys[] = {
 };
 
 static const struct pst_ykey control_keys[] = {
-    {"id", PST_Y_SCALAR, true},        {"title", PST_Y_SCALAR, true},
-    {"max_score", PST_Y_SCALAR, true}, {"mcsb", PST_Y_SEQ, false},
+    {"id", PST_Y_SCALAR, true},           {"title", PST_Y_SCALAR, true},
+    {"max_score", PST_Y_SCALAR, true},    {"mcsb", PST_Y_SEQ, false},
     {"description", PST_Y_SCALAR, false},
 };
 
 static const struct pst_ykey recommendation_keys[] = {
-    {"id", PST_Y_SCALAR, true},          {"control", PST_Y_SCALAR, true},
-    {"title", PST_Y_SCALAR, true},       {"severity", PST_Y_SCALAR, true},
-    {"rationale", PST_Y_SCALAR, true},   {"remediation", PST_Y_SCALAR, true},
-    {"references", PST_Y_MAP, false},    {"applies", PST_Y_MAP, false},
+    {"id", PST_Y_SCALAR, true},        {"control", PST_Y_SCALAR, true},
+    {"title", PST_Y_SCALAR, true},     {"severity", PST_Y_SCALAR, true},
+    {"rationale", PST_Y_SCALAR, true}, {"remediation", PST_Y_SCALAR, true},
+    {"references", PST_Y_MAP, false},  {"applies", PST_Y_MAP, false},
     {"check", PST_Y_MAP, true},
 };
 
@@ -371,8 +371,8 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
                 is_op = true;
                 if (op_key != NULL) {
                     pst_ydiag(l->diag, l->file, key,
-                              "a leaf takes exactly one operator ('%s' and '%s')",
-                              op_key->scalar, key->scalar);
+                              "a leaf takes exactly one operator ('%s' and '%s')", op_key->scalar,
+                              key->scalar);
                     ok = false;
                 } else {
                     op_key = key;
@@ -596,8 +596,7 @@ static void load_recommendation(struct loader *l, const struct pst_policy *polic
             for (size_t i = 0; i + 1 < set->n_recommendations; i++) {
                 if (set->recommendations[i]->id != NULL &&
                     strcmp(set->recommendations[i]->id, id->scalar) == 0) {
-                    pst_ydiag(l->diag, l->file, id, "duplicate recommendation id '%s'",
-                              id->scalar);
+                    pst_ydiag(l->diag, l->file, id, "duplicate recommendation id '%s'", id->scalar);
                 }
             }
         }
@@ -685,8 +684,8 @@ static void load_header(struct loader *l, struct pst_policy *policy, const struc
         for (size_t i = 0; i < l->set->n_policies; i++) {
             if (l->set->policies[i] != policy && l->set->policies[i]->id != NULL &&
                 strcmp(l->set->policies[i]->id, id->scalar) == 0) {
-                pst_ydiag(l->diag, l->file, id, "duplicate policy id '%s' (also in %s)",
-                          id->scalar, l->set->policies[i]->path);
+                pst_ydiag(l->diag, l->file, id, "duplicate policy id '%s' (also in %s)", id->scalar,
+                          l->set->policies[i]->path);
             }
         }
         policy->id = dup_or_flag(l, id->scalar);
@@ -759,8 +758,8 @@ static void load_file(struct loader *l, const char *path)
             pst_ydiag(l->diag, path, value, "parameter '%s' must be a scalar or a list",
                       l->parameters->items[2 * i]->scalar);
         }
-        if (json_object_set_new(l->declared, l->parameters->items[2 * i]->scalar,
-                                json_true()) != 0) {
+        if (json_object_set_new(l->declared, l->parameters->items[2 * i]->scalar, json_true()) !=
+            0) {
             l->nomem = true;
         }
     }
@@ -897,8 +896,7 @@ const struct pst_recommendation *pst_policy_find_recommendation(const struct pst
     return NULL;
 }
 
-const struct pst_control *pst_policy_find_control(const struct pst_policy_set *set,
-                                                  const char *id)
+const struct pst_control *pst_policy_find_control(const struct pst_policy_set *set, const char *id)
 {
     for (size_t i = 0; i < set->n_controls; i++) {
         if (strcmp(set->controls[i]->id, id) == 0) {

@@ -52,12 +52,12 @@ struct pst_check {
     /* PST_CHECK_LEAF: */
     const struct pst_probe *probe;
     const struct pst_probe_field *field;
-    char *fact;       /* "probe.field" */
-    json_t *args;     /* the arguments given, typed (defaults are applied by the probe call) */
+    char *fact;   /* "probe.field" */
+    json_t *args; /* the arguments given, typed (defaults are applied by the probe call) */
     enum pst_op op;
-    json_t *operand;  /* typed to the field, parameters resolved */
-    char *parameter;  /* name of the parameter the operand came from, or NULL */
-    regex_t regex;    /* PST_OP_MATCHES / PST_OP_NOT_MATCHES */
+    json_t *operand; /* typed to the field, parameters resolved */
+    char *parameter; /* name of the parameter the operand came from, or NULL */
+    regex_t regex;   /* PST_OP_MATCHES / PST_OP_NOT_MATCHES */
     bool has_regex;
 };
 
@@ -78,7 +78,7 @@ struct pst_recommendation {
     enum pst_severity severity;
     const struct pst_control *control;
     const struct pst_policy *policy;
-    json_t *references; /* object of strings */
+    json_t *references;        /* object of strings */
     struct pst_check *applies; /* NULL: always applies */
     struct pst_check *check;
 };
@@ -88,8 +88,8 @@ struct pst_policy {
     long version;
     char *title;
     char *path;
-    char sha256[65];  /* hex SHA-256 of the policy file's bytes */
-    json_t *os;       /* applies_to.os: list of os-release IDs, or NULL for any */
+    char sha256[65]; /* hex SHA-256 of the policy file's bytes */
+    json_t *os;      /* applies_to.os: list of os-release IDs, or NULL for any */
 };
 
 struct pst_policy_set {
@@ -115,7 +115,6 @@ void pst_policy_set_free(struct pst_policy_set *set);
 
 const struct pst_recommendation *pst_policy_find_recommendation(const struct pst_policy_set *set,
                                                                 const char *id);
-const struct pst_control *pst_policy_find_control(const struct pst_policy_set *set,
-                                                  const char *id);
+const struct pst_control *pst_policy_find_control(const struct pst_policy_set *set, const char *id);
 
 #endif

@@ -122,8 +122,8 @@ static struct pst_ynode *new_node(struct builder *b, enum pst_ynode_kind kind,
     struct pst_ynode *node;
 
     if (++b->nodes > PST_YAML_MAX_NODES) {
-        pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1,
-                     (int)ev->start_mark.column + 1, "more than %d nodes", PST_YAML_MAX_NODES);
+        pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                     "more than %d nodes", PST_YAML_MAX_NODES);
         return NULL;
     }
     node = calloc(1, sizeof(*node));
@@ -142,12 +142,12 @@ static bool check_event_extras(struct builder *b, const yaml_char_t *anchor, con
                                const yaml_event_t *ev)
 {
     if (anchor != NULL) {
-        pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1,
-                     (int)ev->start_mark.column + 1, "anchors and aliases are not supported");
+        pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                     "anchors and aliases are not supported");
         return false;
     }
     static const char *const core_tags[] = {
-        "tag:yaml.org,2002:str",   "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:str",   "tag:yaml.org,2002:int",  "tag:yaml.org,2002:bool",
         "tag:yaml.org,2002:float", "tag:yaml.org,2002:null", "tag:yaml.org,2002:seq",
         "tag:yaml.org,2002:map",
     };
@@ -157,8 +157,8 @@ static bool check_event_extras(struct builder *b, const yaml_char_t *anchor, con
         core = core || strcmp((const char *)tag, core_tags[i]) == 0;
     }
     if (tag != NULL && !core) {
-        pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1,
-                     (int)ev->start_mark.column + 1, "unsupported tag '%s'", (const char *)tag);
+        pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                     "unsupported tag '%s'", (const char *)tag);
         return false;
     }
     return true;
@@ -177,8 +177,8 @@ static bool handle_event(struct builder *b, const yaml_event_t *ev, int *documen
         }
         return true;
     case YAML_ALIAS_EVENT:
-        pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1,
-                     (int)ev->start_mark.column + 1, "anchors and aliases are not supported");
+        pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                     "anchors and aliases are not supported");
         return false;
     case YAML_SCALAR_EVENT:
         if (!check_event_extras(b, ev->data.scalar.anchor, ev->data.scalar.tag, ev)) {
@@ -200,10 +200,9 @@ static bool handle_event(struct builder *b, const yaml_event_t *ev, int *documen
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
         bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
-        if (!check_event_extras(b, seq ? ev->data.sequence_start.anchor
-                                       : ev->data.mapping_start.anchor,
-                                seq ? ev->data.sequence_start.tag : ev->data.mapping_start.tag,
-                                ev)) {
+        if (!check_event_extras(
+                b, seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor,
+                seq ? ev->data.sequence_start.tag : ev->data.mapping_start.tag, ev)) {
             return false;
         }
         if (b->depth == PST_YAML_MAX_DEPTH) {

@@ -21,8 +21,9 @@ struct pst_ynode {
     char *scalar;     /* PST_Y_SCALAR: the text */
     bool plain;       /* PST_Y_SCALAR: written without quotes */
     size_t n;         /* PST_Y_SEQ: items; PST_Y_MAP: pairs */
-    struct pst_ynode **items; /* PST_Y_SEQ: n items; PST_Y_MAP: keys[i] = items[2i], values = 2i+1 */
-    size_t n_items;           /* nodes held in items (a broken map may end on a lone key) */
+    struct pst_ynode *
+        *items;     /* PST_Y_SEQ: n items; PST_Y_MAP: keys[i] = items[2i], values = 2i+1 */
+    size_t n_items; /* nodes held in items (a broken map may end on a lone key) */
 };
 
 /*
@@ -70,7 +71,7 @@ bool pst_ymap_check(struct pst_diag *diag, const char *file, const struct pst_yn
                     const char *what, const struct pst_ykey *keys, size_t n_keys);
 
 /* Records an error at NODE. */
-#define pst_ydiag(diag, file, node, ...)                                                          \
+#define pst_ydiag(diag, file, node, ...)                                                           \
     pst_diag_add((diag), (file), (node)->line, (node)->column, __VA_ARGS__)
 
 #endif

@@ -22,7 +22,7 @@
 struct pst_fs {
     int root_fd;
     bool use_openat2; /* false: kernels before 5.6, or valgrind: resolve in userspace */
-    char *root; /* NULL for the running system */
+    char *root;       /* NULL for the running system */
     json_t *touched;
     json_t *touched_set;
 };
@@ -200,8 +200,8 @@ static int resolve_in_userspace(struct pst_fs *fs, const char *rel, int flags, i
                 break;
             }
             target[n] = '\0';
-            if (asprintf(&joined, "%s%s%s", target, *cursor != '\0' || slash ? "/" : "",
-                         cursor) < 0) {
+            if (asprintf(&joined, "%s%s%s", target, *cursor != '\0' || slash ? "/" : "", cursor) <
+                0) {
                 rc = PST_ENOMEM;
                 break;
             }

@@ -167,7 +167,8 @@ int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, con
             rc = PST_EINVAL;
             goto out;
         }
-        json_t *def = a->default_value ? pst_value_from_text(a->type, a->default_value) : json_null();
+        json_t *def =
+            a->default_value ? pst_value_from_text(a->type, a->default_value) : json_null();
         if (def == NULL || json_object_set_new(full, a->name, def) != 0) {
             rc = PST_ENOMEM;
             goto out;
@@ -334,8 +335,7 @@ int pst_probe_read_text(struct pst_probe_ctx *ctx, struct pst_facts *out, const 
     int rc = pst_fs_read(ctx->fs, path, limit, true, buf, &len);
 
     if (rc == PST_ENOENT) {
-        return pst_facts_set(out, "exists", json_false(), path) == PST_OK ? PST_ENOENT
-                                                                            : PST_ENOMEM;
+        return pst_facts_set(out, "exists", json_false(), path) == PST_OK ? PST_ENOENT : PST_ENOMEM;
     }
     if (rc == PST_ENOMEM) {
         return rc;

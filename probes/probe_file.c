@@ -7,14 +7,19 @@
 #include <sys/stat.h>
 
 static const struct pst_probe_arg file_args[] = {
-    {.name = "path", .type = PST_TYPE_STRING, .required = true,
+    {.name = "path",
+     .type = PST_TYPE_STRING,
+     .required = true,
      .description = "absolute path inside the scanned root"},
-    {.name = "follow", .type = PST_TYPE_BOOL, .default_value = "true",
+    {.name = "follow",
+     .type = PST_TYPE_BOOL,
+     .default_value = "true",
      .description = "follow a final symlink (stat) or describe the link itself (lstat)"},
 };
 
 static const struct pst_probe_field file_fields[] = {
-    {"exists", PST_TYPE_BOOL, "the path exists (a dangling symlink exists only with follow: false)"},
+    {"exists", PST_TYPE_BOOL,
+     "the path exists (a dangling symlink exists only with follow: false)"},
     {"type", PST_TYPE_STRING, "file, directory, symlink, fifo, socket, char or block"},
     {"mode", PST_TYPE_MODE, "permission bits with setuid, setgid and sticky, as \"0644\""},
     {"owner", PST_TYPE_STRING, "owning user's name from the root's /etc/passwd, or the uid"},
@@ -63,8 +68,7 @@ static int file_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
         return pst_facts_set(out, "exists", json_false(), path);
     }
     if (rc != PST_OK) {
-        pst_facts_error(out, path, "%s %s: %s", follow ? "stat" : "lstat", path,
-                        pst_strerror(rc));
+        pst_facts_error(out, path, "%s %s: %s", follow ? "stat" : "lstat", path, pst_strerror(rc));
         return PST_OK;
     }
     pst_mode_format(st.st_mode, mode);

@@ -14,15 +14,24 @@ static const char *const separator_choices[] = {"auto", "space", "equals", NULL}
 static const char *const match_choices[] = {"first", "last", NULL};
 
 static const struct pst_probe_arg keyvalue_args[] = {
-    {.name = "path", .type = PST_TYPE_STRING, .required = true,
+    {.name = "path",
+     .type = PST_TYPE_STRING,
+     .required = true,
      .description = "absolute path of the configuration file inside the scanned root"},
     {.name = "key", .type = PST_TYPE_STRING, .required = true, .description = "the key to read"},
-    {.name = "separator", .type = PST_TYPE_STRING, .default_value = "auto",
+    {.name = "separator",
+     .type = PST_TYPE_STRING,
+     .default_value = "auto",
      .choices = separator_choices,
      .description = "space (login.defs), equals (/etc/default/*, sysctl.conf) or auto (either)"},
-    {.name = "match", .type = PST_TYPE_STRING, .default_value = "last", .choices = match_choices,
+    {.name = "match",
+     .type = PST_TYPE_STRING,
+     .default_value = "last",
+     .choices = match_choices,
      .description = "which assignment wins when the key repeats: first or last"},
-    {.name = "ignore_case", .type = PST_TYPE_BOOL, .default_value = "false",
+    {.name = "ignore_case",
+     .type = PST_TYPE_BOOL,
+     .default_value = "false",
      .description = "compare keys without regard to case"},
 };
 

@@ -9,13 +9,22 @@
 #include <stdlib.h>
 
 static const struct pst_probe_arg lines_args[] = {
-    {.name = "path", .type = PST_TYPE_STRING, .required = true,
+    {.name = "path",
+     .type = PST_TYPE_STRING,
+     .required = true,
      .description = "absolute path of the text file inside the scanned root"},
-    {.name = "regex", .type = PST_TYPE_STRING, .required = true, .regex = true,
+    {.name = "regex",
+     .type = PST_TYPE_STRING,
+     .required = true,
+     .regex = true,
      .description = "POSIX extended regex a line must match"},
-    {.name = "skip_comments", .type = PST_TYPE_BOOL, .default_value = "true",
+    {.name = "skip_comments",
+     .type = PST_TYPE_BOOL,
+     .default_value = "true",
      .description = "ignore lines whose first non-blank character is '#'"},
-    {.name = "ignore_case", .type = PST_TYPE_BOOL, .default_value = "false",
+    {.name = "ignore_case",
+     .type = PST_TYPE_BOOL,
+     .default_value = "false",
      .description = "match without regard to case"},
 };
 
@@ -24,7 +33,9 @@ static const struct pst_probe_field lines_fields[] = {
     {"matched", PST_TYPE_BOOL, "at least one line matches"},
     {"count", PST_TYPE_INT, "number of matching lines"},
     {"matches", PST_TYPE_FINDINGS,
-     "matching lines as {line, text}, the first " "20" " of them"},
+     "matching lines as {line, text}, the first "
+     "20"
+     " of them"},
 };
 
 static int lines_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out)

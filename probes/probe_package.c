@@ -12,7 +12,9 @@
 #define DPKG_STATUS_LIMIT (128u * 1024u * 1024u)
 
 static const struct pst_probe_arg package_args[] = {
-    {.name = "name", .type = PST_TYPE_STRING, .required = true,
+    {.name = "name",
+     .type = PST_TYPE_STRING,
+     .required = true,
      .description = "package name, optionally with :architecture"},
 };
 
@@ -39,10 +41,10 @@ static int index_stanza(json_t *index, const struct stanza *s)
     if (s->package == NULL) {
         return PST_OK;
     }
-    entry = json_pack("{s:o, s:o, s:o, s:I}", "status", pst_json_text(s->status ? s->status : ""),
-                      "version", s->version ? pst_json_text(s->version) : json_null(),
-                      "architecture", s->arch ? pst_json_text(s->arch) : json_null(), "line",
-                      (json_int_t)s->line);
+    entry =
+        json_pack("{s:o, s:o, s:o, s:I}", "status", pst_json_text(s->status ? s->status : ""),
+                  "version", s->version ? pst_json_text(s->version) : json_null(), "architecture",
+                  s->arch ? pst_json_text(s->arch) : json_null(), "line", (json_int_t)s->line);
     if (entry == NULL) {
         return PST_ENOMEM;
     }

@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pst_policy_load(&p, 1, NULL, &set, &diag) == PST_OK) {
         /* a policy that loads must be complete */
         for (size_t i = 0; i < set->n_recommendations; i++) {
-            if (set->recommendations[i]->check == NULL || set->recommendations[i]->control == NULL) {
+            if (set->recommendations[i]->check == NULL ||
+                set->recommendations[i]->control == NULL) {
                 __builtin_trap();
             }
         }

@@ -38,8 +38,16 @@ static void put(const char *rel, const uint8_t *data, size_t size)
 static void remove_root(void)
 {
     static const char *const made[] = {
-        "/etc/os-release", "/etc/passwd", "/etc/group", "/etc/login.defs",
-        "/var/lib/dpkg/status", "/var/lib/dpkg", "/var/lib", "/var", "/etc", "",
+        "/etc/os-release",
+        "/etc/passwd",
+        "/etc/group",
+        "/etc/login.defs",
+        "/var/lib/dpkg/status",
+        "/var/lib/dpkg",
+        "/var/lib",
+        "/var",
+        "/etc",
+        "",
     };
     char path[256];
 
@@ -99,7 +107,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run(&ctx, "os", "{}");
     run(&ctx, "file", "{\"path\": \"/etc/passwd\"}");
     run(&ctx, "keyvalue", "{\"path\": \"/etc/login.defs\", \"key\": \"PASS_MAX_DAYS\"}");
-    run(&ctx, "keyvalue", "{\"path\": \"/etc/login.defs\", \"key\": \"A\", \"separator\": \"equals\", \"match\": \"first\"}");
+    run(&ctx, "keyvalue",
+        "{\"path\": \"/etc/login.defs\", \"key\": \"A\", \"separator\": \"equals\", \"match\": "
+        "\"first\"}");
     run(&ctx, "lines", "{\"path\": \"/etc/group\", \"regex\": \"^[^:]*:[^:]*:0:\"}");
     run(&ctx, "package", "{\"name\": \"openssh-server\"}");
     run(&ctx, "package", "{\"name\": \"libc6:amd64\"}");

@@ -15,6 +15,7 @@ expect_exit "unknown command" 2 "$POSTURE" frobnicate
 expect_exit "bad format" 2 "$POSTURE" scan --format xml
 expect_exit "fail-under out of range" 2 "$POSTURE" scan --fail-under 101
 expect_exit "fail-under not a number" 2 "$POSTURE" scan --fail-under abc
+expect_exit "fail-under NaN" 2 "$POSTURE" scan --fail-under nan
 expect_exit "stray argument" 2 "$POSTURE" scan extra
 expect_exit "missing root" 2 "$POSTURE" scan --root "$WORK/no/such/root"
 grep -q "no such file or directory" "$WORK/err" || fail "missing root: message"

@@ -57,8 +57,7 @@ static struct outcome run(const char *check, const char *applies, const char *co
              "recommendations:\n"
              "  - id: r\n    control: c\n    title: t\n    severity: low\n"
              "    rationale: r\n    remediation: m\n%s%s%s    check: %s\n",
-             applies ? "    applies: " : "", applies ? applies : "", applies ? "\n" : "",
-             check);
+             applies ? "    applies: " : "", applies ? applies : "", applies ? "\n" : "", check);
     tmproot_write(dir, "/p.yaml", policy, 0644);
     snprintf(ppath, sizeof(ppath), "%s/p.yaml", dir);
     if (config_text != NULL) {
@@ -103,11 +102,13 @@ static void test_operators(void **state)
     EXPECT("{fact: keyvalue.number, path: /etc/login.defs, key: PASS_MAX_DAYS, gt: 99999}", FAIL);
     EXPECT("{fact: keyvalue.number, path: /etc/login.defs, key: PASS_MAX_DAYS, ge: 99999}", PASS);
     EXPECT("{fact: keyvalue.value, path: /etc/login.defs, key: NOPE, exists: false}", PASS);
-    EXPECT("{fact: keyvalue.value, path: /etc/login.defs, key: ENCRYPT_METHOD, exists: true}", PASS);
+    EXPECT("{fact: keyvalue.value, path: /etc/login.defs, key: ENCRYPT_METHOD, exists: true}",
+           PASS);
     EXPECT("{fact: lines.matches, path: /etc/passwd, regex: \"^nobody:\", empty: true}", PASS);
     EXPECT("{fact: lines.matches, path: /etc/passwd, regex: \"^root:\", empty: true}", FAIL);
     EXPECT("{fact: os.id_like, empty: true}", PASS);
-    EXPECT("{fact: keyvalue.value, path: /etc/login.defs, key: ENCRYPT_METHOD, contains: SHA}", PASS);
+    EXPECT("{fact: keyvalue.value, path: /etc/login.defs, key: ENCRYPT_METHOD, contains: SHA}",
+           PASS);
     EXPECT("{fact: file.mode, path: /etc/shadow, mode_at_most: \"0600\"}", FAIL);
     EXPECT("{fact: file.mode, path: /etc/shadow, mode_at_most: \"0640\"}", PASS);
     EXPECT("{fact: file.mode, path: /etc/shadow, mode_at_most: \"0750\"}", PASS);
@@ -223,12 +224,9 @@ static void test_policy_for_other_os(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_operators),
-        cmocka_unit_test(test_lists),
-        cmocka_unit_test(test_absent_facts),
-        cmocka_unit_test(test_logic),
-        cmocka_unit_test(test_errors_and_reasons),
-        cmocka_unit_test(test_exemptions),
+        cmocka_unit_test(test_operators),           cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_absent_facts),        cmocka_unit_test(test_logic),
+        cmocka_unit_test(test_errors_and_reasons),  cmocka_unit_test(test_exemptions),
         cmocka_unit_test(test_policy_for_other_os),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -221,12 +221,9 @@ static void test_permission_denied(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reads_and_records),
-        cmocka_unit_test(test_symlinks_stay_inside_root),
-        cmocka_unit_test(test_bounds_and_types),
-        cmocka_unit_test(test_list_sorted),
-        cmocka_unit_test(test_bad_roots),
-        cmocka_unit_test(test_permission_denied),
+        cmocka_unit_test(test_reads_and_records), cmocka_unit_test(test_symlinks_stay_inside_root),
+        cmocka_unit_test(test_bounds_and_types),  cmocka_unit_test(test_list_sorted),
+        cmocka_unit_test(test_bad_roots),         cmocka_unit_test(test_permission_denied),
     };
     int failed = cmocka_run_group_tests_name("openat2", tests, use_openat2, NULL);
     return failed + cmocka_run_group_tests_name("userspace resolver", tests, use_userspace, NULL);

@@ -145,30 +145,30 @@ static void test_parameter_override(void **state)
 static void test_all_errors_reported(void **state)
 {
     static const char bad[] =
-        "policy: {id: Bad_Id, version: 1, title: t, colour: red}\n"               /* 1 */
-        "parameters: {n: 3}\n"                                                    /* 2 */
-        "controls:\n"                                                             /* 3 */
-        "  - {id: c, title: C, max_score: lots}\n"                                /* 4 */
-        "  - {id: c, title: Again, max_score: 1}\n"                               /* 5 */
-        "recommendations:\n"                                                      /* 6 */
-        "  - {id: r1, control: nowhere, title: t, severity: urgent, rationale: r,\n" /* 7 */
-        "     remediation: m, check: {fact: nosuch.field, equals: 1}}\n"          /* 8 */
+        "policy: {id: Bad_Id, version: 1, title: t, colour: red}\n"                         /* 1 */
+        "parameters: {n: 3}\n"                                                              /* 2 */
+        "controls:\n"                                                                       /* 3 */
+        "  - {id: c, title: C, max_score: lots}\n"                                          /* 4 */
+        "  - {id: c, title: Again, max_score: 1}\n"                                         /* 5 */
+        "recommendations:\n"                                                                /* 6 */
+        "  - {id: r1, control: nowhere, title: t, severity: urgent, rationale: r,\n"        /* 7 */
+        "     remediation: m, check: {fact: nosuch.field, equals: 1}}\n"                    /* 8 */
         "  - {id: r1, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 9 */
-        "     check: {fact: file.colour, path: /x, equals: 1}}\n"                 /* 10 */
+        "     check: {fact: file.colour, path: /x, equals: 1}}\n"                           /* 10 */
         "  - {id: r3, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 11 */
-        "     check: {fact: file.mode, path: /x, frob: 1, mode_at_most: rwx}}\n" /* 12 */
+        "     check: {fact: file.mode, path: /x, frob: 1, mode_at_most: rwx}}\n"            /* 12 */
         "  - {id: r4, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 13 */
-        "     check: {fact: lines.count, path: /x, regex: \"a(\", le: $missing}}\n" /* 14 */
+        "     check: {fact: lines.count, path: /x, regex: \"a(\", le: $missing}}\n"         /* 14 */
         "  - {id: r5, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 15 */
-        "     check: {fact: file.uid, path: /x, lt: 1, gt: 0}}\n"                 /* 16 */
+        "     check: {fact: file.uid, path: /x, lt: 1, gt: 0}}\n"                           /* 16 */
         "  - {id: r6, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 17 */
-        "     check: {fact: file.uid, lt: 1}}\n"                                  /* 18 */
+        "     check: {fact: file.uid, lt: 1}}\n"                                            /* 18 */
         "  - {id: r7, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 19 */
         "     check: {fact: keyvalue.value, path: /x, key: K, separator: comma, matches: \"[\"}}\n"
-        "  - {id: r8, control: c, title: t, severity: low, rationale: r,\n"       /* 21 */
-        "     check: {all: []}}\n"                                                /* 22 */
+        "  - {id: r8, control: c, title: t, severity: low, rationale: r,\n"                 /* 21 */
+        "     check: {all: []}}\n"                                                          /* 22 */
         "  - {id: r9, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 23 */
-        "     check: {fact: file.mode, path: /x, le: 3}}\n";                      /* 24 */
+        "     check: {fact: file.mode, path: /x, le: 3}}\n";                                /* 24 */
     static const char *const want[] = {
         ":1:44: unknown key 'colour' in the policy header",
         ":1:14: policy id 'Bad_Id' must match [a-z0-9-]+",
@@ -228,8 +228,9 @@ static void test_directory_and_duplicates_across_files(void **state)
     snprintf(dirpath, sizeof(dirpath), "%s/pol", f.dir);
     dir = dirpath;
     assert_int_equal(pst_policy_load(&dir, 1, NULL, &set, &d), PST_EPARSE);
-    snprintf(want, sizeof(want), "%s/b.yml:2:7: duplicate policy id 'test-policy' (also in %s/a.yaml)",
-             dirpath, dirpath);
+    snprintf(want, sizeof(want),
+             "%s/b.yml:2:7: duplicate policy id 'test-policy' (also in %s/a.yaml)", dirpath,
+             dirpath);
     assert_string_equal(d.messages[0], want);
     assert_int_equal(d.count, 6); /* the policy, 2 controls and 3 recommendations repeat */
     pst_diag_release(&d);

@@ -11,7 +11,8 @@ static void test_stat_fields(void **state)
     json_t *r;
 
     (void)state;
-    tmproot_write(root, "/etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/a:/bin/sh\n", 0644);
+    tmproot_write(root, "/etc/passwd",
+                  "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/a:/bin/sh\n", 0644);
     tmproot_write(root, "/etc/group", "root:x:0:\nshadow:x:42:\n", 0644);
     tmproot_write(root, "/etc/shadow", "x\n", 02640);
     tmproot_chown(root, "/etc/shadow", 1000, 42);

@@ -55,9 +55,10 @@ static void expect(const char *args, const char *value, const char *source, long
 static void test_login_defs(void **state)
 {
     (void)state;
-    expect("{\"path\": \"/etc/login.defs\", \"key\": \"PASS_MAX_DAYS\"}", "90", "/etc/login.defs:4", 90, 2);
-    expect("{\"path\": \"/etc/login.defs\", \"key\": \"PASS_MAX_DAYS\", \"match\": \"first\"}", "99999",
-           "/etc/login.defs:2", 99999, 2);
+    expect("{\"path\": \"/etc/login.defs\", \"key\": \"PASS_MAX_DAYS\"}", "90", "/etc/login.defs:4",
+           90, 2);
+    expect("{\"path\": \"/etc/login.defs\", \"key\": \"PASS_MAX_DAYS\", \"match\": \"first\"}",
+           "99999", "/etc/login.defs:2", 99999, 2);
     expect("{\"path\": \"/etc/login.defs\", \"key\": \"ENCRYPT_METHOD\", \"separator\": \"space\"}",
            "SHA512", "/etc/login.defs:5", -99, 1);
     expect("{\"path\": \"/etc/login.defs\", \"key\": \"umask\"}", NULL, NULL, -99, 0);
@@ -68,17 +69,18 @@ static void test_login_defs(void **state)
 static void test_shell_style(void **state)
 {
     (void)state;
-    expect("{\"path\": \"/etc/default/useradd\", \"key\": \"INACTIVE\", \"separator\": \"equals\"}", "30",
-           "/etc/default/useradd:3", 30, 1);
+    expect("{\"path\": \"/etc/default/useradd\", \"key\": \"INACTIVE\", \"separator\": \"equals\"}",
+           "30", "/etc/default/useradd:3", 30, 1);
     expect("{\"path\": \"/etc/default/useradd\", \"key\": \"SHELL\"}", "/bin/sh",
            "/etc/default/useradd:2", -99, 1);
     expect("{\"path\": \"/etc/default/useradd\", \"key\": \"GROUP\"}", "100",
            "/etc/default/useradd:4", 100, 1);
-    expect("{\"path\": \"/etc/default/useradd\", \"key\": \"EMPTY\"}", "", "/etc/default/useradd:5", -99, 1);
+    expect("{\"path\": \"/etc/default/useradd\", \"key\": \"EMPTY\"}", "", "/etc/default/useradd:5",
+           -99, 1);
     expect("{\"path\": \"/etc/sysctl.conf\", \"key\": \"net.ipv4.ip_forward\"}", "0",
            "/etc/sysctl.conf:1", 0, 1);
-    expect("{\"path\": \"/etc/sysctl.conf\", \"key\": \"kernel.x\", \"separator\": \"space\"}", NULL,
-           NULL, -99, 0);
+    expect("{\"path\": \"/etc/sysctl.conf\", \"key\": \"kernel.x\", \"separator\": \"space\"}",
+           NULL, NULL, -99, 0);
 }
 
 static void test_missing_file(void **state)

@@ -16,7 +16,8 @@ static void test_matches(void **state)
                   "# Defaults use_pty\nDefaults env_reset\n  Defaults\tuse_pty\r\n"
                   "defaults USE_PTY\n",
                   0440);
-    r = probe_run(root, "lines", "{\"path\": \"/etc/sudoers\", \"regex\": \"Defaults[[:space:]]+use_pty\"}");
+    r = probe_run(root, "lines",
+                  "{\"path\": \"/etc/sudoers\", \"regex\": \"Defaults[[:space:]]+use_pty\"}");
     assert_true(json_is_true(fact_value(r, "exists")));
     assert_true(json_is_true(fact_value(r, "matched")));
     assert_int_equal(json_integer_value(fact_value(r, "count")), 1);
@@ -28,8 +29,9 @@ static void test_matches(void **state)
     assert_string_equal(fact_source(r, "count"), "/etc/sudoers:3");
     json_decref(r);
 
-    r = probe_run(root, "lines", "{\"path\": \"/etc/sudoers\", \"regex\": \"Defaults[[:space:]]+use_pty\", "
-                                 "\"skip_comments\": false, \"ignore_case\": true}");
+    r = probe_run(root, "lines",
+                  "{\"path\": \"/etc/sudoers\", \"regex\": \"Defaults[[:space:]]+use_pty\", "
+                  "\"skip_comments\": false, \"ignore_case\": true}");
     assert_int_equal(json_integer_value(fact_value(r, "count")), 3);
     json_decref(r);
     tmproot_free(root);
@@ -69,7 +71,8 @@ static void test_bounds_and_absence(void **state)
     fclose(f);
     r = probe_run(root, "lines", "{\"path\": \"/huge\", \"regex\": \"x\"}");
     assert_null(fact_value(r, "count"));
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "errors"), 0), "message")),
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(r, "errors"), 0), "message")),
                         "read /huge: file is larger than the bound");
     json_decref(r);
     tmproot_free(root);

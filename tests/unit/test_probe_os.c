@@ -29,7 +29,8 @@ static void test_offline_root(void **state)
     assert_string_equal(json_string_value(fact_value(r, "machine_id")),
                         "0123456789abcdef0123456789abcdef");
     assert_null(fact_value(r, "kernel"));
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "errors"), 0), "message")),
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(r, "errors"), 0), "message")),
                         "kernel: not available for an offline root");
     json_decref(r);
     tmproot_free(root);

@@ -4,34 +4,33 @@
 
 #include <string.h>
 
-static const char status_file[] =
-    "Package: openssh-server\n"
-    "Status: install ok installed\n"
-    "Priority: optional\n"
-    "Architecture: amd64\n"
-    "Version: 1:9.2p1-2+deb12u3\n"
-    "Description: secure shell (SSH) server\n"
-    " continuation line\n"
-    "\n"
-    "Package: telnetd\n"
-    "Status: deinstall ok config-files\n"
-    "Architecture: amd64\n"
-    "Version: 0.17+2.4-2\n"
-    "\n"
-    "Package: libc6\n"
-    "Status: install ok installed\n"
-    "Architecture: i386\n"
-    "Version: 2.36-9\n"
-    "\n"
-    "Package: libc6\n"
-    "Status: install ok installed\n"
-    "Architecture: amd64\n"
-    "Version: 2.36-9+deb12u4\n"
-    "\n"
-    "Package: broken\n"
-    "Status: install reinstreq half-installed\n"
-    "Architecture: all\n"
-    "Version: 1.0\n";
+static const char status_file[] = "Package: openssh-server\n"
+                                  "Status: install ok installed\n"
+                                  "Priority: optional\n"
+                                  "Architecture: amd64\n"
+                                  "Version: 1:9.2p1-2+deb12u3\n"
+                                  "Description: secure shell (SSH) server\n"
+                                  " continuation line\n"
+                                  "\n"
+                                  "Package: telnetd\n"
+                                  "Status: deinstall ok config-files\n"
+                                  "Architecture: amd64\n"
+                                  "Version: 0.17+2.4-2\n"
+                                  "\n"
+                                  "Package: libc6\n"
+                                  "Status: install ok installed\n"
+                                  "Architecture: i386\n"
+                                  "Version: 2.36-9\n"
+                                  "\n"
+                                  "Package: libc6\n"
+                                  "Status: install ok installed\n"
+                                  "Architecture: amd64\n"
+                                  "Version: 2.36-9+deb12u4\n"
+                                  "\n"
+                                  "Package: broken\n"
+                                  "Status: install reinstreq half-installed\n"
+                                  "Architecture: all\n"
+                                  "Version: 1.0\n";
 
 static void test_status(void **state)
 {
@@ -81,7 +80,8 @@ static void test_missing_status(void **state)
     (void)state;
     r = probe_run(root, "package", "{\"name\": \"bash\"}");
     assert_null(fact_value(r, "installed"));
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "errors"), 0), "message")),
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(r, "errors"), 0), "message")),
                         "read /var/lib/dpkg/status: no such file or directory");
     json_decref(r);
     tmproot_free(root);

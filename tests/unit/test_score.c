@@ -32,11 +32,11 @@ static void test_defender_formula(void **state)
         enum pst_status status;
         const struct pst_exemption *ex;
     } rows[8] = {
-        {0, PST_STATUS_PASS, NULL},           /* mgmt: pass + mitigated -> healthy 8/8 */
+        {0, PST_STATUS_PASS, NULL}, /* mgmt: pass + mitigated -> healthy 8/8 */
         {0, PST_STATUS_EXEMPT, &mitigated},
-        {1, PST_STATUS_PASS, NULL},           /* access: pass + fail -> unhealthy 0/4 */
+        {1, PST_STATUS_PASS, NULL}, /* access: pass + fail -> unhealthy 0/4 */
         {1, PST_STATUS_FAIL, NULL},
-        {2, PST_STATUS_PASS, NULL},           /* logging: pass + error -> unhealthy 0/1 */
+        {2, PST_STATUS_PASS, NULL}, /* logging: pass + error -> unhealthy 0/1 */
         {2, PST_STATUS_ERROR, NULL},
         {3, PST_STATUS_NOT_APPLICABLE, NULL}, /* updates: n/a + waiver -> out of the score */
         {3, PST_STATUS_EXEMPT, &waiver},

@@ -25,8 +25,7 @@ static void expect_error(const char *text, const char *message)
 static void test_tree_and_positions(void **state)
 {
     struct pst_diag d = {0};
-    struct pst_ynode *root =
-        parse("a: 1\nlist:\n  - x\n  - \"0640\"\nmap: {k: no}\nempty:\n", &d);
+    struct pst_ynode *root = parse("a: 1\nlist:\n  - x\n  - \"0640\"\nmap: {k: no}\nempty:\n", &d);
     const struct pst_ynode *n;
 
     (void)state;
@@ -55,10 +54,12 @@ static void test_refusals(void **state)
     (void)state;
     expect_error("a: 1\nb: 2\na: 3\n", "t.yaml:3:1: duplicate key 'a' (first at line 1)");
     expect_error("a: &x 1\nb: *x\n", "t.yaml:1:4: anchors and aliases are not supported");
-    expect_error("a: !!python/object 1\n", "t.yaml:1:4: unsupported tag 'tag:yaml.org,2002:python/object'");
+    expect_error("a: !!python/object 1\n",
+                 "t.yaml:1:4: unsupported tag 'tag:yaml.org,2002:python/object'");
     expect_error("a: 1\n---\nb: 2\n", "t.yaml:2:1: only one YAML document is allowed");
     expect_error("", "t.yaml: empty file");
-    expect_error("a: [1, 2\n", "t.yaml:2:1: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence");
+    expect_error("a: [1, 2\n", "t.yaml:2:1: YAML syntax error: did not find expected ',' or ']' "
+                               "while parsing a flow sequence");
     expect_error("? [a]\n: 1\n", "t.yaml:1:3: a mapping key must be a scalar");
 }
 
@@ -96,7 +97,8 @@ static void test_schema_check(void **state)
     (void)state;
     assert_true(pst_ymap_check(&d, "t.yaml", root, "a thing", keys, 2));
     assert_int_equal(d.count, 3);
-    assert_string_equal(d.messages[0], "t.yaml:1:7: 'tags' in a thing must be a list, not a scalar");
+    assert_string_equal(d.messages[0],
+                        "t.yaml:1:7: 'tags' in a thing must be a list, not a scalar");
     assert_string_equal(d.messages[1], "t.yaml:2:1: unknown key 'extra' in a thing");
     assert_string_equal(d.messages[2], "t.yaml:1:1: a thing is missing required key 'id'");
     pst_diag_release(&d);

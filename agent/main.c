@@ -271,7 +271,8 @@ static int cmd_scan(int argc, char **argv)
             char *end;
             errno = 0;
             fail_under = strtod(optarg, &end);
-            if (errno != 0 || end == optarg || *end != '\0' || !(fail_under >= 0 && fail_under <= 100)) {
+            if (errno != 0 || end == optarg || *end != '\0' ||
+                !(fail_under >= 0 && fail_under <= 100)) {
                 return usage_error("--fail-under takes a percentage from 0 to 100, not '%s'",
                                    optarg);
             }

@@ -140,12 +140,12 @@ int pst_report_text(const struct pst_scan *scan, FILE *out, bool color)
     const char *pretty =
         json_string_value(json_object_get(json_object_get(scan->host, "os"), "pretty_name"));
 
-    fprintf(out, "%sposture %s%s  %s%s%s (%s)\n", st->bold, POSTURE_VERSION, st->reset,
-            scan->root ? "root " : "host ",
+    fprintf(out, "%sposture %s%s  %s %s (%s)\n", st->bold, POSTURE_VERSION, st->reset,
+            scan->root ? "root" : "host",
             scan->root ? scan->root
             : host     ? host
                        : "?",
-            "", pretty ? pretty : "unknown OS");
+            pretty ? pretty : "unknown OS");
     for (size_t i = 0; i < scan->policies->n_policies; i++) {
         fprintf(out, "policy %s v%ld (%s)\n", scan->policies->policies[i]->id,
                 scan->policies->policies[i]->version, scan->policies->policies[i]->path);

@@ -95,7 +95,9 @@ json_t *pst_value_from_text(enum pst_type type, const char *text)
         long long v;
         errno = 0;
         v = strtoll(text, &end, 10);
-        if (text[0] == '\0' || *end != '\0' || errno != 0) {
+        /* strtoll would skip blanks and take "+": an operand is written plainly or not at all */
+        if (text[0] == '\0' || text[0] == ' ' || text[0] == '\t' || text[0] == '+' ||
+            *end != '\0' || errno != 0) {
             return NULL;
         }
         return json_integer(v);

@@ -131,8 +131,9 @@ static int write_all(int fd, const char *data, size_t len)
 
 /*
  * Writes DATA to PATH. A regular file (or a new one) is replaced atomically: a temp file
- * beside it, fsync, rename, so that readers never see half a report. Anything else that
- * exists (/dev/stdout, a FIFO, /dev/null) is written in place, never replaced.
+ * beside it, fsync, rename, so that readers never see half a report. A character device or
+ * a FIFO (/dev/stdout, /dev/null, a pipe) is written in place, never replaced; anything else
+ * (a directory, a block device) is refused.
  */
 static int write_report_file(const char *path, const char *data, size_t len)
 {
@@ -142,6 +143,9 @@ static int write_report_file(const char *path, const char *data, size_t len)
     int rc;
 
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+            return PST_ETYPE;
+        }
         fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
             return pst_from_errno(errno);

@@ -71,7 +71,8 @@ int pst_fs_new(const char *root, struct pst_fs **out)
         if (fd >= 0) {
             fs->use_openat2 = true;
             close((int)fd);
-        } else if (errno != ENOSYS) {
+        } else if (errno != ENOSYS && errno != EPERM) {
+            /* ENOSYS: before Linux 5.6; EPERM: a seccomp filter that predates openat2. */
             rc = pst_from_errno(errno);
             goto fail;
         }
@@ -277,9 +278,14 @@ static int open_in_root(struct pst_fs *fs, const char *path, int flags, int *fd)
     } else {
         struct open_how how = {.flags = (unsigned)flags,
                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        int tries = 0;
+        /* EAGAIN: a rename raced the lookup. Retry a few times, then walk in userspace. */
         do {
             r = sys_openat2(fs->root_fd, rel, &how);
-        } while (r < 0 && errno == EAGAIN);
+        } while (r < 0 && errno == EAGAIN && ++tries < 16);
+        if (r < 0 && errno == EAGAIN) {
+            return resolve_in_userspace(fs, rel, flags, fd);
+        }
     }
     if (r < 0) {
         return pst_from_errno(errno);
@@ -328,7 +334,8 @@ int pst_fd_read_all(int fd, size_t limit, bool text, char **buf, size_t *len)
         return PST_ETOOBIG;
     }
     /* st_size is only a hint (files under /proc report 0, files may grow): read to EOF. */
-    cap = (size_t)st.st_size + 1 < 4096 ? 4096 : (size_t)st.st_size + 1;
+    /* Room for the whole file, its NUL and one byte more, so that EOF shows without growing. */
+    cap = (size_t)st.st_size + 2 < 4096 ? 4096 : (size_t)st.st_size + 2;
     data = malloc(cap);
     if (data == NULL) {
         return PST_ENOMEM;
@@ -379,12 +386,35 @@ out:
     return rc;
 }
 
-int pst_fs_read(struct pst_fs *fs, const char *path, size_t limit, bool text, char **buf,
-                size_t *len)
+/* Reads the file behind the O_PATH descriptor PFD if it is a regular file: look, then open. */
+static int read_regular(int pfd, size_t limit, bool text, char **buf, size_t *len)
 {
     struct stat st;
     char proc[64];
-    int pfd, fd;
+    int fd;
+    int rc;
+
+    /* Opening a device or a FIFO for reading can have effects, or block: never do it. */
+    if (fstat(pfd, &st) != 0) {
+        return pst_from_errno(errno);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return PST_ETYPE;
+    }
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+    fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        return pst_from_errno(errno);
+    }
+    rc = pst_fd_read_all(fd, limit, text, buf, len);
+    close(fd);
+    return rc;
+}
+
+int pst_fs_read(struct pst_fs *fs, const char *path, size_t limit, bool text, char **buf,
+                size_t *len)
+{
+    int pfd;
     int rc = open_in_root(fs, path, O_PATH, &pfd);
 
     *buf = NULL;
@@ -392,39 +422,23 @@ int pst_fs_read(struct pst_fs *fs, const char *path, size_t limit, bool text, ch
     if (rc != PST_OK) {
         return rc;
     }
-    /* Look before opening: opening a device or a FIFO for reading can have effects. */
-    if (fstat(pfd, &st) != 0) {
-        rc = pst_from_errno(errno);
-    } else if (!S_ISREG(st.st_mode)) {
-        rc = PST_ETYPE;
-    }
-    if (rc != PST_OK) {
-        close(pfd);
-        return rc;
-    }
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-    fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    rc = fd < 0 ? pst_from_errno(errno) : PST_OK;
+    rc = read_regular(pfd, limit, text, buf, len);
     close(pfd);
-    if (rc == PST_OK) {
-        rc = pst_fd_read_all(fd, limit, text, buf, len);
-        close(fd);
-    }
     return rc;
 }
 
 int pst_file_read(const char *path, size_t limit, bool text, char **buf, size_t *len)
 {
     int rc;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    int pfd = open(path, O_PATH | O_CLOEXEC);
 
     *buf = NULL;
     *len = 0;
-    if (fd < 0) {
+    if (pfd < 0) {
         return pst_from_errno(errno);
     }
-    rc = pst_fd_read_all(fd, limit, text, buf, len);
-    close(fd);
+    rc = read_regular(pfd, limit, text, buf, len);
+    close(pfd);
     return rc;
 }
 

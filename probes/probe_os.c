@@ -64,9 +64,14 @@ static json_t *split_words(const char *s)
         size_t n;
         p += strspn(p, " \t");
         n = strcspn(p, " \t");
-        if (n > 0 && json_array_append_new(list, json_stringn(p, n)) != 0) {
-            json_decref(list);
-            return NULL;
+        if (n > 0) {
+            char *word = strndup(p, n);
+            json_t *value = word != NULL ? pst_json_text(word) : NULL;
+            free(word);
+            if (json_array_append_new(list, value) != 0) {
+                json_decref(list);
+                return NULL;
+            }
         }
         p += n;
     }
@@ -172,8 +177,8 @@ static int os_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_
         pst_facts_error(out, "uname", "uname failed");
         return PST_OK;
     }
-    if (pst_facts_set(out, "kernel", json_string(uts.release), "uname") != 0 ||
-        pst_facts_set(out, "hostname", json_string(uts.nodename), "uname") != 0) {
+    if (pst_facts_set(out, "kernel", pst_json_text(uts.release), "uname") != 0 ||
+        pst_facts_set(out, "hostname", pst_json_text(uts.nodename), "uname") != 0) {
         return PST_ENOMEM;
     }
     return PST_OK;

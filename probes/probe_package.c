@@ -19,13 +19,22 @@ static const struct pst_probe_arg package_args[] = {
 };
 
 static const struct pst_probe_field package_fields[] = {
-    {"installed", PST_TYPE_BOOL, "dpkg's state is \"installed\""},
+    {"installed", PST_TYPE_BOOL,
+     "the package's files are on the system: any dpkg state but not-installed and config-files"},
+    {"configured", PST_TYPE_BOOL, "dpkg's state is \"installed\": unpacked and configured"},
     {"state", PST_TYPE_STRING,
-     "dpkg's state: installed, config-files, half-installed, unpacked... or not-installed"},
+     "dpkg's state: installed, unpacked, half-configured, triggers-pending, config-files... "
+     "or not-installed"},
     {"status", PST_TYPE_STRING, "the whole Status line (want flag state)"},
-    {"version", PST_TYPE_STRING, "installed version; null when not installed"},
+    {"version", PST_TYPE_STRING, "the Version dpkg records for it; null when it has none"},
     {"architecture", PST_TYPE_STRING, "package architecture"},
 };
+
+/* dpkg states in which none of the package's files (but conffiles) are on the system. */
+static bool files_absent(const char *state)
+{
+    return strcmp(state, "not-installed") == 0 || strcmp(state, "config-files") == 0;
+}
 
 /* One stanza being read. */
 struct stanza {
@@ -60,8 +69,8 @@ static int index_stanza(json_t *index, const struct stanza *s)
      */
     json_t *prev = json_object_get(index, s->package);
     const char *prev_status = prev ? json_string_value(json_object_get(prev, "status")) : NULL;
-    bool prev_installed = prev_status && strstr(prev_status, " installed") != NULL;
-    if (prev == NULL || !prev_installed) {
+    const char *prev_state = prev_status && strrchr(prev_status, ' ') ? strrchr(prev_status, ' ') + 1 : "";
+    if (prev == NULL || files_absent(prev_state)) {
         if (json_object_set_nocheck(index, s->package, entry) != 0) {
             json_decref(entry);
             return PST_ENOMEM;
@@ -149,6 +158,7 @@ static int package_collect(struct pst_probe_ctx *ctx, const json_t *args, struct
     entry = json_object_get(index, name);
     if (entry == NULL) {
         if (pst_facts_set(out, "installed", json_false(), DPKG_STATUS) != 0 ||
+            pst_facts_set(out, "configured", json_false(), DPKG_STATUS) != 0 ||
             pst_facts_set(out, "state", json_string("not-installed"), DPKG_STATUS) != 0 ||
             pst_facts_set(out, "status", json_null(), DPKG_STATUS) != 0 ||
             pst_facts_set(out, "version", json_null(), DPKG_STATUS) != 0 ||
@@ -164,13 +174,13 @@ static int package_collect(struct pst_probe_ctx *ctx, const json_t *args, struct
     if (*state == '\0') {
         state = "unknown";
     }
-    bool installed = strcmp(state, "installed") == 0;
-    if (pst_facts_set(out, "installed", json_boolean(installed), source) != 0 ||
+    if (pst_facts_set(out, "installed", json_boolean(!files_absent(state)), source) != 0 ||
+        pst_facts_set(out, "configured", json_boolean(strcmp(state, "installed") == 0), source) !=
+            0 ||
         pst_facts_set(out, "state", json_string(state), source) != 0 ||
         pst_facts_set(out, "status", json_string(status), source) != 0 ||
-        pst_facts_set(out, "version",
-                      installed ? json_incref(json_object_get(entry, "version")) : json_null(),
-                      source) != 0 ||
+        pst_facts_set(out, "version", json_incref(json_object_get(entry, "version")), source) !=
+            0 ||
         pst_facts_set(out, "architecture", json_incref(json_object_get(entry, "architecture")),
                       source) != 0) {
         return PST_ENOMEM;

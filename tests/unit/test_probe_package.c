@@ -30,7 +30,17 @@ static const char status_file[] = "Package: openssh-server\n"
                                   "Package: broken\n"
                                   "Status: install reinstreq half-installed\n"
                                   "Architecture: all\n"
-                                  "Version: 1.0\n";
+                                  "Version: 1.0\n"
+                                  "\n"
+                                  "Package: nis\n"
+                                  "Status: install ok triggers-pending\n"
+                                  "Architecture: amd64\n"
+                                  "Version: 4.17.1-3\n"
+                                  "\n"
+                                  "Package: telnetd-new\n"
+                                  "Status: install ok unpacked\n"
+                                  "Architecture: amd64\n"
+                                  "Version: 0.18\n";
 
 static void test_status(void **state)
 {
@@ -41,6 +51,7 @@ static void test_status(void **state)
     tmproot_write(root, "/var/lib/dpkg/status", status_file, 0644);
     r = probe_run(root, "package", "{\"name\": \"openssh-server\"}");
     assert_true(json_is_true(fact_value(r, "installed")));
+    assert_true(json_is_true(fact_value(r, "configured")));
     assert_string_equal(json_string_value(fact_value(r, "version")), "1:9.2p1-2+deb12u3");
     assert_string_equal(json_string_value(fact_value(r, "architecture")), "amd64");
     assert_string_equal(fact_source(r, "installed"), "/var/lib/dpkg/status:1");
@@ -49,8 +60,20 @@ static void test_status(void **state)
     /* removed but not purged: not installed */
     r = probe_run(root, "package", "{\"name\": \"telnetd\"}");
     assert_true(json_is_false(fact_value(r, "installed")));
+    assert_true(json_is_false(fact_value(r, "configured")));
     assert_string_equal(json_string_value(fact_value(r, "state")), "config-files");
-    assert_true(json_is_null(fact_value(r, "version")));
+    /* dpkg still records the version whose configuration files remain */
+    assert_string_equal(json_string_value(fact_value(r, "version")), "0.17+2.4-2");
+    json_decref(r);
+
+    /* files on disk, not (yet) configured: installed for every "not installed" check */
+    r = probe_run(root, "package", "{\"name\": \"nis\"}");
+    assert_true(json_is_true(fact_value(r, "installed")));
+    assert_true(json_is_false(fact_value(r, "configured")));
+    assert_string_equal(json_string_value(fact_value(r, "state")), "triggers-pending");
+    json_decref(r);
+    r = probe_run(root, "package", "{\"name\": \"telnetd-new\"}");
+    assert_true(json_is_true(fact_value(r, "installed")));
     json_decref(r);
 
     r = probe_run(root, "package", "{\"name\": \"libc6:amd64\"}");
@@ -61,7 +84,8 @@ static void test_status(void **state)
     json_decref(r);
 
     r = probe_run(root, "package", "{\"name\": \"broken\"}");
-    assert_true(json_is_false(fact_value(r, "installed")));
+    assert_true(json_is_true(fact_value(r, "installed")));
+    assert_true(json_is_false(fact_value(r, "configured")));
     assert_string_equal(json_string_value(fact_value(r, "state")), "half-installed");
     json_decref(r);
 

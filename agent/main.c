@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "config/policy.h"
 #include "probes/probe.h"
+#include "probes/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -348,7 +349,7 @@ static void print_probe_tables(const struct pst_probe *p)
     }
 }
 
-/* `field value` lines, like sshd -T prints its configuration. */
+/* `field value` lines, like sshd -T prints its configuration; never a control character. */
 static void print_facts_text(const json_t *result)
 {
     const char *field;
@@ -359,26 +360,36 @@ static void print_facts_text(const json_t *result)
     json_object_foreach(json_object_get(result, "facts"), field, fact)
     {
         const json_t *v = json_object_get(fact, "value");
+        char *text = NULL;
         if (json_is_string(v)) {
-            printf("%s %s\n", field, json_string_value(v));
+            text = strdup(json_string_value(v));
         } else if (json_is_array(v) && !json_is_object(json_array_get(v, 0))) {
-            size_t k;
+            size_t k, len = 0;
             const json_t *item;
-            printf("%s", field);
+            FILE *mem = open_memstream(&text, &len);
             json_array_foreach(v, k, item)
             {
-                printf(" %s", json_string_value(item) ? json_string_value(item) : "?");
+                if (mem != NULL) {
+                    fprintf(mem, "%s%s", k ? " " : "",
+                            json_string_value(item) ? json_string_value(item) : "?");
+                }
             }
-            printf("\n");
+            if (mem != NULL) {
+                fclose(mem);
+            }
         } else {
-            char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-            printf("%s %s\n", field, s ? s : "?");
-            free(s);
+            text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
         }
+        char *safe = pst_text_printable(text);
+        printf("%s %s\n", field, safe ? safe : "?");
+        free(safe);
+        free(text);
     }
     json_array_foreach(json_object_get(result, "errors"), i, e)
     {
-        fprintf(stderr, "error: %s\n", json_string_value(json_object_get(e, "message")));
+        char *safe = pst_text_printable(json_string_value(json_object_get(e, "message")));
+        fprintf(stderr, "error: %s\n", safe ? safe : "?");
+        free(safe);
     }
 }
 
@@ -467,7 +478,13 @@ static int cmd_probe(int argc, char **argv)
         }
         value = pst_value_from_text(a->type, eq + 1);
         if (value == NULL) {
-            status = usage_error("--arg %s: not a valid value", args[i]);
+            status = usage_error("--arg %s: not a valid %s", args[i], pst_type_name(a->type));
+            goto out;
+        }
+        char why[512];
+        if (!pst_probe_check_arg(probe, a, value, why, sizeof(why))) {
+            json_decref(value);
+            status = usage_error("--arg %s: %s", args[i], why);
             goto out;
         }
         json_object_set_new(given, key, value);

@@ -3,6 +3,7 @@
 #include "agent/report.h"
 
 #include "agent/error.h"
+#include "probes/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,16 +54,34 @@ static void print_indented(FILE *out, const char *label, const char *text, int i
     }
 }
 
+/* A value for the terminal: strings quoted, others as JSON, never a control character. */
 static char *render(const json_t *v)
 {
+    char *raw = NULL;
+    char *safe;
+
     if (v == NULL) {
         return strdup("(not seen)");
     }
     if (json_is_string(v)) {
-        char *s = NULL;
-        return asprintf(&s, "\"%s\"", json_string_value(v)) < 0 ? NULL : s;
+        if (asprintf(&raw, "\"%s\"", json_string_value(v)) < 0) {
+            return NULL;
+        }
+    } else {
+        raw = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     }
-    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    safe = raw != NULL ? pst_text_printable(raw) : NULL;
+    free(raw);
+    return safe;
+}
+
+/* Prints PREFIX, then S made printable, then SUFFIX. */
+static void print_safe(FILE *out, const char *prefix, const char *s, const char *suffix)
+{
+    char *safe = pst_text_printable(s);
+
+    fprintf(out, "%s%s%s", prefix, safe != NULL ? safe : "?", suffix);
+    free(safe);
 }
 
 static void print_evidence(FILE *out, const struct style *st, const json_t *evidence)
@@ -84,7 +103,7 @@ static void print_evidence(FILE *out, const struct style *st, const json_t *evid
         fputs(args ? args : "", out);
         free(args);
         if (error != NULL) {
-            fprintf(out, ": %s\n", error);
+            print_safe(out, ": ", error, "\n");
             continue;
         }
         char *observed = render(json_object_get(item, "observed"));
@@ -92,7 +111,9 @@ static void print_evidence(FILE *out, const struct style *st, const json_t *evid
                 json_string_value(json_object_get(item, "expected")));
         free(observed);
         if (source != NULL) {
-            fprintf(out, " %s(%s)%s", st->dim, source, st->reset);
+            fputs(st->dim, out);
+            print_safe(out, " (", source, ")");
+            fputs(st->reset, out);
         }
         fputc('\n', out);
     }
@@ -115,7 +136,7 @@ static void print_result(FILE *out, const struct style *st, const struct pst_res
         print_indented(out, "fix: ", rec->remediation, 8);
         break;
     case PST_STATUS_ERROR:
-        fprintf(out, "        could not assess: %s\n", r->reason ? r->reason : "unknown");
+        print_safe(out, "        could not assess: ", r->reason ? r->reason : "unknown", "\n");
         break;
     case PST_STATUS_EXEMPT:
         fprintf(out, "        %s: %s%s%s\n", pst_exemption_kind_name(r->exemption->kind),
@@ -124,7 +145,9 @@ static void print_result(FILE *out, const struct style *st, const struct pst_res
         break;
     case PST_STATUS_NOT_APPLICABLE:
         if (r->reason != NULL) {
-            fprintf(out, "        %s%s%s\n", st->dim, r->reason, st->reset);
+            fputs(st->dim, out);
+            print_safe(out, "        ", r->reason, "");
+            fprintf(out, "%s\n", st->reset);
         }
         break;
     case PST_STATUS_PASS:
@@ -140,12 +163,12 @@ int pst_report_text(const struct pst_scan *scan, FILE *out, bool color)
     const char *pretty =
         json_string_value(json_object_get(json_object_get(scan->host, "os"), "pretty_name"));
 
+    char *where = pst_text_printable(scan->root ? scan->root : host ? host : "?");
+    char *os = pst_text_printable(pretty ? pretty : "unknown OS");
     fprintf(out, "%sposture %s%s  %s %s (%s)\n", st->bold, POSTURE_VERSION, st->reset,
-            scan->root ? "root" : "host",
-            scan->root ? scan->root
-            : host     ? host
-                       : "?",
-            pretty ? pretty : "unknown OS");
+            scan->root ? "root" : "host", where ? where : "?", os ? os : "?");
+    free(where);
+    free(os);
     for (size_t i = 0; i < scan->policies->n_policies; i++) {
         fprintf(out, "policy %s v%ld (%s)\n", scan->policies->policies[i]->id,
                 scan->policies->policies[i]->version, scan->policies->policies[i]->path);
@@ -185,7 +208,8 @@ int pst_report_text(const struct pst_scan *scan, FILE *out, bool color)
     const json_t *w;
     json_array_foreach(scan->warnings, i, w)
     {
-        fprintf(out, "%swarning:%s %s\n", st->yellow, st->reset, json_string_value(w));
+        fprintf(out, "%swarning:%s ", st->yellow, st->reset);
+        print_safe(out, "", json_string_value(w), "\n");
     }
     if (s->error > 0) {
         fprintf(out, "%zu recommendation%s could not be assessed (see ERROR above)%s\n", s->error,

@@ -69,7 +69,7 @@ const char *pst_severity_name(enum pst_severity sev)
 static const struct pst_ykey top_keys[] = {
     {"policy", PST_Y_MAP, true},
     {"parameters", PST_Y_MAP, false},
-    {"controls", PST_Y_SEQ, true},
+    {"controls", PST_Y_SEQ, false},
     {"recommendations", PST_Y_SEQ, true},
 };
 
@@ -105,6 +105,8 @@ struct loader {
     const struct pst_ynode *parameters; /* this policy's defaults, or NULL */
     struct pst_policy_set *set;
     json_t *declared; /* names of the parameters every loaded policy declares */
+    json_t *pending;  /* [rec index, control id, file, line, column]: resolved at the end */
+    json_t *control_files; /* control id -> file that declared it first */
     bool nomem;
 };
 
@@ -135,7 +137,8 @@ static bool resolve(struct loader *l, const struct pst_ynode *node, struct sourc
     src->node = node;
     src->file = l->file;
     src->parameter = NULL;
-    if (node->kind != PST_Y_SCALAR || node->scalar[0] != '$') {
+    /* "$name" is a parameter; "$$..." is a literal that starts with one '$'. */
+    if (node->kind != PST_Y_SCALAR || node->scalar[0] != '$' || node->scalar[1] == '$') {
         return true;
     }
     const char *name = node->scalar + 1;
@@ -166,7 +169,14 @@ static json_t *scalar_value(struct loader *l, const struct source *src,
                   pst_ynode_kind_name(node->kind));
         return NULL;
     }
-    v = pst_value_from_text(type == PST_TYPE_LIST ? PST_TYPE_STRING : type, node->scalar);
+    if (node->scalar[0] == '$' && node->scalar[1] != '$') {
+        pst_ydiag(l->diag, src->file, node,
+                  "%s: a parameter stands for a whole operand or argument, not a list item",
+                  what);
+        return NULL;
+    }
+    v = pst_value_from_text(type == PST_TYPE_LIST ? PST_TYPE_STRING : type,
+                            node->scalar[0] == '$' ? node->scalar + 1 : node->scalar);
     if (v == NULL) {
         pst_ydiag(l->diag, src->file, node, "%s: '%s' is not %s %s%s%s%s", what, node->scalar,
                   type == PST_TYPE_INT ? "an" : "a", pst_type_name(type),
@@ -292,25 +302,11 @@ static bool load_arg(struct loader *l, struct pst_check *leaf, const struct pst_
     if (v == NULL) {
         return false;
     }
-    if (arg->choices != NULL) {
-        bool ok = false;
-        for (size_t i = 0; arg->choices[i] != NULL; i++) {
-            ok = ok || strcmp(arg->choices[i], json_string_value(v)) == 0;
-        }
-        if (!ok) {
-            pst_ydiag(l->diag, src.file, src.node, "argument '%s' of probe '%s' cannot be '%s'",
-                      key->scalar, leaf->probe->name, json_string_value(v));
-            json_decref(v);
-            return false;
-        }
-    }
-    if (arg->regex) {
-        regex_t re;
-        if (!compile_regex(l, &src, &re)) {
-            json_decref(v);
-            return false;
-        }
-        regfree(&re);
+    char why[512];
+    if (!pst_probe_check_arg(leaf->probe, arg, v, why, sizeof(why))) {
+        pst_ydiag(l->diag, src.file, src.node, "%s", why);
+        json_decref(v);
+        return false;
     }
     if (json_object_set_new(leaf->args, arg->name, v) != 0) {
         l->nomem = true;
@@ -547,8 +543,20 @@ static void load_control(struct loader *l, const struct pst_ynode *node)
         pst_ydiag(l->diag, l->file, id, "control id '%s' must match [a-z0-9-]+", id->scalar);
         return;
     }
-    if (pst_policy_find_control(set, id->scalar) != NULL) {
-        pst_ydiag(l->diag, l->file, id, "duplicate control id '%s'", id->scalar);
+    const struct pst_control *known = pst_policy_find_control(set, id->scalar);
+    if (known != NULL) {
+        long max_score = -1;
+        json_t *v = pst_value_from_text(PST_TYPE_INT, max->scalar);
+        if (v != NULL) {
+            max_score = (long)json_integer_value(v);
+            json_decref(v);
+        }
+        /* Policies that extend a baseline may repeat its controls, but not change them. */
+        if (strcmp(known->title, scalar_of(node, "title")) != 0 || known->max_score != max_score) {
+            pst_ydiag(l->diag, l->file, id,
+                      "control '%s' is already declared in %s with another title or max_score",
+                      id->scalar, json_string_value(json_object_get(l->control_files, id->scalar)));
+        }
         return;
     }
     control = calloc(1, sizeof(*control));
@@ -558,6 +566,9 @@ static void load_control(struct loader *l, const struct pst_ynode *node)
     }
     set->controls[set->n_controls++] = control;
     control->id = dup_or_flag(l, id->scalar);
+    if (json_object_set_new(l->control_files, id->scalar, json_string(l->file)) != 0) {
+        l->nomem = true;
+    }
     control->title = dup_or_flag(l, scalar_of(node, "title"));
     control->mcsb = mcsb ? scalar_list(l, mcsb, "mcsb") : json_array();
     parse_long(l, max, "max_score", 0, &control->max_score);
@@ -602,12 +613,13 @@ static void load_recommendation(struct loader *l, const struct pst_policy *polic
         }
         rec->id = dup_or_flag(l, id->scalar);
     }
-    if (control != NULL) {
-        rec->control = pst_policy_find_control(set, control->scalar);
-        if (rec->control == NULL) {
-            pst_ydiag(l->diag, l->file, control, "recommendation names no existing control '%s'",
-                      control->scalar);
-        }
+    /* Resolved once every file is loaded: a policy may use controls that another declares. */
+    if (control != NULL &&
+        json_array_append_new(l->pending,
+                              json_pack("[I, s, s, i, i]", (json_int_t)(set->n_recommendations - 1),
+                                        control->scalar, l->file, control->line,
+                                        control->column)) != 0) {
+        l->nomem = true;
     }
     if (severity != NULL) {
         for (s = 0; s < PST_COUNT(severity_names); s++) {
@@ -754,8 +766,19 @@ static void load_file(struct loader *l, const char *path)
     l->parameters = pst_ymap_get_kind(root, "parameters", PST_Y_MAP);
     for (size_t i = 0; l->parameters != NULL && i < l->parameters->n; i++) {
         const struct pst_ynode *value = l->parameters->items[2 * i + 1];
-        if (value->kind == PST_Y_MAP) {
-            pst_ydiag(l->diag, path, value, "parameter '%s' must be a scalar or a list",
+        bool flat = value->kind == PST_Y_SCALAR;
+        for (size_t k = 0; value->kind == PST_Y_SEQ && k < value->n; k++) {
+            flat = value->items[k]->kind == PST_Y_SCALAR;
+            if (!flat) {
+                break;
+            }
+        }
+        if (value->kind == PST_Y_SEQ && value->n == 0) {
+            flat = true;
+        }
+        if (!flat) {
+            pst_ydiag(l->diag, path, value,
+                      "parameter '%s' must be a scalar or a list of scalars",
                       l->parameters->items[2 * i]->scalar);
         }
         if (json_object_set_new(l->declared, l->parameters->items[2 * i]->scalar, json_true()) !=
@@ -854,6 +877,26 @@ static void load_directory(struct loader *l, const char *dir)
     free(names);
 }
 
+/* Points every recommendation at its control, now that all files have declared theirs. */
+static void resolve_controls(struct loader *l)
+{
+    size_t i;
+    json_t *ref;
+
+    json_array_foreach(l->pending, i, ref) {
+        struct pst_recommendation *rec =
+            l->set->recommendations[json_integer_value(json_array_get(ref, 0))];
+        const char *id = json_string_value(json_array_get(ref, 1));
+        rec->control = pst_policy_find_control(l->set, id);
+        if (rec->control == NULL) {
+            pst_diag_add(l->diag, json_string_value(json_array_get(ref, 2)),
+                         (int)json_integer_value(json_array_get(ref, 3)),
+                         (int)json_integer_value(json_array_get(ref, 4)),
+                         "recommendation names no existing control '%s'", id);
+        }
+    }
+}
+
 /* Every override and exemption in the config must name something a loaded policy has. */
 static void check_config_refs(struct loader *l)
 {
@@ -947,7 +990,9 @@ int pst_policy_load(const char *const *paths, size_t n_paths, const struct pst_c
     *out = NULL;
     l.set = calloc(1, sizeof(*l.set));
     l.declared = json_object();
-    if (l.set == NULL || l.declared == NULL) {
+    l.pending = json_array();
+    l.control_files = json_object();
+    if (l.set == NULL || l.declared == NULL || l.pending == NULL || l.control_files == NULL) {
         rc = PST_ENOMEM;
         goto out;
     }
@@ -963,6 +1008,7 @@ int pst_policy_load(const char *const *paths, size_t n_paths, const struct pst_c
         }
     }
     if (!l.nomem) {
+        resolve_controls(&l);
         check_config_refs(&l);
     }
     if (l.nomem) {
@@ -972,6 +1018,8 @@ int pst_policy_load(const char *const *paths, size_t n_paths, const struct pst_c
     }
 out:
     json_decref(l.declared);
+    json_decref(l.pending);
+    json_decref(l.control_files);
     if (rc != PST_OK) {
         pst_policy_set_free(l.set);
         return rc;

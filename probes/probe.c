@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +124,51 @@ json_t *pst_value_from_text(enum pst_type type, const char *text)
         return NULL;
     }
     return NULL;
+}
+
+bool pst_probe_check_arg(const struct pst_probe *probe, const struct pst_probe_arg *arg,
+                         const json_t *value, char *why, size_t n)
+{
+    const char *text = json_string_value(value);
+
+    if (text == NULL) {
+        return true; /* only strings have rules beyond their type */
+    }
+    if (arg->required && text[0] == '\0') {
+        snprintf(why, n, "argument '%s' of probe '%s' cannot be empty", arg->name, probe->name);
+        return false;
+    }
+    if (arg->path && text[0] != '/') {
+        snprintf(why, n, "argument '%s' of probe '%s' must be an absolute path, not '%s'",
+                 arg->name, probe->name, text);
+        return false;
+    }
+    if (arg->choices != NULL) {
+        char list[256] = "";
+        bool ok = false;
+        for (size_t i = 0; arg->choices[i] != NULL; i++) {
+            ok = ok || strcmp(arg->choices[i], text) == 0;
+            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+                     arg->choices[i]);
+        }
+        if (!ok) {
+            snprintf(why, n, "argument '%s' of probe '%s' cannot be '%s' (one of: %s)",
+                     arg->name, probe->name, text, list);
+            return false;
+        }
+    }
+    if (arg->regex) {
+        regex_t re;
+        char message[256];
+        int rc = regcomp(&re, text, REG_EXTENDED | REG_NOSUB);
+        if (rc != 0) {
+            regerror(rc, &re, message, sizeof(message));
+            snprintf(why, n, "regex '%s' does not compile: %s", text, message);
+            return false;
+        }
+        regfree(&re);
+    }
+    return true;
 }
 
 int pst_probe_ctx_init(struct pst_probe_ctx *ctx, struct pst_fs *fs)

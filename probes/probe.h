@@ -35,6 +35,7 @@ struct pst_probe_arg {
     const char *description;
     const char *const *choices; /* NULL-terminated allowed values of a string, or NULL */
     bool regex;                 /* a POSIX extended regex, compiled when a policy loads */
+    bool path;                  /* an absolute path inside the scanned root */
 };
 
 struct pst_probe_field {
@@ -83,6 +84,14 @@ const struct pst_probe_field *pst_probe_find_field(const struct pst_probe *p, co
  * Returns NULL when TEXT is not of that type.
  */
 json_t *pst_value_from_text(enum pst_type type, const char *text);
+
+/*
+ * Checks VALUE, already of ARG's type, against ARG's rules: a required string is not empty,
+ * a path is absolute, a choice is one of the choices, a regex compiles. Returns true, or
+ * false with the reason in WHY[N].
+ */
+bool pst_probe_check_arg(const struct pst_probe *probe, const struct pst_probe_arg *arg,
+                         const json_t *value, char *why, size_t n);
 
 /* Initialises CTX for a scan of FS (borrowed). Returns 0 or PST_ENOMEM. */
 int pst_probe_ctx_init(struct pst_probe_ctx *ctx, struct pst_fs *fs);

@@ -2,6 +2,7 @@
 /* Line-oriented helpers shared by the probes that read configuration files. */
 #include "probes/text.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 char *pst_text_next_line(char **cursor, long *lineno)
@@ -50,4 +51,23 @@ void pst_text_unquote(char *s)
         memmove(s, s + 1, len - 2);
         s[len - 2] = '\0';
     }
+}
+
+char *pst_text_printable(const char *s)
+{
+    char *copy = strdup(s != NULL ? s : "");
+
+    if (copy == NULL) {
+        return NULL;
+    }
+    for (unsigned char *p = (unsigned char *)copy; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            *p = '?';
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            p[0] = '?';
+            p[1] = '?';
+            p++;
+        }
+    }
+    return copy;
 }

@@ -21,4 +21,12 @@ void pst_text_rstrip(char *s);
 /* Removes one pair of matching surrounding quotes ('..' or "..") in place. */
 void pst_text_unquote(char *s);
 
+/*
+ * A copy of S safe to print on a terminal: C0 control characters (tab and newline too),
+ * DEL and the UTF-8 encodings of C1 controls become '?', so that text read from a scanned
+ * system cannot move the cursor, retitle the terminal or hide lines. Caller frees; NULL
+ * when out of memory.
+ */
+char *pst_text_printable(const char *s);
+
 #endif

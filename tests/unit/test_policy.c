@@ -173,8 +173,7 @@ static void test_all_errors_reported(void **state)
         ":1:44: unknown key 'colour' in the policy header",
         ":1:14: policy id 'Bad_Id' must match [a-z0-9-]+",
         ":4:34: max_score must be an integer from 0 to 1000000, not 'lots'",
-        ":5:10: duplicate control id 'c'",
-        ":7:23: recommendation names no existing control 'nowhere'",
+        ":5:10: control 'c' is already declared in FILE with another title or max_score",
         ":7:52: severity must be critical, high, medium, low or info, not 'urgent'",
         ":8:36: unknown probe 'nosuch'",
         ":9:10: duplicate recommendation id 'r1'",
@@ -185,11 +184,14 @@ static void test_all_errors_reported(void **state)
         ":14:60: unknown parameter '$missing' (declare it under parameters)",
         ":16:47: a leaf takes exactly one operator ('lt' and 'gt')",
         ":18:13: probe 'file' needs argument 'path'",
-        ":20:65: argument 'separator' of probe 'keyvalue' cannot be 'comma'",
+        ":20:65: argument 'separator' of probe 'keyvalue' cannot be 'comma' (one of: auto, "
+        "space, equals)",
         ":20:81: regex '[' does not compile: Invalid regular expression",
         ":21:5: a recommendation is missing required key 'remediation'",
         ":22:19: 'all' takes a non-empty list of checks",
         ":24:41: operator 'le' does not apply to mode field 'file.mode'",
+        /* control references resolve once every file is loaded */
+        ":7:23: recommendation names no existing control 'nowhere'",
     };
     struct fixture f = {0};
     const char *path = write_policy(&f, "/bad.yaml", bad);
@@ -204,8 +206,14 @@ static void test_all_errors_reported(void **state)
     }
     assert_int_equal(d.count, PST_COUNT(want));
     for (size_t i = 0; i < PST_COUNT(want); i++) {
-        char expected[1024];
-        snprintf(expected, sizeof(expected), "%s%s", path, want[i]);
+        char expected[2048];
+        const char *file_at = strstr(want[i], "FILE");
+        if (file_at != NULL) {
+            snprintf(expected, sizeof(expected), "%s%.*s%s%s", path, (int)(file_at - want[i]),
+                     want[i], path, file_at + 4);
+        } else {
+            snprintf(expected, sizeof(expected), "%s%s", path, want[i]);
+        }
         assert_string_equal(d.messages[i], expected);
     }
     pst_diag_release(&d);
@@ -232,7 +240,8 @@ static void test_directory_and_duplicates_across_files(void **state)
              "%s/b.yml:2:7: duplicate policy id 'test-policy' (also in %s/a.yaml)", dirpath,
              dirpath);
     assert_string_equal(d.messages[0], want);
-    assert_int_equal(d.count, 6); /* the policy, 2 controls and 3 recommendations repeat */
+    /* the policy id and the 3 recommendations repeat; repeating a control as declared is fine */
+    assert_int_equal(d.count, 4);
     pst_diag_release(&d);
 
     snprintf(dirpath, sizeof(dirpath), "%s/empty", f.dir);
@@ -245,6 +254,99 @@ static void test_directory_and_duplicates_across_files(void **state)
     snprintf(dirpath, sizeof(dirpath), "%s/missing", f.dir);
     assert_int_equal(pst_policy_load(&dir, 1, NULL, &set, &d), PST_EPARSE);
     snprintf(want, sizeof(want), "%s: cannot read policy: no such file or directory", dirpath);
+    assert_string_equal(d.messages[0], want);
+    pst_diag_release(&d);
+    tmproot_free(f.dir);
+}
+
+/* Parameters are whole operands; "$$" writes a literal '$'; paths are absolute. */
+static void test_operand_rules(void **state)
+{
+    static const char text[] =
+        "policy: {id: p, version: 1, title: T}\n"
+        "parameters: {q: [[1], {a: 1}], l: [a, b]}\n"
+        "controls: [{id: c, title: C, max_score: 1}]\n"
+        "recommendations:\n"
+        "  - {id: r1, control: c, title: t, severity: low, rationale: r, remediation: m,\n"
+        "     check: {fact: keyvalue.value, path: /etc/shadow, key: x, equals: \"$$6$\"}}\n"
+        "  - {id: r2, control: c, title: t, severity: low, rationale: r, remediation: m,\n"
+        "     check: {fact: keyvalue.value, path: etc/shadow, key: x, in: [$l]}}\n"
+        "  - {id: r3, control: c, title: t, severity: low, rationale: r, remediation: m,\n"
+        "     check: {fact: package.installed, name: \"\", equals: true}}\n"
+        "  - {id: r4, control: c, title: t, severity: low, rationale: r, remediation: m,\n"
+        "     check: {fact: keyvalue.value, path: /x, key: x, in: $l}}\n";
+    static const char *const want[] = {
+        ":2:17: parameter 'q' must be a scalar or a list of scalars",
+        ":8:42: argument 'path' of probe 'keyvalue' must be an absolute path, not 'etc/shadow'",
+        ":8:67: in: a parameter stands for a whole operand or argument, not a list item",
+        ":10:45: argument 'name' of probe 'package' cannot be empty",
+    };
+    struct fixture f = {0};
+    const char *path = write_policy(&f, "/p.yaml", text);
+    struct pst_policy_set *set = NULL;
+    struct pst_diag d = {0};
+
+    (void)state;
+    assert_int_equal(pst_policy_load(&path, 1, NULL, &set, &d), PST_EPARSE);
+    assert_int_equal(d.count, PST_COUNT(want));
+    for (size_t i = 0; i < PST_COUNT(want); i++) {
+        char expected[1024];
+        snprintf(expected, sizeof(expected), "%s%s", path, want[i]);
+        assert_string_equal(d.messages[i], expected);
+    }
+    pst_diag_release(&d);
+
+    path = write_policy(&f, "/ok.yaml",
+                        "policy: {id: p, version: 1, title: T}\n"
+                        "controls: [{id: c, title: C, max_score: 1}]\n"
+                        "recommendations:\n"
+                        "  - {id: r1, control: c, title: t, severity: low, rationale: r,\n"
+                        "     remediation: m, check: {fact: keyvalue.value, path: /etc/shadow,\n"
+                        "     key: x, in: [\"$$6$\", \"$$y$\"]}}\n");
+    assert_int_equal(pst_policy_load(&path, 1, NULL, &set, &d), PST_OK);
+    assert_string_equal(json_string_value(json_array_get(set->recommendations[0]->check->operand, 0)),
+                        "$6$");
+    assert_null(set->recommendations[0]->check->parameter);
+    pst_policy_set_free(set);
+    tmproot_free(f.dir);
+}
+
+/* A policy that only adds recommendations uses the controls another file declares,
+ * whatever the order of the files, and may repeat a control exactly, not change it. */
+static void test_extending_policy(void **state)
+{
+    static const char extra[] =
+        "policy: {id: extra, version: 1, title: Extra}\n"
+        "controls: [{id: access, title: Access, max_score: 4}]\n"
+        "recommendations:\n"
+        "  - {id: extra-one, control: config, title: t, severity: low, rationale: r,\n"
+        "     remediation: m, check: {fact: file.exists, path: /etc/x, equals: true}}\n";
+    struct fixture f = {0};
+    struct pst_policy_set *set = NULL;
+    struct pst_diag d = {0};
+    char dirpath[512], want[2048];
+    const char *dir = dirpath;
+
+    (void)state;
+    write_policy(&f, "/pol/aaa-extra.yaml", extra);
+    write_policy(&f, "/pol/base.yaml", good_policy);
+    snprintf(dirpath, sizeof(dirpath), "%s/pol", f.dir);
+    assert_int_equal(pst_policy_load(&dir, 1, NULL, &set, &d), PST_OK);
+    assert_int_equal(set->n_controls, 2);
+    assert_ptr_equal(pst_policy_find_recommendation(set, "extra-one")->control,
+                     pst_policy_find_control(set, "config"));
+    pst_policy_set_free(set);
+
+    write_policy(&f, "/pol/zzz.yaml",
+                 "policy: {id: z, version: 1, title: Z}\n"
+                 "controls: [{id: access, title: Access, max_score: 10}]\n"
+                 "recommendations: []\n");
+    assert_int_equal(pst_policy_load(&dir, 1, NULL, &set, &d), PST_EPARSE);
+    snprintf(want, sizeof(want),
+             "%s/zzz.yaml:2:17: control 'access' is already declared in %s/aaa-extra.yaml with "
+             "another title or max_score",
+             dirpath, dirpath);
+    assert_int_equal(d.count, 1);
     assert_string_equal(d.messages[0], want);
     pst_diag_release(&d);
     tmproot_free(f.dir);
@@ -283,6 +385,8 @@ int main(void)
         cmocka_unit_test(test_parameter_override),
         cmocka_unit_test(test_all_errors_reported),
         cmocka_unit_test(test_directory_and_duplicates_across_files),
+        cmocka_unit_test(test_operand_rules),
+        cmocka_unit_test(test_extending_policy),
         cmocka_unit_test(test_default_baseline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include <yaml.h>
 
 const char *pst_ynode_kind_name(enum pst_ynode_kind kind)
@@ -62,6 +63,7 @@ struct builder {
     struct pst_ynode *stack[PST_YAML_MAX_DEPTH + 1];
     size_t slots[PST_YAML_MAX_DEPTH + 1]; /* items used in the container at that depth */
     size_t caps[PST_YAML_MAX_DEPTH + 1];
+    json_t *keys[PST_YAML_MAX_DEPTH + 1]; /* a mapping's keys -> line, for duplicates in O(1) */
     int depth;
     size_t nodes;
     struct pst_ynode *root;
@@ -89,14 +91,19 @@ static bool attach(struct builder *b, struct pst_ynode *node)
             pst_ynode_free(node);
             return false;
         }
-        for (size_t i = 0; i < *used; i += 2) {
-            if (strcmp(parent->items[i]->scalar, node->scalar) == 0) {
-                pst_diag_add(b->diag, b->file, node->line, node->column,
-                             "duplicate key '%s' (first at line %d)", node->scalar,
-                             parent->items[i]->line);
-                pst_ynode_free(node);
-                return false;
-            }
+        json_t *keys = b->keys[b->depth - 1];
+        const json_t *first = json_object_get(keys, node->scalar);
+        if (first != NULL) {
+            pst_diag_add(b->diag, b->file, node->line, node->column,
+                         "duplicate key '%s' (first at line %d)", node->scalar,
+                         (int)json_integer_value(first));
+            pst_ynode_free(node);
+            return false;
+        }
+        if (json_object_set_new_nocheck(keys, node->scalar, json_integer(node->line)) != 0) {
+            pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
+            pst_ynode_free(node);
+            return false;
         }
     }
     if (*used == *cap) {
@@ -218,12 +225,19 @@ static bool handle_event(struct builder *b, const yaml_event_t *ev, int *documen
         b->stack[b->depth] = node;
         b->slots[b->depth] = 0;
         b->caps[b->depth] = 0;
+        b->keys[b->depth] = seq ? NULL : json_object();
+        if (!seq && b->keys[b->depth] == NULL) {
+            pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
+            return false;
+        }
         b->depth++;
         return true;
     }
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
         b->depth--;
+        json_decref(b->keys[b->depth]);
+        b->keys[b->depth] = NULL;
         return true;
     default:
         return true;
@@ -269,6 +283,9 @@ struct pst_ynode *pst_yaml_parse(const char *file, const char *buf, size_t len,
         yaml_event_delete(&event);
     }
     yaml_parser_delete(&parser);
+    while (b.depth > 0) {
+        json_decref(b.keys[--b.depth]);
+    }
     if (b.failed) {
         pst_ynode_free(b.root);
         return NULL;

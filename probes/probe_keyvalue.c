@@ -39,14 +39,21 @@ static const struct pst_probe_field keyvalue_fields[] = {
     {"exists", PST_TYPE_BOOL, "the file exists"},
     {"present", PST_TYPE_BOOL, "the key is assigned in the file"},
     {"value", PST_TYPE_STRING, "the winning value, surrounding quotes removed; null if absent"},
-    {"number", PST_TYPE_INT, "the winning value as an integer; null if absent or not one"},
+    {"number", PST_TYPE_INT,
+     "the winning value as a C-style integer (0x hex, leading-0 octal), as login.defs is read; "
+     "null if absent or not one"},
     {"occurrences", PST_TYPE_INT, "how many times the key is assigned"},
 };
 
-/* Splits LINE into key and value by the separator rule; returns false for no assignment. */
+/*
+ * Splits LINE into key and value by the separator rule; returns false when the line assigns
+ * nothing. A key with no value after blanks is ignored, as shadow ignores it in login.defs;
+ * "KEY=" assigns the empty string, as a shell does.
+ */
 static bool split_assignment(char *line, const char *separator, char **key, char **value)
 {
     char *k = pst_text_skip_blanks(line);
+    bool explicit_equals = false;
     char *end;
 
     if (*k == '\0' || *k == '#' || *k == ';') {
@@ -59,28 +66,26 @@ static bool split_assignment(char *line, const char *separator, char **key, char
         }
         *value = end + 1;
         *end = '\0';
+        explicit_equals = true;
         pst_text_rstrip(k);
     } else {
         end = k + strcspn(k, strcmp(separator, "space") == 0 ? " \t" : " \t=");
         if (*end == '\0') {
-            *value = end;
-        } else {
-            bool equals = *end == '=';
-            *end = '\0';
-            *value = end + 1;
-            if (!equals && strcmp(separator, "auto") == 0) {
-                *value = pst_text_skip_blanks(*value);
-                if (**value == '=') {
-                    (*value)++;
-                }
-            }
+            return false; /* a bare key */
+        }
+        explicit_equals = *end == '=';
+        *end = '\0';
+        *value = pst_text_skip_blanks(end + 1);
+        if (!explicit_equals && strcmp(separator, "auto") == 0 && **value == '=') {
+            explicit_equals = true;
+            (*value)++;
         }
     }
     *key = k;
     *value = pst_text_skip_blanks(*value);
     pst_text_rstrip(*value);
     pst_text_unquote(*value);
-    return **key != '\0';
+    return **key != '\0' && (explicit_equals || **value != '\0');
 }
 
 static int keyvalue_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out)
@@ -120,7 +125,8 @@ static int keyvalue_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
         char *end;
         long long n;
         errno = 0;
-        n = strtoll(value, &end, 10);
+        /* C-style, as shadow's getdef_num reads login.defs: 0x10 is 16, 027 is octal 23. */
+        n = strtoll(value, &end, 0);
         number = (*value != '\0' && *end == '\0' && errno == 0) ? json_integer(n) : json_null();
     } else {
         number = json_null();

@@ -69,8 +69,8 @@ recommendations:
 YAML
 expect_exit "bad policy" 2 "$POSTURE" scan --root "$weak" --policy "$WORK/bad.yaml"
 expect_eq "bad policy: errors" "$WORK/bad.yaml:5:64: mode_at_most: '0999' is not a mode
-$WORK/bad.yaml:6:22: recommendation names no existing control 'd'
 $WORK/bad.yaml:7:20: probe 'file' has no field 'nope'
+$WORK/bad.yaml:6:22: recommendation names no existing control 'd'
 posture: configuration or policy errors; nothing was scanned" "$(cat "$WORK/err")"
 [ -s "$WORK/out" ] && fail "bad policy: a report was printed"
 expect_exit "lint bad" 2 "$POSTURE" policy lint "$WORK/bad.yaml"

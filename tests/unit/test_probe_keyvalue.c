@@ -15,7 +15,10 @@ static int setup(void **state)
                   "PASS_MAX_DAYS\t99999\n"
                   "UMASK 022\n"
                   "PASS_MAX_DAYS 90\n"
-                  "ENCRYPT_METHOD  SHA512  \n",
+                  "ENCRYPT_METHOD  SHA512  \n"
+                  "PASS_MIN_DAYS 7\n"
+                  "PASS_MIN_DAYS\n"
+                  "SYS_UID_MAX 0x3e7\n",
                   0644);
     tmproot_write(root, "/etc/default/useradd",
                   "# INACTIVE=-1\nSHELL=\"/bin/sh\"\nINACTIVE = 30\nGROUP='100'\nEMPTY=\n", 0644);
@@ -62,8 +65,14 @@ static void test_login_defs(void **state)
     expect("{\"path\": \"/etc/login.defs\", \"key\": \"ENCRYPT_METHOD\", \"separator\": \"space\"}",
            "SHA512", "/etc/login.defs:5", -99, 1);
     expect("{\"path\": \"/etc/login.defs\", \"key\": \"umask\"}", NULL, NULL, -99, 0);
+    /* 022 is octal, as shadow reads login.defs */
     expect("{\"path\": \"/etc/login.defs\", \"key\": \"umask\", \"ignore_case\": true}", "022",
-           "/etc/login.defs:3", 22, 1);
+           "/etc/login.defs:3", 18, 1);
+    /* a bare key assigns nothing: the earlier value stands */
+    expect("{\"path\": \"/etc/login.defs\", \"key\": \"PASS_MIN_DAYS\"}", "7", "/etc/login.defs:6", 7,
+           1);
+    expect("{\"path\": \"/etc/login.defs\", \"key\": \"SYS_UID_MAX\"}", "0x3e7", "/etc/login.defs:8",
+           999, 1);
 }
 
 static void test_shell_style(void **state)

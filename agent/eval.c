@@ -434,26 +434,34 @@ int pst_eval_recommendation(struct pst_eval_ctx *ctx, const struct pst_recommend
         goto out;
     }
     if (applies == OUT_ERROR) {
-        out->status = PST_STATUS_ERROR;
-        out->reason = reason != NULL ? reason : w.first_error;
-        if (reason != NULL) {
-            free(w.first_error);
+        /* Unknown applicability is an error, unless an admin exempted the recommendation. */
+        verdict = OUT_ERROR;
+        if (reason == NULL) {
+            reason = w.first_error != NULL ? w.first_error
+                                           : strdup("the applies condition could not be evaluated");
+            w.first_error = NULL;
         }
-        w.first_error = NULL;
-        goto out;
+    } else {
+        free(reason);
+        reason = NULL;
+        verdict = eval_check(&w, rec->check);
+        if (verdict == OUT_ERROR) {
+            reason =
+                w.first_error != NULL ? w.first_error : strdup("the check could not be evaluated");
+            w.first_error = NULL;
+        }
     }
-    free(reason);
-    verdict = eval_check(&w, rec->check);
     out->exemption = find_exemption(ctx, rec);
     if (out->exemption != NULL) {
         out->status = PST_STATUS_EXEMPT;
         out->reason = strdup(out->exemption->reason);
+        free(reason);
     } else if (verdict == OUT_ERROR) {
         out->status = PST_STATUS_ERROR;
-        out->reason = w.first_error;
-        w.first_error = NULL;
+        out->reason = reason;
     } else {
         out->status = verdict == OUT_PASS ? PST_STATUS_PASS : PST_STATUS_FAIL;
+        free(reason);
     }
 out:
     free(w.first_error);

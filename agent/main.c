@@ -315,10 +315,18 @@ static int cmd_scan(int argc, char **argv)
         goto out;
     }
     if (fail_under >= 0) {
-        double percent = scan->score.has_percent ? scan->score.percent : 0.0;
-        if (percent < fail_under) {
-            fprintf(stderr, "posture: secure score %.2f%% is below --fail-under %.2f%%\n", percent,
+        /* Compare the exact ratio: 99.996% rounds to 100.00 but is below --fail-under 100. */
+        const struct pst_score *sc = &scan->score;
+        double exact = sc->has_percent ? 100.0 * (double)sc->current / (double)sc->max : 0.0;
+        if (!sc->has_percent && fail_under > 0) {
+            fprintf(stderr,
+                    "posture: no control is in the secure score, which cannot meet "
+                    "--fail-under %.2f%%\n",
                     fail_under);
+            status = EXIT_BELOW;
+        } else if (exact < fail_under) {
+            fprintf(stderr, "posture: secure score %.2f%% is below --fail-under %.2f%%\n",
+                    sc->percent, fail_under);
             status = EXIT_BELOW;
         }
     }

@@ -159,6 +159,11 @@ int pst_scan_run(const struct pst_policy_set *policies, const struct pst_config 
         rc = PST_ENOMEM;
         goto out;
     }
+    if (config != NULL && config->warning != NULL &&
+        json_array_append_new(scan->warnings, json_string(config->warning)) != 0) {
+        rc = PST_ENOMEM;
+        goto out;
+    }
     for (size_t i = 0; i < policies->n_recommendations; i++) {
         const struct pst_recommendation *rec = policies->recommendations[i];
         if (!selected(rec, only, n_only)) {

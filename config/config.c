@@ -115,6 +115,16 @@ int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *
             *out = config; /* built-in defaults */
             return PST_OK;
         }
+        if (geteuid() != 0 && access(PST_CONFIG_DEFAULT_PATH, R_OK) != 0) {
+            if (asprintf(&config->warning,
+                         "%s is not readable without root: its parameters and exemptions "
+                         "were not applied",
+                         PST_CONFIG_DEFAULT_PATH) < 0) {
+                config->warning = NULL;
+            }
+            *out = config;
+            return PST_OK;
+        }
         path = PST_CONFIG_DEFAULT_PATH;
     }
     config->path = strdup(path);
@@ -157,6 +167,7 @@ void pst_config_free(struct pst_config *config)
         return;
     }
     free(config->exemptions);
+    free(config->warning);
     pst_ynode_free(config->tree);
     free(config->path);
     free(config);

@@ -26,11 +26,13 @@ struct pst_config {
     const struct pst_ynode *parameters; /* mapping in TREE, or NULL */
     struct pst_exemption *exemptions;
     size_t n_exemptions;
+    char *warning; /* why the default file was passed over (unreadable without root), or NULL */
 };
 
 /*
  * Loads the agent configuration from PATH; with PATH NULL, from PST_CONFIG_DEFAULT_PATH
- * when it exists, else built-in defaults. Errors go to DIAG (FILE:LINE:COLUMN). Returns 0,
+ * when it exists, else built-in defaults. A default file that an unprivileged user may not
+ * read gives built-in defaults and a warning, so that non-root scans still run. Errors go to DIAG (FILE:LINE:COLUMN). Returns 0,
  * PST_EPARSE, PST_ENOENT (an explicit PATH is missing) or PST_ENOMEM; the caller frees
  * *out with pst_config_free().
  */

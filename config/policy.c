@@ -104,8 +104,8 @@ struct loader {
     const struct pst_config *config;
     const struct pst_ynode *parameters; /* this policy's defaults, or NULL */
     struct pst_policy_set *set;
-    json_t *declared; /* names of the parameters every loaded policy declares */
-    json_t *pending;  /* [rec index, control id, file, line, column]: resolved at the end */
+    json_t *declared;      /* names of the parameters every loaded policy declares */
+    json_t *pending;       /* [rec index, control id, file, line, column]: resolved at the end */
     json_t *control_files; /* control id -> file that declared it first */
     bool nomem;
 };
@@ -171,8 +171,7 @@ static json_t *scalar_value(struct loader *l, const struct source *src,
     }
     if (node->scalar[0] == '$' && node->scalar[1] != '$') {
         pst_ydiag(l->diag, src->file, node,
-                  "%s: a parameter stands for a whole operand or argument, not a list item",
-                  what);
+                  "%s: a parameter stands for a whole operand or argument, not a list item", what);
         return NULL;
     }
     v = pst_value_from_text(type == PST_TYPE_LIST ? PST_TYPE_STRING : type,
@@ -615,10 +614,9 @@ static void load_recommendation(struct loader *l, const struct pst_policy *polic
     }
     /* Resolved once every file is loaded: a policy may use controls that another declares. */
     if (control != NULL &&
-        json_array_append_new(l->pending,
-                              json_pack("[I, s, s, i, i]", (json_int_t)(set->n_recommendations - 1),
-                                        control->scalar, l->file, control->line,
-                                        control->column)) != 0) {
+        json_array_append_new(
+            l->pending, json_pack("[I, s, s, i, i]", (json_int_t)(set->n_recommendations - 1),
+                                  control->scalar, l->file, control->line, control->column)) != 0) {
         l->nomem = true;
     }
     if (severity != NULL) {
@@ -777,8 +775,7 @@ static void load_file(struct loader *l, const char *path)
             flat = true;
         }
         if (!flat) {
-            pst_ydiag(l->diag, path, value,
-                      "parameter '%s' must be a scalar or a list of scalars",
+            pst_ydiag(l->diag, path, value, "parameter '%s' must be a scalar or a list of scalars",
                       l->parameters->items[2 * i]->scalar);
         }
         if (json_object_set_new(l->declared, l->parameters->items[2 * i]->scalar, json_true()) !=
@@ -883,7 +880,8 @@ static void resolve_controls(struct loader *l)
     size_t i;
     json_t *ref;
 
-    json_array_foreach(l->pending, i, ref) {
+    json_array_foreach(l->pending, i, ref)
+    {
         struct pst_recommendation *rec =
             l->set->recommendations[json_integer_value(json_array_get(ref, 0))];
         const char *id = json_string_value(json_array_get(ref, 1));

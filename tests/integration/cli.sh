@@ -35,6 +35,22 @@ grep -q "observed 99999, expected le 365 (\$pass_max_days) (/etc/login.defs:2)" 
 grep -q "^1 recommendation could not be assessed" "$WORK/text" || fail "text: could-not-assess line"
 if grep -q $'\033' "$WORK/text"; then fail "text: colour codes in a pipe"; fi
 
+# Text read from a scanned system never reaches the terminal as control characters.
+mkdir -p "$WORK/hostile/etc"
+printf 'ID=debian\nPRETTY_NAME="\033]0;owned\a\033[2Jx\302\233y"\nID_LIKE="deb\377ian"\n' >"$WORK/hostile/etc/os-release"
+printf 'UMASK \033[31m022\n' >"$WORK/hostile/etc/login.defs"
+expect_exit "hostile root" 0 "$POSTURE" scan --root "$WORK/hostile"
+if LC_ALL=C grep -q $'[\001-\010\013-\037\177]\|\302[\200-\237]' "$WORK/out"; then
+    fail "control characters from the root reached the text report"
+fi
+grep -q '(?\]0;owned??\[2Jx??y)' "$WORK/out" || fail "hostile root: escaped OS name"
+expect_exit "hostile root, probe" 0 "$POSTURE" probe keyvalue --root "$WORK/hostile" --arg path=/etc/login.defs --arg key=UMASK
+grep -qx 'value ?\[31m022' "$WORK/out" || fail "hostile root: escaped probe value"
+expect_exit "hostile root, json" 0 "$POSTURE" scan --root "$WORK/hostile" --format json
+jq -e . "$WORK/out" >/dev/null || fail "hostile root: the JSON report is not valid JSON"
+expect_eq "hostile root: non-UTF-8 text made valid" '["deb?ian"]' \
+    "$("$POSTURE" probe os --root "$WORK/hostile" --format json | jq -c .facts.id_like.value)"
+
 # --output writes the whole report atomically; an unwritable destination is exit 3.
 expect_exit "output file" 0 "$POSTURE" scan --root "$weak" --format json --output "$WORK/report.json"
 expect_eq "output is JSON" "posture.report/v1" "$(jq -r .schema "$WORK/report.json")"

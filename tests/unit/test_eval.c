@@ -204,6 +204,10 @@ static void test_exemptions(void **state)
     o = run(failing, NULL,
             "exemptions: [{recommendation: r, kind: mitigated, reason: m, expires: 2001-01-01}]\n");
     assert_int_equal(o.status, PST_STATUS_FAIL);
+    /* an applies condition that cannot be read: error, unless exempted */
+    o = run(failing, "{fact: lines.count, path: /etc/binary, regex: x, equals: 0}",
+            "exemptions: [{recommendation: r, kind: waiver, reason: w}]\n");
+    assert_int_equal(o.status, PST_STATUS_EXEMPT);
     /* not applicable wins over an exemption */
     o = run(failing, failing, "exemptions: [{recommendation: r, kind: waiver, reason: w}]\n");
     assert_int_equal(o.status, PST_STATUS_NOT_APPLICABLE);

@@ -304,8 +304,8 @@ static void test_operand_rules(void **state)
                         "     remediation: m, check: {fact: keyvalue.value, path: /etc/shadow,\n"
                         "     key: x, in: [\"$$6$\", \"$$y$\"]}}\n");
     assert_int_equal(pst_policy_load(&path, 1, NULL, &set, &d), PST_OK);
-    assert_string_equal(json_string_value(json_array_get(set->recommendations[0]->check->operand, 0)),
-                        "$6$");
+    assert_string_equal(
+        json_string_value(json_array_get(set->recommendations[0]->check->operand, 0)), "$6$");
     assert_null(set->recommendations[0]->check->parameter);
     pst_policy_set_free(set);
     tmproot_free(f.dir);

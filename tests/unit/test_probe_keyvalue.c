@@ -69,10 +69,10 @@ static void test_login_defs(void **state)
     expect("{\"path\": \"/etc/login.defs\", \"key\": \"umask\", \"ignore_case\": true}", "022",
            "/etc/login.defs:3", 18, 1);
     /* a bare key assigns nothing: the earlier value stands */
-    expect("{\"path\": \"/etc/login.defs\", \"key\": \"PASS_MIN_DAYS\"}", "7", "/etc/login.defs:6", 7,
-           1);
-    expect("{\"path\": \"/etc/login.defs\", \"key\": \"SYS_UID_MAX\"}", "0x3e7", "/etc/login.defs:8",
-           999, 1);
+    expect("{\"path\": \"/etc/login.defs\", \"key\": \"PASS_MIN_DAYS\"}", "7", "/etc/login.defs:6",
+           7, 1);
+    expect("{\"path\": \"/etc/login.defs\", \"key\": \"SYS_UID_MAX\"}", "0x3e7",
+           "/etc/login.defs:8", 999, 1);
 }
 
 static void test_shell_style(void **state)

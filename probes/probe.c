@@ -89,8 +89,20 @@ json_t *pst_value_from_text(enum pst_type type, const char *text)
     switch (type) {
     case PST_TYPE_STRING:
         return json_string(text);
-    case PST_TYPE_LIST:
-        return json_pack("[s]", text);
+    case PST_TYPE_LIST: {
+        /* "a,b,c" on the command line and in defaults; "" is the empty list */
+        json_t *list = json_array();
+        const char *p = text;
+        while (list != NULL && *p != '\0') {
+            size_t n = strcspn(p, ",");
+            if (n > 0 && json_array_append_new(list, json_stringn(p, n)) != 0) {
+                json_decref(list);
+                return NULL;
+            }
+            p += n + (p[n] == ',');
+        }
+        return list;
+    }
     case PST_TYPE_INT: {
         char *end;
         long long v;

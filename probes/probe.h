@@ -80,8 +80,8 @@ const struct pst_probe_arg *pst_probe_find_arg(const struct pst_probe *p, const 
 const struct pst_probe_field *pst_probe_find_field(const struct pst_probe *p, const char *name);
 
 /*
- * Converts scalar TEXT to a JSON value of TYPE (PST_TYPE_LIST: a one-element list).
- * Returns NULL when TEXT is not of that type.
+ * Converts scalar TEXT to a JSON value of TYPE (PST_TYPE_LIST: the comma-separated items,
+ * "" being the empty list). Returns NULL when TEXT is not of that type.
  */
 json_t *pst_value_from_text(enum pst_type type, const char *text);
 

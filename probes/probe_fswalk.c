@@ -1,0 +1,577 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Probe "fswalk": one bounded walk of the filesystem that answers every filesystem-wide
+ * question at once: world-writable files, world-writable directories without the sticky
+ * bit, unowned entries, SUID/SGID programs and whether a package installed them.
+ */
+#include "probes/probe.h"
+
+#include "agent/error.h"
+#include "probes/text.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+/* Most SUID/SGID paths kept in the suid_sgid_paths list; more is an error, not a cut. */
+#define SUID_PATHS_MAX 10000
+/* Bytes of directory entries read at once. */
+#define DIRENT_BUFFER 32768
+/* Most entries one walk visits before it stops with an error. */
+#define ENTRIES_MAX 50000000L
+
+/* Magic numbers (statfs f_type) of the filesystem types the skip_fstypes argument names. */
+#ifndef CIFS_SUPER_MAGIC
+#define CIFS_SUPER_MAGIC 0xff534d42
+#endif
+#ifndef SMB2_SUPER_MAGIC
+#define SMB2_SUPER_MAGIC 0xfe534d42
+#endif
+#ifndef FUSE_SUPER_MAGIC
+#define FUSE_SUPER_MAGIC 0x65735546
+#endif
+#ifndef CEPH_SUPER_MAGIC
+#define CEPH_SUPER_MAGIC 0x00c36400
+#endif
+#ifndef MQUEUE_MAGIC
+#define MQUEUE_MAGIC 0x19800202
+#endif
+#ifndef NFS_SUPER_MAGIC
+#define NFS_SUPER_MAGIC 0x6969
+#endif
+
+static const struct {
+    const char *name;
+    unsigned long magic;
+} fstypes[] = {
+    {"proc", PROC_SUPER_MAGIC},
+    {"sysfs", SYSFS_MAGIC},
+    {"cgroup", CGROUP_SUPER_MAGIC},
+    {"cgroup2", CGROUP2_SUPER_MAGIC},
+    {"devpts", DEVPTS_SUPER_MAGIC},
+    {"debugfs", DEBUGFS_MAGIC},
+    {"tracefs", TRACEFS_MAGIC},
+    {"securityfs", SECURITYFS_MAGIC},
+    {"bpf", BPF_FS_MAGIC},
+    {"pstore", PSTOREFS_MAGIC},
+    {"mqueue", MQUEUE_MAGIC},
+    {"hugetlbfs", HUGETLBFS_MAGIC},
+    {"autofs", AUTOFS_SUPER_MAGIC},
+    {"efivarfs", EFIVARFS_MAGIC},
+    {"tmpfs", TMPFS_MAGIC},
+    {"nfs", NFS_SUPER_MAGIC},
+    {"cifs", CIFS_SUPER_MAGIC},
+    {"smb2", SMB2_SUPER_MAGIC},
+    {"fuse", FUSE_SUPER_MAGIC},
+    {"ceph", CEPH_SUPER_MAGIC},
+};
+
+static const struct pst_probe_arg fswalk_args[] = {
+    {.name = "roots",
+     .type = PST_TYPE_LIST,
+     .default_value = "/",
+     .description = "directories to walk, inside the scanned root"},
+    {.name = "skip",
+     .type = PST_TYPE_LIST,
+     .default_value = "/proc,/sys,/dev,/run",
+     .description = "paths not to enter (nor report), inside the scanned root"},
+    {.name = "one_filesystem",
+     .type = PST_TYPE_BOOL,
+     .default_value = "true",
+     .description = "stay on the filesystem of each root, as find -xdev"},
+    {.name = "skip_fstypes",
+     .type = PST_TYPE_LIST,
+     .default_value = "proc,sysfs,cgroup,cgroup2,devpts,debugfs,tracefs,securityfs,bpf,pstore,"
+                      "mqueue,hugetlbfs,autofs,efivarfs,nfs,cifs,smb2,fuse,ceph",
+     .description = "filesystem types never entered"},
+    {.name = "max_findings",
+     .type = PST_TYPE_INT,
+     .default_value = "20",
+     .description = "findings kept as evidence per field; the counts count them all"},
+    {.name = "max_depth",
+     .type = PST_TYPE_INT,
+     .default_value = "256",
+     .description = "deepest directory level entered; deeper is reported as an error"},
+};
+
+static const struct pst_probe_field fswalk_fields[] = {
+    {"world_writable_files", PST_TYPE_FINDINGS, "regular files writable by others {path, mode, owner}"},
+    {"world_writable_files_count", PST_TYPE_INT, "how many"},
+    {"world_writable_dirs", PST_TYPE_FINDINGS,
+     "directories writable by others without the sticky bit {path, mode, owner}"},
+    {"world_writable_dirs_count", PST_TYPE_INT, "how many"},
+    {"unowned", PST_TYPE_FINDINGS,
+     "entries whose uid has no passwd entry or whose gid has no group entry {path, uid, gid}"},
+    {"unowned_count", PST_TYPE_INT, "how many"},
+    {"suid_sgid", PST_TYPE_FINDINGS,
+     "SUID or SGID regular files {path, mode, owner, group, package} (package null: none)"},
+    {"suid_sgid_count", PST_TYPE_INT, "how many"},
+    {"suid_sgid_paths", PST_TYPE_LIST, "paths of all SUID/SGID files (at most 10000)"},
+    {"unpackaged_suid_sgid", PST_TYPE_FINDINGS,
+     "SUID or SGID files that no installed package lists {path, mode, owner, group}"},
+    {"unpackaged_suid_sgid_count", PST_TYPE_INT, "how many"},
+    {"entries", PST_TYPE_INT, "entries examined"},
+};
+
+/* Kinds of findings, in the order of their fields. */
+enum finding { WW_FILES, WW_DIRS, UNOWNED, SUID, N_FINDINGS };
+
+static const char *const finding_fields[N_FINDINGS] = {"world_writable_files",
+                                                        "world_writable_dirs", "unowned",
+                                                        "suid_sgid"};
+
+struct walk {
+    struct pst_probe_ctx *ctx;
+    const json_t *skip;
+    unsigned long skip_magic[PST_COUNT(fstypes)];
+    size_t n_skip_magic;
+    bool one_fs;
+    dev_t dev; /* of the directory being walked (of the walk root with one_filesystem) */
+    long max_findings;
+    long max_depth;
+    /* the path being visited, as seen inside the scanned root; grows without a limit */
+    char *path;
+    size_t len, cap;
+    /* last ids looked up, to spare most lookups */
+    long uid_seen, gid_seen;
+    bool uid_known, gid_known;
+    json_t *lists[N_FINDINGS];
+    long counts[N_FINDINGS];
+    json_t *suid_paths;
+    long entries;
+    json_t *problems; /* the first unreadable directories and other reasons for an incomplete walk */
+    long n_problems;
+    bool nomem;
+};
+
+static bool path_push(struct walk *w, const char *name, size_t *saved)
+{
+    size_t n = strlen(name);
+    bool slash = w->len > 0 && w->path[w->len - 1] != '/';
+
+    *saved = w->len;
+    if (w->len + n + 2 > w->cap) {
+        size_t cap = (w->len + n + 2) * 2;
+        char *grown = realloc(w->path, cap);
+        if (grown == NULL) {
+            w->nomem = true;
+            return false;
+        }
+        w->path = grown;
+        w->cap = cap;
+    }
+    if (slash) {
+        w->path[w->len++] = '/';
+    }
+    memcpy(w->path + w->len, name, n + 1);
+    w->len += n;
+    return true;
+}
+
+static void path_pop(struct walk *w, size_t saved)
+{
+    w->len = saved;
+    w->path[saved] = '\0';
+}
+
+static void problem(struct walk *w, const char *what, int err)
+{
+    w->n_problems++;
+    if (json_array_size(w->problems) < (size_t)w->max_findings) {
+        json_array_append_new(w->problems, json_pack("{s:o, s:s, s:s}", "path",
+                                                     pst_json_text(w->path), "problem", what,
+                                                     "error", strerror(err)));
+    }
+}
+
+static json_t *owner_json(struct walk *w, uid_t uid)
+{
+    const char *name = pst_probe_user_name(w->ctx, (long)uid);
+    return name ? json_string(name) : json_sprintf("%ld", (long)uid);
+}
+
+static void record(struct walk *w, enum finding kind, const struct stat *st)
+{
+    char mode[8];
+    json_t *item;
+
+    w->counts[kind]++;
+    if (kind == SUID && json_array_size(w->suid_paths) <= SUID_PATHS_MAX) {
+        json_array_append_new(w->suid_paths, pst_json_text(w->path));
+    }
+    /* SUID files are all kept for the package lookup; the list is cut after it. */
+    if (kind != SUID && (long)json_array_size(w->lists[kind]) >= w->max_findings) {
+        return;
+    }
+    pst_mode_format(st->st_mode, mode);
+    if (kind == UNOWNED) {
+        item = json_pack("{s:o, s:I, s:I}", "path", pst_json_text(w->path), "uid",
+                         (json_int_t)st->st_uid, "gid", (json_int_t)st->st_gid);
+    } else if (kind == SUID) {
+        const char *group = pst_probe_group_name(w->ctx, (long)st->st_gid);
+        item = json_pack("{s:o, s:s, s:o, s:o}", "path", pst_json_text(w->path), "mode", mode,
+                         "owner", owner_json(w, st->st_uid), "group",
+                         group ? json_string(group) : json_sprintf("%ld", (long)st->st_gid));
+    } else {
+        item = json_pack("{s:o, s:s, s:o}", "path", pst_json_text(w->path), "mode", mode,
+                         "owner", owner_json(w, st->st_uid));
+    }
+    if (kind == SUID && json_array_size(w->lists[SUID]) > SUID_PATHS_MAX) {
+        json_decref(item);
+        return;
+    }
+    if (item == NULL || json_array_append_new(w->lists[kind], item) != 0) {
+        w->nomem = true;
+    }
+}
+
+static bool id_known(struct walk *w, bool user, long id)
+{
+    long *seen = user ? &w->uid_seen : &w->gid_seen;
+    bool *known = user ? &w->uid_known : &w->gid_known;
+
+    if (*seen != id) {
+        *seen = id;
+        *known = (user ? pst_probe_user_name(w->ctx, id) : pst_probe_group_name(w->ctx, id)) !=
+                 NULL;
+    }
+    return *known;
+}
+
+/* Looks at one entry (already lstat'ed): every question of the walk, in one place. */
+static void examine(struct walk *w, const struct stat *st)
+{
+    w->entries++;
+    if (S_ISREG(st->st_mode) && (st->st_mode & S_IWOTH)) {
+        record(w, WW_FILES, st);
+    }
+    if (S_ISDIR(st->st_mode) && (st->st_mode & S_IWOTH) && !(st->st_mode & S_ISVTX)) {
+        record(w, WW_DIRS, st);
+    }
+    if (!id_known(w, true, (long)st->st_uid) || !id_known(w, false, (long)st->st_gid)) {
+        record(w, UNOWNED, st);
+    }
+    if (S_ISREG(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID))) {
+        record(w, SUID, st);
+    }
+}
+
+static bool skipped_path(const struct walk *w)
+{
+    size_t i;
+    const json_t *s;
+
+    json_array_foreach(w->skip, i, s) {
+        if (strcmp(json_string_value(s), w->path) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool skipped_fstype(const struct walk *w, int fd)
+{
+    struct statfs fs;
+
+    if (w->n_skip_magic == 0 || fstatfs(fd, &fs) != 0) {
+        return false;
+    }
+    for (size_t i = 0; i < w->n_skip_magic; i++) {
+        if ((unsigned long)fs.f_type == w->skip_magic[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Walks directory FD (owned; closed here), whose own entry was examined by the caller.
+ * Entries are examined with fstatat(AT_SYMLINK_NOFOLLOW) relative to FD, subdirectories
+ * opened with O_NOFOLLOW relative to it and checked to be the very directory that was
+ * examined: no path is resolved twice, no symlink is followed, nothing leaves the tree.
+ */
+static void walk_dir(struct walk *w, int fd, long depth)
+{
+    /* getdents64 directly: no DIR stream, no fcntl calls per directory as fdopendir makes */
+    char *buf = malloc(DIRENT_BUFFER);
+    ssize_t n = 0, off = 0;
+
+    if (buf == NULL) {
+        w->nomem = true;
+        close(fd);
+        return;
+    }
+    while (!w->nomem) {
+        struct dirent64 *de;
+        struct stat st;
+        size_t saved;
+
+        if (off >= n) {
+            n = getdents64(fd, buf, DIRENT_BUFFER);
+            off = 0;
+            if (n <= 0) {
+                if (n < 0) {
+                    problem(w, "cannot list directory", errno);
+                }
+                break;
+            }
+        }
+        de = (struct dirent64 *)(buf + off);
+        off += de->d_reclen;
+        if (de->d_name[0] == '.' &&
+            (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0'))) {
+            continue;
+        }
+        if (w->entries >= ENTRIES_MAX) {
+            problem(w, "more entries than the walk examines", EFBIG);
+            break;
+        }
+        if (!path_push(w, de->d_name, &saved)) {
+            break;
+        }
+        if (skipped_path(w)) {
+            path_pop(w, saved);
+            continue;
+        }
+        if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno != ENOENT) { /* an entry that vanished mid-walk is simply gone */
+                problem(w, "cannot stat", errno);
+            }
+            path_pop(w, saved);
+            continue;
+        }
+        if (w->one_fs && st.st_dev != w->dev) {
+            path_pop(w, saved); /* a mount point: find -xdev neither reports nor enters it */
+            continue;
+        }
+        examine(w, &st);
+        if (S_ISDIR(st.st_mode)) {
+            struct stat opened;
+            int child;
+            if (depth + 1 > w->max_depth) {
+                problem(w, "deeper than max_depth", ELOOP);
+                path_pop(w, saved);
+                continue;
+            }
+            child = openat(fd, de->d_name,
+                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+            if (child < 0) {
+                if (errno != ENOENT) {
+                    problem(w, errno == ELOOP || errno == ENOTDIR ? "replaced during the walk"
+                                                                  : "cannot open directory",
+                            errno);
+                }
+            } else if (fstat(child, &opened) != 0 || opened.st_dev != st.st_dev ||
+                       opened.st_ino != st.st_ino) {
+                problem(w, "replaced during the walk", ESTALE);
+                close(child);
+            } else if (st.st_dev != w->dev && skipped_fstype(w, child)) {
+                /* only a new filesystem can be of another type: no statfs per directory */
+                close(child);
+            } else {
+                dev_t parent = w->dev;
+                w->dev = st.st_dev;
+                walk_dir(w, child, depth + 1);
+                w->dev = parent;
+            }
+        }
+        path_pop(w, saved);
+    }
+    free(buf);
+    close(fd);
+}
+
+/* Finds which installed package lists each SUID/SGID file, from dpkg's *.list files. */
+static void find_packages(struct walk *w)
+{
+    struct pst_fs *fs = w->ctx->fs;
+    json_t *wanted = json_object(); /* path as dpkg may list it -> index in lists[SUID] */
+    json_t *names = NULL;
+    struct stat st;
+    size_t i;
+    json_t *item;
+    bool merged_usr = pst_fs_stat(fs, "/bin", false, &st) == PST_OK && S_ISLNK(st.st_mode);
+
+    if (wanted == NULL) {
+        w->nomem = true;
+        return;
+    }
+    json_array_foreach(w->lists[SUID], i, item) {
+        const char *path = json_string_value(json_object_get(item, "path"));
+        json_object_set_new(item, "package", json_null());
+        json_object_set_new_nocheck(wanted, path, json_integer((json_int_t)i));
+        /* With a merged /usr, dpkg still lists /bin/su for what is /usr/bin/su. */
+        if (merged_usr && strncmp(path, "/usr/", 5) == 0) {
+            json_object_set_new_nocheck(wanted, path + 4, json_integer((json_int_t)i));
+        }
+    }
+    if (json_object_size(wanted) > 0 && pst_fs_list(fs, "/var/lib/dpkg/info", &names) == PST_OK) {
+        json_t *name;
+        json_array_foreach(names, i, name) {
+            const char *n = json_string_value(name);
+            size_t len = strlen(n);
+            char path[512], *buf = NULL, *cursor, *line;
+            size_t blen;
+            long lineno = 0;
+            if (len < 6 || strcmp(n + len - 5, ".list") != 0 ||
+                snprintf(path, sizeof(path), "/var/lib/dpkg/info/%s", n) >= (int)sizeof(path) ||
+                pst_fs_read(fs, path, 64u * 1024u * 1024u, false, &buf, &blen) != PST_OK) {
+                continue;
+            }
+            cursor = buf;
+            while ((line = pst_text_next_line(&cursor, &lineno)) != NULL) {
+                const json_t *at = json_object_get(wanted, line);
+                if (at != NULL) {
+                    json_t *finding = json_array_get(w->lists[SUID], (size_t)json_integer_value(at));
+                    /* package name: the file name without ".list" and any ":arch" */
+                    json_object_set_new(finding, "package",
+                                        json_stringn(n, strcspn(n, ":") < len - 5
+                                                            ? strcspn(n, ":")
+                                                            : len - 5));
+                }
+            }
+            free(buf);
+        }
+    }
+    json_decref(names);
+    json_decref(wanted);
+}
+
+static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out)
+{
+    struct walk w = {.ctx = ctx, .uid_seen = -1, .gid_seen = -1};
+    const json_t *roots = json_object_get(args, "roots");
+    json_t *unpackaged = NULL;
+    size_t i;
+    const json_t *item;
+    int rc = PST_OK;
+
+    w.skip = json_object_get(args, "skip");
+    w.one_fs = json_is_true(json_object_get(args, "one_filesystem"));
+    w.max_findings = (long)json_integer_value(json_object_get(args, "max_findings"));
+    w.max_depth = (long)json_integer_value(json_object_get(args, "max_depth"));
+    json_array_foreach(json_object_get(args, "skip_fstypes"), i, item) {
+        for (size_t f = 0; f < PST_COUNT(fstypes); f++) {
+            if (strcmp(fstypes[f].name, json_string_value(item)) == 0 &&
+                w.n_skip_magic < PST_COUNT(w.skip_magic)) {
+                w.skip_magic[w.n_skip_magic++] = fstypes[f].magic;
+            }
+        }
+    }
+    for (int k = 0; k < N_FINDINGS; k++) {
+        w.lists[k] = json_array();
+    }
+    w.suid_paths = json_array();
+    w.problems = json_array();
+    unpackaged = json_array();
+    if (w.lists[WW_FILES] == NULL || w.lists[WW_DIRS] == NULL || w.lists[UNOWNED] == NULL ||
+        w.lists[SUID] == NULL || w.suid_paths == NULL || w.problems == NULL ||
+        unpackaged == NULL) {
+        rc = PST_ENOMEM;
+        goto out;
+    }
+    json_array_foreach(roots, i, item) {
+        const char *root = json_string_value(item);
+        struct stat st;
+        size_t saved;
+        int fd;
+        w.len = 0;
+        if (!path_push(&w, root, &saved)) {
+            break;
+        }
+        rc = pst_fs_open(ctx->fs, root, O_RDONLY | O_DIRECTORY | O_NONBLOCK, &fd);
+        if (rc != PST_OK) {
+            problem(&w, "cannot open walk root", rc == PST_ENOENT ? ENOENT : EACCES);
+            rc = PST_OK;
+            continue;
+        }
+        if (fstat(fd, &st) != 0) {
+            problem(&w, "cannot stat", errno);
+            close(fd);
+            continue;
+        }
+        w.dev = st.st_dev;
+        examine(&w, &st);
+        walk_dir(&w, fd, 0);
+    }
+    if (w.nomem) {
+        rc = PST_ENOMEM;
+        goto out;
+    }
+    find_packages(&w);
+    json_array_foreach(w.lists[SUID], i, item) {
+        if (json_is_null(json_object_get(item, "package")) &&
+            json_array_size(unpackaged) < (size_t)w.max_findings) {
+            json_t *copy = json_deep_copy(item);
+            json_object_del(copy, "package");
+            json_array_append_new(unpackaged, copy);
+        }
+    }
+    long n_unpackaged = 0;
+    json_array_foreach(w.lists[SUID], i, item) {
+        n_unpackaged += json_is_null(json_object_get(item, "package"));
+    }
+    while ((long)json_array_size(w.lists[SUID]) > w.max_findings) {
+        json_array_remove(w.lists[SUID], json_array_size(w.lists[SUID]) - 1);
+    }
+    /* An incomplete walk would understate every count: its fields become errors. */
+    if (w.n_problems > 0) {
+        json_array_foreach(w.problems, i, item) {
+            pst_facts_error(out, json_string_value(json_object_get(item, "path")), "%s %s: %s",
+                            json_string_value(json_object_get(item, "problem")),
+                            json_string_value(json_object_get(item, "path")),
+                            json_string_value(json_object_get(item, "error")));
+        }
+        pst_facts_error(out, NULL, "the walk is incomplete (%ld problem%s)%s", w.n_problems,
+                        w.n_problems == 1 ? "" : "s",
+                        geteuid() != 0 ? "; a complete walk needs root" : "");
+        rc = pst_facts_set(out, "entries", json_integer(w.entries), "fswalk");
+        goto out;
+    }
+    if (w.counts[SUID] > SUID_PATHS_MAX) {
+        pst_facts_error(out, NULL, "more than %d SUID/SGID files", SUID_PATHS_MAX);
+    } else if (pst_facts_set(out, "suid_sgid_paths", json_incref(w.suid_paths), "fswalk") != 0) {
+        rc = PST_ENOMEM;
+        goto out;
+    }
+    for (int k = 0; k < N_FINDINGS; k++) {
+        char count[64];
+        snprintf(count, sizeof(count), "%s_count", finding_fields[k]);
+        if (pst_facts_set(out, finding_fields[k], json_incref(w.lists[k]), "fswalk") != 0 ||
+            pst_facts_set(out, count, json_integer(w.counts[k]), "fswalk") != 0) {
+            rc = PST_ENOMEM;
+            goto out;
+        }
+    }
+    if (pst_facts_set(out, "unpackaged_suid_sgid", json_incref(unpackaged), "fswalk") != 0 ||
+        pst_facts_set(out, "unpackaged_suid_sgid_count", json_integer(n_unpackaged), "fswalk") !=
+            0 ||
+        pst_facts_set(out, "entries", json_integer(w.entries), "fswalk") != 0) {
+        rc = PST_ENOMEM;
+    }
+out:
+    for (int k = 0; k < N_FINDINGS; k++) {
+        json_decref(w.lists[k]);
+    }
+    json_decref(w.suid_paths);
+    json_decref(w.problems);
+    json_decref(unpackaged);
+    free(w.path);
+    return rc;
+}
+
+const struct pst_probe pst_probe_fswalk = {
+    .name = "fswalk",
+    .summary = "one walk of the filesystem: world-writable, unowned and SUID/SGID entries",
+    .args = fswalk_args,
+    .n_args = PST_COUNT(fswalk_args),
+    .fields = fswalk_fields,
+    .n_fields = PST_COUNT(fswalk_fields),
+    .collect = fswalk_collect,
+};

@@ -411,6 +411,29 @@ static int read_regular(int pfd, size_t limit, bool text, char **buf, size_t *le
     return rc;
 }
 
+int pst_fs_open_regular(struct pst_fs *fs, const char *path, int *fd, struct stat *st)
+{
+    char proc[64];
+    int pfd;
+    int rc = open_in_root(fs, path, O_PATH, &pfd);
+
+    *fd = -1;
+    if (rc != PST_OK) {
+        return rc;
+    }
+    if (fstat(pfd, st) != 0) {
+        rc = pst_from_errno(errno);
+    } else if (!S_ISREG(st->st_mode)) {
+        rc = PST_ETYPE;
+    } else {
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+        *fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        rc = *fd < 0 ? pst_from_errno(errno) : PST_OK;
+    }
+    close(pfd);
+    return rc;
+}
+
 int pst_fs_read(struct pst_fs *fs, const char *path, size_t limit, bool text, char **buf,
                 size_t *len)
 {

@@ -50,6 +50,13 @@ int pst_fs_stat(struct pst_fs *fs, const char *path, bool follow, struct stat *s
 int pst_fs_read(struct pst_fs *fs, const char *path, size_t limit, bool text, char **buf,
                 size_t *len);
 
+/*
+ * Opens PATH for reading only when it is a regular file (looked at first through an O_PATH
+ * descriptor, so that devices and FIFOs are never opened). Returns 0 with *fd (the caller
+ * closes it) and *st, PST_ETYPE for anything else, or another PST_E* code.
+ */
+int pst_fs_open_regular(struct pst_fs *fs, const char *path, int *fd, struct stat *st);
+
 /* The same bounded read from an open descriptor FD (not closed). */
 int pst_fd_read_all(int fd, size_t limit, bool text, char **buf, size_t *len);
 

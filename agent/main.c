@@ -441,7 +441,7 @@ static int cmd_probe(int argc, char **argv)
             break;
         case 'l':
             for (size_t i = 0; i < pst_probes_count; i++) {
-                printf("%-10s %s\n", pst_probes[i]->name, pst_probes[i]->summary);
+                printf("%-12s %s\n", pst_probes[i]->name, pst_probes[i]->summary);
             }
             return EXIT_OK;
         case 'd':

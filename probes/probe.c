@@ -164,8 +164,8 @@ bool pst_probe_check_arg(const struct pst_probe *probe, const struct pst_probe_a
                      arg->choices[i]);
         }
         if (!ok) {
-            snprintf(why, n, "argument '%s' of probe '%s' cannot be '%s' (one of: %s)",
-                     arg->name, probe->name, text, list);
+            snprintf(why, n, "argument '%s' of probe '%s' cannot be '%s' (one of: %s)", arg->name,
+                     probe->name, text, list);
             return false;
         }
     }

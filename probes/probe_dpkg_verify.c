@@ -95,10 +95,10 @@ static void load_diversions(struct verify *v)
         if (k < 3) {
             break;
         }
-        json_object_set_new_nocheck(v->diversions, lines[0],
-                                    json_pack("[o, o]", pst_json_text(lines[1]),
-                                              strcmp(lines[2], ":") == 0 ? json_null()
-                                                                         : pst_json_text(lines[2])));
+        json_object_set_new_nocheck(
+            v->diversions, lines[0],
+            json_pack("[o, o]", pst_json_text(lines[1]),
+                      strcmp(lines[2], ":") == 0 ? json_null() : pst_json_text(lines[2])));
     }
     free(buf);
 }
@@ -108,7 +108,8 @@ static bool under_prefix(const struct verify *v, const char *path)
     size_t i;
     const json_t *p;
 
-    json_array_foreach(v->prefixes, i, p) {
+    json_array_foreach(v->prefixes, i, p)
+    {
         const char *prefix = json_string_value(p);
         size_t n = strlen(prefix);
         while (n > 1 && prefix[n - 1] == '/') {
@@ -187,9 +188,9 @@ static void add_finding(struct verify *v, json_t *list, long *count, const char 
     }
     (*count)++;
     if ((long)json_array_size(list) < v->max_findings &&
-        json_array_append_new(list, json_pack("{s:o, s:o, s:b}", "path", pst_json_text(path),
-                                              "package", pst_json_text(package), "conffile",
-                                              conffile)) != 0) {
+        json_array_append_new(list,
+                              json_pack("{s:o, s:o, s:b}", "path", pst_json_text(path), "package",
+                                        pst_json_text(package), "conffile", conffile)) != 0) {
         v->nomem = true;
     }
 }
@@ -307,7 +308,8 @@ static void verify_status(struct verify *v, json_t *installed)
         } else if (strncmp(line, "Status:", 7) == 0) {
             const char *state = strrchr(line, ' ');
             state = state ? state + 1 : "";
-            files_present = strcmp(state, "not-installed") != 0 && strcmp(state, "config-files") != 0;
+            files_present =
+                strcmp(state, "not-installed") != 0 && strcmp(state, "config-files") != 0;
             if (files_present && package[0] != '\0') {
                 json_object_set_new_nocheck(installed, package, json_true());
             }
@@ -337,8 +339,7 @@ static void verify_status(struct verify *v, json_t *installed)
     free(buf);
 }
 
-static int dpkg_verify_collect(struct pst_probe_ctx *ctx, const json_t *args,
-                               struct pst_facts *out)
+static int dpkg_verify_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out)
 {
     struct verify v = {.ctx = ctx};
     json_t *installed = json_object();
@@ -367,12 +368,13 @@ static int dpkg_verify_collect(struct pst_probe_ctx *ctx, const json_t *args,
         rc = rc == PST_ENOMEM ? rc : PST_OK;
         goto out;
     }
-    json_array_foreach(names, i, name) {
+    json_array_foreach(names, i, name)
+    {
         const char *n = json_string_value(name);
         size_t len = strlen(n);
         size_t suffix = len > 8 && strcmp(n + len - 8, ".md5sums") == 0 ? 8
                         : len > 5 && strcmp(n + len - 5, ".list") == 0  ? 5
-                                                                         : 0;
+                                                                        : 0;
         char package[256];
         if (suffix == 0 || len - suffix >= sizeof(package)) {
             continue;

@@ -9,7 +9,8 @@
 static const struct pst_probe_arg file_args[] = {
     {.name = "path",
      .type = PST_TYPE_STRING,
-     .required = true, .path = true,
+     .required = true,
+     .path = true,
      .description = "absolute path inside the scanned root"},
     {.name = "follow",
      .type = PST_TYPE_BOOL,

@@ -50,26 +50,16 @@ static const struct {
     const char *name;
     unsigned long magic;
 } fstypes[] = {
-    {"proc", PROC_SUPER_MAGIC},
-    {"sysfs", SYSFS_MAGIC},
-    {"cgroup", CGROUP_SUPER_MAGIC},
-    {"cgroup2", CGROUP2_SUPER_MAGIC},
-    {"devpts", DEVPTS_SUPER_MAGIC},
-    {"debugfs", DEBUGFS_MAGIC},
-    {"tracefs", TRACEFS_MAGIC},
-    {"securityfs", SECURITYFS_MAGIC},
-    {"bpf", BPF_FS_MAGIC},
-    {"pstore", PSTOREFS_MAGIC},
-    {"mqueue", MQUEUE_MAGIC},
-    {"hugetlbfs", HUGETLBFS_MAGIC},
-    {"autofs", AUTOFS_SUPER_MAGIC},
-    {"efivarfs", EFIVARFS_MAGIC},
-    {"tmpfs", TMPFS_MAGIC},
-    {"nfs", NFS_SUPER_MAGIC},
-    {"cifs", CIFS_SUPER_MAGIC},
-    {"smb2", SMB2_SUPER_MAGIC},
-    {"fuse", FUSE_SUPER_MAGIC},
-    {"ceph", CEPH_SUPER_MAGIC},
+    {"proc", PROC_SUPER_MAGIC},     {"sysfs", SYSFS_MAGIC},
+    {"cgroup", CGROUP_SUPER_MAGIC}, {"cgroup2", CGROUP2_SUPER_MAGIC},
+    {"devpts", DEVPTS_SUPER_MAGIC}, {"debugfs", DEBUGFS_MAGIC},
+    {"tracefs", TRACEFS_MAGIC},     {"securityfs", SECURITYFS_MAGIC},
+    {"bpf", BPF_FS_MAGIC},          {"pstore", PSTOREFS_MAGIC},
+    {"mqueue", MQUEUE_MAGIC},       {"hugetlbfs", HUGETLBFS_MAGIC},
+    {"autofs", AUTOFS_SUPER_MAGIC}, {"efivarfs", EFIVARFS_MAGIC},
+    {"tmpfs", TMPFS_MAGIC},         {"nfs", NFS_SUPER_MAGIC},
+    {"cifs", CIFS_SUPER_MAGIC},     {"smb2", SMB2_SUPER_MAGIC},
+    {"fuse", FUSE_SUPER_MAGIC},     {"ceph", CEPH_SUPER_MAGIC},
 };
 
 static const struct pst_probe_arg fswalk_args[] = {
@@ -101,7 +91,8 @@ static const struct pst_probe_arg fswalk_args[] = {
 };
 
 static const struct pst_probe_field fswalk_fields[] = {
-    {"world_writable_files", PST_TYPE_FINDINGS, "regular files writable by others {path, mode, owner}"},
+    {"world_writable_files", PST_TYPE_FINDINGS,
+     "regular files writable by others {path, mode, owner}"},
     {"world_writable_files_count", PST_TYPE_INT, "how many"},
     {"world_writable_dirs", PST_TYPE_FINDINGS,
      "directories writable by others without the sticky bit {path, mode, owner}"},
@@ -122,9 +113,8 @@ static const struct pst_probe_field fswalk_fields[] = {
 /* Kinds of findings, in the order of their fields. */
 enum finding { WW_FILES, WW_DIRS, UNOWNED, SUID, N_FINDINGS };
 
-static const char *const finding_fields[N_FINDINGS] = {"world_writable_files",
-                                                        "world_writable_dirs", "unowned",
-                                                        "suid_sgid"};
+static const char *const finding_fields[N_FINDINGS] = {
+    "world_writable_files", "world_writable_dirs", "unowned", "suid_sgid"};
 
 struct walk {
     struct pst_probe_ctx *ctx;
@@ -145,7 +135,8 @@ struct walk {
     long counts[N_FINDINGS];
     json_t *suid_paths;
     long entries;
-    json_t *problems; /* the first unreadable directories and other reasons for an incomplete walk */
+    json_t
+        *problems; /* the first unreadable directories and other reasons for an incomplete walk */
     long n_problems;
     bool nomem;
 };
@@ -184,9 +175,9 @@ static void problem(struct walk *w, const char *what, int err)
 {
     w->n_problems++;
     if (json_array_size(w->problems) < (size_t)w->max_findings) {
-        json_array_append_new(w->problems, json_pack("{s:o, s:s, s:s}", "path",
-                                                     pst_json_text(w->path), "problem", what,
-                                                     "error", strerror(err)));
+        json_array_append_new(w->problems,
+                              json_pack("{s:o, s:s, s:s}", "path", pst_json_text(w->path),
+                                        "problem", what, "error", strerror(err)));
     }
 }
 
@@ -219,8 +210,8 @@ static void record(struct walk *w, enum finding kind, const struct stat *st)
                          "owner", owner_json(w, st->st_uid), "group",
                          group ? json_string(group) : json_sprintf("%ld", (long)st->st_gid));
     } else {
-        item = json_pack("{s:o, s:s, s:o}", "path", pst_json_text(w->path), "mode", mode,
-                         "owner", owner_json(w, st->st_uid));
+        item = json_pack("{s:o, s:s, s:o}", "path", pst_json_text(w->path), "mode", mode, "owner",
+                         owner_json(w, st->st_uid));
     }
     if (kind == SUID && json_array_size(w->lists[SUID]) > SUID_PATHS_MAX) {
         json_decref(item);
@@ -238,8 +229,8 @@ static bool id_known(struct walk *w, bool user, long id)
 
     if (*seen != id) {
         *seen = id;
-        *known = (user ? pst_probe_user_name(w->ctx, id) : pst_probe_group_name(w->ctx, id)) !=
-                 NULL;
+        *known =
+            (user ? pst_probe_user_name(w->ctx, id) : pst_probe_group_name(w->ctx, id)) != NULL;
     }
     return *known;
 }
@@ -267,7 +258,8 @@ static bool skipped_path(const struct walk *w)
     size_t i;
     const json_t *s;
 
-    json_array_foreach(w->skip, i, s) {
+    json_array_foreach(w->skip, i, s)
+    {
         if (strcmp(json_string_value(s), w->path) == 0) {
             return true;
         }
@@ -363,8 +355,9 @@ static void walk_dir(struct walk *w, int fd, long depth)
                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
             if (child < 0) {
                 if (errno != ENOENT) {
-                    problem(w, errno == ELOOP || errno == ENOTDIR ? "replaced during the walk"
-                                                                  : "cannot open directory",
+                    problem(w,
+                            errno == ELOOP || errno == ENOTDIR ? "replaced during the walk"
+                                                               : "cannot open directory",
                             errno);
                 }
             } else if (fstat(child, &opened) != 0 || opened.st_dev != st.st_dev ||
@@ -402,7 +395,8 @@ static void find_packages(struct walk *w)
         w->nomem = true;
         return;
     }
-    json_array_foreach(w->lists[SUID], i, item) {
+    json_array_foreach(w->lists[SUID], i, item)
+    {
         const char *path = json_string_value(json_object_get(item, "path"));
         json_object_set_new(item, "package", json_null());
         json_object_set_new_nocheck(wanted, path, json_integer((json_int_t)i));
@@ -413,7 +407,8 @@ static void find_packages(struct walk *w)
     }
     if (json_object_size(wanted) > 0 && pst_fs_list(fs, "/var/lib/dpkg/info", &names) == PST_OK) {
         json_t *name;
-        json_array_foreach(names, i, name) {
+        json_array_foreach(names, i, name)
+        {
             const char *n = json_string_value(name);
             size_t len = strlen(n);
             char path[512], *buf = NULL, *cursor, *line;
@@ -428,12 +423,12 @@ static void find_packages(struct walk *w)
             while ((line = pst_text_next_line(&cursor, &lineno)) != NULL) {
                 const json_t *at = json_object_get(wanted, line);
                 if (at != NULL) {
-                    json_t *finding = json_array_get(w->lists[SUID], (size_t)json_integer_value(at));
+                    json_t *finding =
+                        json_array_get(w->lists[SUID], (size_t)json_integer_value(at));
                     /* package name: the file name without ".list" and any ":arch" */
-                    json_object_set_new(finding, "package",
-                                        json_stringn(n, strcspn(n, ":") < len - 5
-                                                            ? strcspn(n, ":")
-                                                            : len - 5));
+                    json_object_set_new(
+                        finding, "package",
+                        json_stringn(n, strcspn(n, ":") < len - 5 ? strcspn(n, ":") : len - 5));
                 }
             }
             free(buf);
@@ -456,7 +451,8 @@ static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
     w.one_fs = json_is_true(json_object_get(args, "one_filesystem"));
     w.max_findings = (long)json_integer_value(json_object_get(args, "max_findings"));
     w.max_depth = (long)json_integer_value(json_object_get(args, "max_depth"));
-    json_array_foreach(json_object_get(args, "skip_fstypes"), i, item) {
+    json_array_foreach(json_object_get(args, "skip_fstypes"), i, item)
+    {
         for (size_t f = 0; f < PST_COUNT(fstypes); f++) {
             if (strcmp(fstypes[f].name, json_string_value(item)) == 0 &&
                 w.n_skip_magic < PST_COUNT(w.skip_magic)) {
@@ -471,12 +467,12 @@ static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
     w.problems = json_array();
     unpackaged = json_array();
     if (w.lists[WW_FILES] == NULL || w.lists[WW_DIRS] == NULL || w.lists[UNOWNED] == NULL ||
-        w.lists[SUID] == NULL || w.suid_paths == NULL || w.problems == NULL ||
-        unpackaged == NULL) {
+        w.lists[SUID] == NULL || w.suid_paths == NULL || w.problems == NULL || unpackaged == NULL) {
         rc = PST_ENOMEM;
         goto out;
     }
-    json_array_foreach(roots, i, item) {
+    json_array_foreach(roots, i, item)
+    {
         const char *root = json_string_value(item);
         struct stat st;
         size_t saved;
@@ -505,7 +501,8 @@ static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
         goto out;
     }
     find_packages(&w);
-    json_array_foreach(w.lists[SUID], i, item) {
+    json_array_foreach(w.lists[SUID], i, item)
+    {
         if (json_is_null(json_object_get(item, "package")) &&
             json_array_size(unpackaged) < (size_t)w.max_findings) {
             json_t *copy = json_deep_copy(item);
@@ -514,7 +511,8 @@ static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
         }
     }
     long n_unpackaged = 0;
-    json_array_foreach(w.lists[SUID], i, item) {
+    json_array_foreach(w.lists[SUID], i, item)
+    {
         n_unpackaged += json_is_null(json_object_get(item, "package"));
     }
     while ((long)json_array_size(w.lists[SUID]) > w.max_findings) {
@@ -522,7 +520,8 @@ static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
     }
     /* An incomplete walk would understate every count: its fields become errors. */
     if (w.n_problems > 0) {
-        json_array_foreach(w.problems, i, item) {
+        json_array_foreach(w.problems, i, item)
+        {
             pst_facts_error(out, json_string_value(json_object_get(item, "path")), "%s %s: %s",
                             json_string_value(json_object_get(item, "problem")),
                             json_string_value(json_object_get(item, "path")),

@@ -16,7 +16,8 @@ static const char *const match_choices[] = {"first", "last", NULL};
 static const struct pst_probe_arg keyvalue_args[] = {
     {.name = "path",
      .type = PST_TYPE_STRING,
-     .required = true, .path = true,
+     .required = true,
+     .path = true,
      .description = "absolute path of the configuration file inside the scanned root"},
     {.name = "key", .type = PST_TYPE_STRING, .required = true, .description = "the key to read"},
     {.name = "separator",

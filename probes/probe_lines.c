@@ -11,7 +11,8 @@
 static const struct pst_probe_arg lines_args[] = {
     {.name = "path",
      .type = PST_TYPE_STRING,
-     .required = true, .path = true,
+     .required = true,
+     .path = true,
      .description = "absolute path of the text file inside the scanned root"},
     {.name = "regex",
      .type = PST_TYPE_STRING,

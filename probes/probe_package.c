@@ -69,7 +69,8 @@ static int index_stanza(json_t *index, const struct stanza *s)
      */
     json_t *prev = json_object_get(index, s->package);
     const char *prev_status = prev ? json_string_value(json_object_get(prev, "status")) : NULL;
-    const char *prev_state = prev_status && strrchr(prev_status, ' ') ? strrchr(prev_status, ' ') + 1 : "";
+    const char *prev_state =
+        prev_status && strrchr(prev_status, ' ') ? strrchr(prev_status, ' ') + 1 : "";
     if (prev == NULL || files_absent(prev_state)) {
         if (json_object_set_nocheck(index, s->package, entry) != 0) {
             json_decref(entry);

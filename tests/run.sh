@@ -9,6 +9,19 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 cache=$PWD/build/cache
 
+# The tests build roots full of symlinks to absolute paths: prove that none of them ever
+# changed this machine's own files.
+host_files="/etc/passwd /etc/shadow /etc/group /etc/gshadow /etc/login.defs /etc/os-release"
+host_before=$(stat -L -c '%a %u %g %s %Y %n' $host_files 2>/dev/null || true)
+check_host() {
+    if [ "$(stat -L -c '%a %u %g %s %Y %n' $host_files 2>/dev/null || true)" != "$host_before" ]; then
+        echo "FAIL: the test suite changed this machine's own files:" >&2
+        stat -L -c '%a %u %g %s %Y %n' $host_files >&2
+        exit 1
+    fi
+}
+trap check_host EXIT
+
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPOSTURE_SANITIZE=ON \
     -DPOSTURE_CACHE_DIR="$cache" >/dev/null

@@ -31,6 +31,11 @@ build_root() {
         dir) mkdir -p "$dest$path" ;;
         *) path=$owner owner=$mode mode=$kind ;;
         esac
+        # never through a symlink: it could point at this machine's own files
+        if [ -L "$dest$path" ]; then
+            echo "build_root: $name.modes names a symlink: $path" >&2
+            exit 1
+        fi
         chown -h "$owner" "$dest$path"
         chmod "$mode" "$dest$path"
     done <"$SRC/tests/data/roots/$name.modes"

@@ -42,6 +42,20 @@ expect_eq "absolute symlink stays in the root" "not_applicable" \
 expect_eq "binary banner is an error with its reason" \
     "read /etc/issue.net: binary content in a text file" \
     "$(jq -r '.results[] | select(.id == "issue-net-no-system-information") | .reason' "$weak")"
+# Filesystem-wide findings name the very paths, packages and users.
+evidence() { jq -r --arg id "$1" --arg f "$2" '.results[] | select(.id == $id) | .evidence[] | select(.fact == $f) | .observed' "$weak"; }
+expect_eq "world-writable files" '["/home/guest/.profile","/usr/share/defaults/shells"]' \
+    "$("$POSTURE" probe fswalk --root "$WORK/weak" --format json | jq -c '[.facts.world_writable_files.value[].path] | sort')"
+expect_eq "unowned" "1" "$(evidence no-unowned-files fswalk.unowned_count)"
+expect_eq "unpackaged SUID" '[{"path":"/usr/local/bin/backdoor","mode":"4755","owner":"root","group":"root"}]' \
+    "$("$POSTURE" probe fswalk --root "$WORK/weak" --format json | jq -c .facts.unpackaged_suid_sgid.value)"
+expect_eq "packaged SUID" "sudo" \
+    "$("$POSTURE" probe fswalk --root "$WORK/hardened" --format json | jq -r '.facts.suid_sgid.value[0].package')"
+expect_eq "modified binary" '[{"path":"/usr/bin/telnet.netkit","package":"telnet","conffile":false}] [{"path":"/usr/sbin/in.telnetd","package":"telnetd","conffile":false}]' \
+    "$("$POSTURE" probe dpkg_verify --root "$WORK/weak" --format json | jq -c '.facts.modified.value, .facts.missing.value' | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "homes" '["legacy"] [{"user":"guest","home":"/home/guest","mode":"0755"}] ["/home/guest/.rhosts"]' \
+    "$("$POSTURE" probe homes --root "$WORK/weak" --format json | jq -c '[.facts.missing.value[].user], .facts.bad_mode.value, [.facts.forbidden_files.value[].path]' | tr '\n' ' ' | sed 's/ $//')"
+
 # Report order: controls by potential increase, failing recommendations first.
 expect_eq "first control" "secure-management-ports" "$(jq -r '.controls[0].id' "$weak")"
 expect_eq "first result" "fail" "$(jq -r '.results[0].status' "$weak")"
@@ -55,6 +69,7 @@ exemptions:
   - {recommendation: rsh-client-not-installed, kind: mitigated, reason: blocked, expires: 2099-12-31}
   - {recommendation: ftp-client-not-installed, kind: mitigated, reason: old, expires: 2020-01-01}
   - {recommendation: aide-installed, kind: waiver, reason: EDR agent covers file integrity}
+  - {recommendation: no-modified-package-binaries, kind: waiver, reason: EDR agent covers it}
 YAML
 expect_exit "scan weak with exemptions" 0 "$POSTURE" scan --root "$WORK/weak" --config "$WORK/exempt.yaml" --format json --output "$WORK/exempt.json"
 expect_eq "mitigated" "exempt mitigated" "$(jq -r '.results[] | select(.id == "telnet-client-not-installed") | "\(.status) \(.exemption.kind)"' "$WORK/exempt.json")"

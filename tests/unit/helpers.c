@@ -91,10 +91,15 @@ void tmproot_chown(const char *root, const char *path, uid_t uid, gid_t gid)
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void)st;
-    (void)flag;
     (void)ftw;
-    chmod(path, 0700); /* directories made unreadable by a test */
+    /*
+     * Only a directory (FTW_PHYS: never a symlink) gets its mode fixed, for tests that made
+     * one unreadable: chmod on a symlink would change what it points to, which for the
+     * fixtures' absolute links is this machine's own /etc/passwd.
+     */
+    if (flag == FTW_DP && S_ISDIR(st->st_mode)) {
+        chmod(path, 0700);
+    }
     return remove(path);
 }
 

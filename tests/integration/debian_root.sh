@@ -75,6 +75,46 @@ if ! diff -u "$WORK/host.want" <(LC_ALL=C sort "$WORK/host.got"); then
     fail "package probe differs from dpkg-query on this host"
 fi
 
+# dpkg_verify against `dpkg --verify` on the same root, after the test changed a packaged
+# binary, removed another and edited a conffile (restored on exit, so the cache stays clean).
+cp -a "$root/usr/bin/pinky" "$WORK/pinky.orig"
+cp -a "$root/usr/bin/tty" "$WORK/tty.orig"
+cp -a "$root/etc/adduser.conf" "$WORK/adduser.conf.orig"
+restore() {
+    cp -a "$WORK/pinky.orig" "$root/usr/bin/pinky"
+    cp -a "$WORK/tty.orig" "$root/usr/bin/tty"
+    cp -a "$WORK/adduser.conf.orig" "$root/etc/adduser.conf"
+}
+trap restore EXIT
+printf 'x' >>"$root/usr/bin/pinky"
+rm "$root/usr/bin/tty"
+printf '# changed by the admin\n' >>"$root/etc/adduser.conf"
+dpkg --root="$root" --verify >"$WORK/dpkg-verify.txt" || true
+awk '{kind = ($1 == "missing") ? "missing" : ($1 ~ /5/ ? "modified" : "other"); print kind, $NF}' \
+    "$WORK/dpkg-verify.txt" | LC_ALL=C sort >"$WORK/verify.want"
+"$POSTURE" probe dpkg_verify --root "$root" --arg prefixes=/ --arg max_findings=100000 --format json >"$WORK/verify.json"
+jq -r '(.facts.modified.value[] | "modified \(.path)"), (.facts.missing.value[] | "missing \(.path)")' \
+    "$WORK/verify.json" | LC_ALL=C sort >"$WORK/verify.got"
+if ! diff -u "$WORK/verify.want" "$WORK/verify.got"; then
+    fail "dpkg_verify differs from dpkg --verify"
+fi
+expect_eq "dpkg --verify found the changes" "3" "$(wc -l <"$WORK/verify.want")"
+expect_eq "conffile marked" "true" "$(jq '.facts.modified.value[] | select(.path == "/etc/adduser.conf") | .conffile' "$WORK/verify.json")"
+expect_eq "modified binary fails the baseline" "fail" \
+    "$("$POSTURE" scan --root "$root" --only no-modified-package-binaries --format json | jq -r '.results[0].status')"
+restore
+trap - EXIT
+# The whole of this host against dpkg --verify too: it has diversions and local changes.
+dpkg --verify >"$WORK/host-verify.txt" || true
+awk '{kind = ($1 == "missing") ? "missing" : ($1 ~ /5/ ? "modified" : "other"); print kind, $NF}' \
+    "$WORK/host-verify.txt" | LC_ALL=C sort >"$WORK/host-verify.want"
+"$POSTURE" probe dpkg_verify --arg prefixes=/ --arg byte_budget=100000000000 --arg max_findings=1000000 --format json >"$WORK/host-verify.json"
+jq -r '(.facts.modified.value[] | "modified \(.path)"), (.facts.missing.value[] | "missing \(.path)")' \
+    "$WORK/host-verify.json" | LC_ALL=C sort >"$WORK/host-verify.got"
+if ! diff -u "$WORK/host-verify.want" "$WORK/host-verify.got"; then
+    fail "dpkg_verify differs from dpkg --verify on this host"
+fi
+
 # The file probe against stat(1) for every entry of the root's /etc.
 mismatches=0
 while IFS= read -r -d '' path; do

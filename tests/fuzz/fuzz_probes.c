@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the probes' parsers of files they read from a host (os-release, dpkg
- * status, passwd/group, KEY VALUE files, line matching), through the root-aware fs layer.
+ * status, md5sums, lists and diversions, passwd/group, shells, KEY VALUE files, line
+ * matching), through the root-aware fs layer.
  * The input becomes every one of those files in a scratch root.
  */
 #include "agent/error.h"
@@ -71,6 +72,8 @@ static void setup_root(void)
     mkdir(path, 0755);
     snprintf(path, sizeof(path), "%s/var/lib/dpkg", root);
     mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/var/lib/dpkg/info", root);
+    mkdir(path, 0755);
     atexit(remove_root);
 }
 
@@ -101,6 +104,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     put("/etc/group", data, size);
     put("/etc/login.defs", data, size);
     put("/var/lib/dpkg/status", data, size);
+    put("/etc/shells", data, size);
+    put("/var/lib/dpkg/diversions", data, size);
+    put("/var/lib/dpkg/info/fuzz.list", data, size);
+    put("/var/lib/dpkg/info/fuzz.md5sums", data, size);
     if (pst_fs_new(root, &fs) != PST_OK || pst_probe_ctx_init(&ctx, fs) != PST_OK) {
         abort();
     }
@@ -113,6 +120,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run(&ctx, "lines", "{\"path\": \"/etc/group\", \"regex\": \"^[^:]*:[^:]*:0:\"}");
     run(&ctx, "package", "{\"name\": \"openssh-server\"}");
     run(&ctx, "package", "{\"name\": \"libc6:amd64\"}");
+    run(&ctx, "homes", "{}");
+    run(&ctx, "dpkg_verify", "{\"prefixes\": [\"/etc\", \"/var\"], \"byte_budget\": 1000000}");
+    run(&ctx, "fswalk", "{\"roots\": [\"/etc\"]}");
     pst_probe_ctx_release(&ctx);
     pst_fs_free(fs);
     return 0;

@@ -5,6 +5,8 @@
 #include "agent/error.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -368,14 +370,35 @@ static const json_t *account_map(struct pst_probe_ctx *ctx, const char *path)
 
 static const char *account_name(struct pst_probe_ctx *ctx, const char *path, long id)
 {
-    const json_t *map = account_map(ctx, path);
+    json_t *map = (json_t *)account_map(ctx, path); /* the scan's memo: ours to extend */
+    const json_t *name;
     char idkey[32];
 
     if (map == NULL) {
         return NULL;
     }
     snprintf(idkey, sizeof(idkey), "%ld", id);
-    return json_string_value(json_object_get(map, idkey));
+    name = json_object_get(map, idkey);
+    if (name == NULL && pst_fs_is_live(ctx->fs)) {
+        /* On the running system accounts may also come from LDAP or SSSD, through NSS. */
+        char buf[8192];
+        const char *found = NULL;
+        if (strcmp(path, "/etc/passwd") == 0) {
+            struct passwd pw, *res = NULL;
+            if (getpwuid_r((uid_t)id, &pw, buf, sizeof(buf), &res) == 0 && res != NULL) {
+                found = res->pw_name;
+            }
+        } else {
+            struct group gr, *res = NULL;
+            if (getgrgid_r((gid_t)id, &gr, buf, sizeof(buf), &res) == 0 && res != NULL) {
+                found = res->gr_name;
+            }
+        }
+        /* remembered either way (null: no such account) */
+        json_object_set_new(map, idkey, found ? pst_json_text(found) : json_null());
+        name = json_object_get(map, idkey);
+    }
+    return json_string_value(name);
 }
 
 const char *pst_probe_user_name(struct pst_probe_ctx *ctx, long uid)

@@ -215,7 +215,8 @@ static void verify_one(struct verify *v, const char *path, const char *want, con
     } else if (rc == PST_ETOOBIG) {
         v->over_budget = true;
     } else if (rc == PST_ETYPE) {
-        /* dpkg --verify reads through symlinks and skips what is not a file: so do we */
+        /* a directory, device or FIFO where the package shipped a file: not its content */
+        add_finding(v, v->modified, &v->n_modified, path, package, conffile);
     } else if (rc != PST_OK) {
         if (v->error == NULL && asprintf(&v->error, "read %s: %s", path, pst_strerror(rc)) < 0) {
             v->error = NULL;
@@ -228,16 +229,30 @@ static void verify_one(struct verify *v, const char *path, const char *want, con
     }
 }
 
+/* Reads one of dpkg's files; a failure other than absence is an error of the probe. */
+static bool read_info(struct verify *v, const char *path, char **buf)
+{
+    size_t len;
+    int rc = pst_fs_read(v->ctx->fs, path, 64u * 1024u * 1024u, true, buf, &len);
+
+    if (rc == PST_ENOMEM) {
+        v->nomem = true;
+    } else if (rc != PST_OK && rc != PST_ENOENT && v->error == NULL &&
+               asprintf(&v->error, "read %s: %s", path, pst_strerror(rc)) < 0) {
+        v->error = NULL;
+    }
+    return rc == PST_OK;
+}
+
 /* Each installed package's md5sums file: "HEX  relative/path" lines. */
 static void verify_md5sums(struct verify *v, const char *package, const char *file)
 {
     char path[PATH_MAX];
     char *buf = NULL, *cursor, *line;
-    size_t len;
     long lineno = 0;
 
     snprintf(path, sizeof(path), "%s/%s", DPKG_INFO, file);
-    if (pst_fs_read(v->ctx->fs, path, 64u * 1024u * 1024u, true, &buf, &len) != PST_OK) {
+    if (!read_info(v, path, &buf)) {
         return;
     }
     cursor = buf;
@@ -264,11 +279,10 @@ static void verify_list(struct verify *v, const char *package, const char *file)
 {
     char path[PATH_MAX];
     char *buf = NULL, *cursor, *line;
-    size_t len;
     long lineno = 0;
 
     snprintf(path, sizeof(path), "%s/%s", DPKG_INFO, file);
-    if (pst_fs_read(v->ctx->fs, path, 64u * 1024u * 1024u, true, &buf, &len) != PST_OK) {
+    if (!read_info(v, path, &buf)) {
         return;
     }
     cursor = buf;
@@ -286,50 +300,76 @@ static void verify_list(struct verify *v, const char *package, const char *file)
     free(buf);
 }
 
-/* dpkg's status: installed packages, and the recorded sums of their conffiles. */
-static void verify_status(struct verify *v, json_t *installed)
+/*
+ * Splits a conffile line " /etc/my conf HEX [obsolete|remove-on-upgrade]" from the right, as
+ * dpkg does, since a path may hold blanks. Returns false for a line without a sum.
+ */
+static bool split_conffile(char *line, char **path, char **sum, bool *obsolete)
+{
+    char *last;
+
+    *obsolete = false;
+    line = pst_text_skip_blanks(line);
+    pst_text_rstrip(line);
+    last = strrchr(line, ' ');
+    if (last == NULL) {
+        return false;
+    }
+    if (strcmp(last + 1, "obsolete") == 0 || strcmp(last + 1, "remove-on-upgrade") == 0) {
+        *obsolete = true;
+        *last = '\0';
+        pst_text_rstrip(line);
+        last = strrchr(line, ' ');
+        if (last == NULL) {
+            return false;
+        }
+    }
+    *last = '\0';
+    *sum = last + 1;
+    pst_text_rstrip(line);
+    *path = line;
+    return **path == '/' && strlen(*sum) == 32; /* "newconffile": no sum recorded yet */
+}
+
+/*
+ * dpkg's status: the packages whose files are installed, and the recorded sums of the
+ * conffiles of every package dpkg still knows (a removed one keeps its conffiles, and
+ * dpkg --verify checks them).
+ */
+static int verify_status(struct verify *v, json_t *installed, struct pst_facts *out)
 {
     char *buf = NULL, *cursor, *line;
     size_t len;
     long lineno = 0;
     char package[256] = "";
-    bool files_present = false, in_conffiles = false;
+    bool known = false, in_conffiles = false;
+    int rc = pst_fs_read(v->ctx->fs, DPKG_STATUS, 128u * 1024u * 1024u, true, &buf, &len);
 
-    if (pst_fs_read(v->ctx->fs, DPKG_STATUS, 128u * 1024u * 1024u, true, &buf, &len) != PST_OK) {
-        return;
+    if (rc != PST_OK) {
+        /* without the status, nothing is known to be installed: never a clean bill */
+        pst_facts_error(out, DPKG_STATUS, "read %s: %s", DPKG_STATUS, pst_strerror(rc));
+        return rc;
     }
     cursor = buf;
     while (!v->nomem && (line = pst_text_next_line(&cursor, &lineno)) != NULL) {
         if (*line == '\0') {
             package[0] = '\0';
-            files_present = in_conffiles = false;
+            known = in_conffiles = false;
         } else if (strncmp(line, "Package:", 8) == 0) {
             snprintf(package, sizeof(package), "%s", pst_text_skip_blanks(line + 8));
         } else if (strncmp(line, "Status:", 7) == 0) {
             const char *state = strrchr(line, ' ');
             state = state ? state + 1 : "";
-            files_present =
-                strcmp(state, "not-installed") != 0 && strcmp(state, "config-files") != 0;
-            if (files_present && package[0] != '\0') {
+            known = strcmp(state, "not-installed") != 0;
+            if (known && strcmp(state, "config-files") != 0 && package[0] != '\0') {
                 json_object_set_new_nocheck(installed, package, json_true());
             }
         } else if (strncmp(line, "Conffiles:", 10) == 0) {
             in_conffiles = true;
         } else if (in_conffiles && line[0] == ' ') {
-            /* " /etc/file HEX [obsolete|remove-on-upgrade]" */
-            char *path = pst_text_skip_blanks(line);
-            char *sum = path + strcspn(path, " \t");
-            char *flag;
-            if (*sum == '\0') {
-                continue;
-            }
-            *sum++ = '\0';
-            sum = pst_text_skip_blanks(sum);
-            flag = sum + strcspn(sum, " \t");
-            bool obsolete = *flag != '\0';
-            *flag = '\0';
-            /* "newconffile": dpkg has not recorded a sum yet */
-            if (files_present && !obsolete && strlen(sum) == 32) {
+            char *path, *sum;
+            bool obsolete;
+            if (known && split_conffile(line, &path, &sum, &obsolete) && !obsolete) {
                 verify_one(v, path, sum, package, true);
             }
         } else if (line[0] != ' ') {
@@ -337,6 +377,7 @@ static void verify_status(struct verify *v, json_t *installed)
         }
     }
     free(buf);
+    return PST_OK;
 }
 
 static int dpkg_verify_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out)
@@ -361,7 +402,11 @@ static int dpkg_verify_collect(struct pst_probe_ctx *ctx, const json_t *args, st
         goto out;
     }
     load_diversions(&v);
-    verify_status(&v, installed);
+    rc = verify_status(&v, installed, out);
+    if (rc != PST_OK) {
+        rc = rc == PST_ENOMEM ? rc : PST_OK;
+        goto out;
+    }
     rc = pst_fs_list(ctx->fs, DPKG_INFO, &names);
     if (rc != PST_OK) {
         pst_facts_error(out, DPKG_INFO, "list %s: %s", DPKG_INFO, pst_strerror(rc));

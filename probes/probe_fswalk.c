@@ -80,6 +80,11 @@ static const struct pst_probe_arg fswalk_args[] = {
      .default_value = "proc,sysfs,cgroup,cgroup2,devpts,debugfs,tracefs,securityfs,bpf,pstore,"
                       "mqueue,hugetlbfs,autofs,efivarfs,nfs,cifs,smb2,fuse,ceph",
      .description = "filesystem types never entered"},
+    {.name = "all_mounts",
+     .type = PST_TYPE_BOOL,
+     .default_value = "true",
+     .description = "on a running system, also walk every mounted local filesystem under the "
+                    "roots (separate /home, /var, /tmp...), each as find -xdev would"},
     {.name = "max_findings",
      .type = PST_TYPE_INT,
      .default_value = "20",
@@ -135,9 +140,11 @@ struct walk {
     long counts[N_FINDINGS];
     json_t *suid_paths;
     long entries;
-    json_t
-        *problems; /* the first unreadable directories and other reasons for an incomplete walk */
+    json_t *problems; /* first reasons why the walk is incomplete (unreadable directories...) */
     long n_problems;
+    const json_t *skip_fstypes;
+    json_t *mounts; /* live: mount point -> filesystem type, from /proc/self/mountinfo */
+    json_t *walked; /* devices whose filesystem was walked, so that a bind mount is not twice */
     bool nomem;
 };
 
@@ -171,14 +178,92 @@ static void path_pop(struct walk *w, size_t saved)
     w->path[saved] = '\0';
 }
 
-static void problem(struct walk *w, const char *what, int err)
+static void problem_text(struct walk *w, const char *what, const char *why)
 {
     w->n_problems++;
     if (json_array_size(w->problems) < (size_t)w->max_findings) {
         json_array_append_new(w->problems,
                               json_pack("{s:o, s:s, s:s}", "path", pst_json_text(w->path),
-                                        "problem", what, "error", strerror(err)));
+                                        "problem", what, "error", why));
     }
+}
+
+static void problem(struct walk *w, const char *what, int err)
+{
+    problem_text(w, what, strerror(err));
+}
+
+/* Whether filesystem type NAME is one skip_fstypes names ("fuse" covers "fuse.sshfs", "nfs" nfs4).
+ */
+static bool skipped_fstype_name(const struct walk *w, const char *name)
+{
+    size_t i;
+    const json_t *t;
+
+    json_array_foreach(w->skip_fstypes, i, t)
+    {
+        const char *skip = json_string_value(t);
+        size_t n = strlen(skip);
+        if (strncmp(name, skip, n) == 0 &&
+            (name[n] == '\0' || name[n] == '.' || (name[n] >= '0' && name[n] <= '9'))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_mountinfo(char *s)
+{
+    char *r = s, *w = s;
+
+    while (*r != '\0') {
+        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+            r[3] >= '0' && r[3] <= '7') {
+            *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+            r += 4;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+}
+
+/* The running system's mounts: mount point -> type (fields 5 and after " - " of mountinfo). */
+static void load_mounts(struct walk *w)
+{
+    char *buf = NULL, *cursor, *line;
+    size_t len;
+    long lineno = 0;
+
+    w->mounts = json_object();
+    if (w->mounts == NULL || pst_fs_read(w->ctx->fs, "/proc/self/mountinfo", 16u * 1024u * 1024u,
+                                         true, &buf, &len) != PST_OK) {
+        free(buf);
+        return;
+    }
+    cursor = buf;
+    while ((line = pst_text_next_line(&cursor, &lineno)) != NULL) {
+        char *field[5];
+        char *p = line;
+        char *dash = strstr(line, " - ");
+        int n;
+        for (n = 0; n < 5 && p != NULL; n++) {
+            field[n] = p;
+            p = strchr(p, ' ');
+            if (p != NULL) {
+                *p++ = '\0';
+            }
+        }
+        if (n < 5 || dash == NULL || p == NULL) {
+            continue;
+        }
+        char *type = dash + 3;
+        type[strcspn(type, " ")] = '\0';
+        unescape_mountinfo(field[4]);
+        json_object_set_new_nocheck(w->mounts, field[4], json_string(type));
+    }
+    free(buf);
 }
 
 static json_t *owner_json(struct walk *w, uid_t uid)
@@ -193,7 +278,7 @@ static void record(struct walk *w, enum finding kind, const struct stat *st)
     json_t *item;
 
     w->counts[kind]++;
-    if (kind == SUID && json_array_size(w->suid_paths) <= SUID_PATHS_MAX) {
+    if (kind == SUID && json_array_size(w->suid_paths) < SUID_PATHS_MAX) {
         json_array_append_new(w->suid_paths, pst_json_text(w->path));
     }
     /* SUID files are all kept for the package lookup; the list is cut after it. */
@@ -213,7 +298,7 @@ static void record(struct walk *w, enum finding kind, const struct stat *st)
         item = json_pack("{s:o, s:s, s:o}", "path", pst_json_text(w->path), "mode", mode, "owner",
                          owner_json(w, st->st_uid));
     }
-    if (kind == SUID && json_array_size(w->lists[SUID]) > SUID_PATHS_MAX) {
+    if (kind == SUID && json_array_size(w->lists[SUID]) >= SUID_PATHS_MAX) {
         json_decref(item);
         return;
     }
@@ -331,18 +416,26 @@ static void walk_dir(struct walk *w, int fd, long depth)
             path_pop(w, saved);
             continue;
         }
-        if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        /* A mount of a skipped type is not even stat'ed: a dead network mount would hang. */
+        const json_t *mounted = w->mounts ? json_object_get(w->mounts, w->path) : NULL;
+        if (mounted != NULL && skipped_fstype_name(w, json_string_value(mounted))) {
+            path_pop(w, saved);
+            continue;
+        }
+        if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) != 0) {
             if (errno != ENOENT) { /* an entry that vanished mid-walk is simply gone */
                 problem(w, "cannot stat", errno);
             }
             path_pop(w, saved);
             continue;
         }
+        /* A mount point is reported, as find -xdev reports it, but with one_filesystem not
+         * entered: it is walked as a filesystem of its own (all_mounts) or not at all. */
+        examine(w, &st);
         if (w->one_fs && st.st_dev != w->dev) {
-            path_pop(w, saved); /* a mount point: find -xdev neither reports nor enters it */
+            path_pop(w, saved);
             continue;
         }
-        examine(w, &st);
         if (S_ISDIR(st.st_mode)) {
             struct stat opened;
             int child;
@@ -438,6 +531,64 @@ static void find_packages(struct walk *w)
     json_decref(wanted);
 }
 
+/* Whether the current path is a skip path or lies under one. */
+static bool skipped_under(const struct walk *w)
+{
+    size_t i;
+    const json_t *s;
+
+    json_array_foreach(w->skip, i, s)
+    {
+        const char *skip = json_string_value(s);
+        size_t n = strlen(skip);
+        if (strncmp(w->path, skip, n) == 0 &&
+            (w->path[n] == '\0' || w->path[n] == '/' || (n > 0 && skip[n - 1] == '/'))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Walks ROOT (a path inside the scanned root). EXAMINE_ROOT is false for a mount point that
+ * the walk of its parent filesystem already examined as an entry. A filesystem already
+ * walked (the same device: a bind mount) is not walked again.
+ */
+static void walk_root(struct walk *w, const char *root, bool examine_root)
+{
+    struct stat st;
+    char dev[32];
+    size_t saved;
+    int fd;
+    int rc;
+
+    w->len = 0;
+    if (!path_push(w, root, &saved)) {
+        return;
+    }
+    rc = pst_fs_open(w->ctx->fs, root, O_RDONLY | O_DIRECTORY | O_NONBLOCK, &fd);
+    if (rc != PST_OK) {
+        problem_text(w, "cannot open walk root", pst_strerror(rc));
+        return;
+    }
+    if (fstat(fd, &st) != 0) {
+        problem(w, "cannot stat", errno);
+        close(fd);
+        return;
+    }
+    snprintf(dev, sizeof(dev), "%lu", (unsigned long)st.st_dev);
+    if (!examine_root && json_object_get(w->walked, dev) != NULL) {
+        close(fd);
+        return;
+    }
+    json_object_set_new(w->walked, dev, json_true());
+    w->dev = st.st_dev;
+    if (examine_root) {
+        examine(w, &st);
+    }
+    walk_dir(w, fd, 0);
+}
+
 static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out)
 {
     struct walk w = {.ctx = ctx, .uid_seen = -1, .gid_seen = -1};
@@ -448,6 +599,15 @@ static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
     int rc = PST_OK;
 
     w.skip = json_object_get(args, "skip");
+    w.skip_fstypes = json_object_get(args, "skip_fstypes");
+    w.walked = json_object();
+    if (w.walked == NULL) {
+        return PST_ENOMEM;
+    }
+    if (pst_fs_is_live(ctx->fs)) {
+        load_mounts(&w);
+    }
+    bool all_mounts = json_is_true(json_object_get(args, "all_mounts"));
     w.one_fs = json_is_true(json_object_get(args, "one_filesystem"));
     w.max_findings = (long)json_integer_value(json_object_get(args, "max_findings"));
     w.max_depth = (long)json_integer_value(json_object_get(args, "max_depth"));
@@ -471,30 +631,44 @@ static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
         rc = PST_ENOMEM;
         goto out;
     }
+    /* Owners are judged against the root's account files: without them, all is unowned. */
+    for (size_t a = 0; a < 2; a++) {
+        static const char *const files[] = {"/etc/passwd", "/etc/group"};
+        char *buf = NULL;
+        size_t blen;
+        int r = pst_fs_read(ctx->fs, files[a], PST_FS_TEXT_LIMIT, true, &buf, &blen);
+        free(buf);
+        if (r != PST_OK) {
+            w.len = 0;
+            path_push(&w, files[a], &(size_t){0});
+            problem_text(&w, "cannot read the account database", pst_strerror(r));
+        }
+    }
     json_array_foreach(roots, i, item)
     {
-        const char *root = json_string_value(item);
-        struct stat st;
-        size_t saved;
-        int fd;
-        w.len = 0;
-        if (!path_push(&w, root, &saved)) {
-            break;
+        walk_root(&w, json_string_value(item), true);
+    }
+    /* Separate filesystems under the roots (/home, /var, /tmp...), each walked once. */
+    if (w.mounts != NULL && all_mounts) {
+        const char *mount;
+        json_t *type;
+        json_object_foreach(w.mounts, mount, type)
+        {
+            bool under = false;
+            json_array_foreach(roots, i, item)
+            {
+                const char *root = json_string_value(item);
+                size_t n = strlen(root);
+                under = under || strcmp(root, "/") == 0 ||
+                        (strncmp(mount, root, n) == 0 && (mount[n] == '/' || mount[n] == '\0'));
+            }
+            w.len = 0;
+            if (!under || skipped_fstype_name(&w, json_string_value(type)) ||
+                !path_push(&w, mount, &(size_t){0}) || skipped_under(&w)) {
+                continue;
+            }
+            walk_root(&w, mount, false);
         }
-        rc = pst_fs_open(ctx->fs, root, O_RDONLY | O_DIRECTORY | O_NONBLOCK, &fd);
-        if (rc != PST_OK) {
-            problem(&w, "cannot open walk root", rc == PST_ENOENT ? ENOENT : EACCES);
-            rc = PST_OK;
-            continue;
-        }
-        if (fstat(fd, &st) != 0) {
-            problem(&w, "cannot stat", errno);
-            close(fd);
-            continue;
-        }
-        w.dev = st.st_dev;
-        examine(&w, &st);
-        walk_dir(&w, fd, 0);
     }
     if (w.nomem) {
         rc = PST_ENOMEM;
@@ -533,7 +707,9 @@ static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
         rc = pst_facts_set(out, "entries", json_integer(w.entries), "fswalk");
         goto out;
     }
-    if (w.counts[SUID] > SUID_PATHS_MAX) {
+    /* Past the bound, the SUID/SGID answers would be partial: errors, not shorter lists. */
+    bool suid_complete = w.counts[SUID] <= SUID_PATHS_MAX;
+    if (!suid_complete) {
         pst_facts_error(out, NULL, "more than %d SUID/SGID files", SUID_PATHS_MAX);
     } else if (pst_facts_set(out, "suid_sgid_paths", json_incref(w.suid_paths), "fswalk") != 0) {
         rc = PST_ENOMEM;
@@ -548,9 +724,10 @@ static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
             goto out;
         }
     }
-    if (pst_facts_set(out, "unpackaged_suid_sgid", json_incref(unpackaged), "fswalk") != 0 ||
-        pst_facts_set(out, "unpackaged_suid_sgid_count", json_integer(n_unpackaged), "fswalk") !=
-            0 ||
+    if ((suid_complete &&
+         (pst_facts_set(out, "unpackaged_suid_sgid", json_incref(unpackaged), "fswalk") != 0 ||
+          pst_facts_set(out, "unpackaged_suid_sgid_count", json_integer(n_unpackaged), "fswalk") !=
+              0)) ||
         pst_facts_set(out, "entries", json_integer(w.entries), "fswalk") != 0) {
         rc = PST_ENOMEM;
     }
@@ -560,6 +737,8 @@ out:
     }
     json_decref(w.suid_paths);
     json_decref(w.problems);
+    json_decref(w.mounts);
+    json_decref(w.walked);
     json_decref(unpackaged);
     free(w.path);
     return rc;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const struct pst_probe_arg homes_args[] = {
     {.name = "max_mode",
@@ -25,8 +26,8 @@ static const struct pst_probe_arg homes_args[] = {
      .description = "file names that must not exist in a home directory"},
     {.name = "include_root",
      .type = PST_TYPE_BOOL,
-     .default_value = "false",
-     .description = "check root's home as well"},
+     .default_value = "true",
+     .description = "check root's home too, when root has a login shell (as CIS does)"},
     {.name = "max_findings",
      .type = PST_TYPE_INT,
      .default_value = "20",
@@ -45,21 +46,22 @@ static const struct pst_probe_field homes_fields[] = {
     {"bad_mode_count", PST_TYPE_INT, "how many"},
     {"forbidden_files", PST_TYPE_FINDINGS, "forbidden files present {user, path}"},
     {"forbidden_files_count", PST_TYPE_INT, "how many"},
-    {"world_writable_dotfiles", PST_TYPE_FINDINGS,
-     "dot files writable by others {user, path, mode}"},
-    {"world_writable_dotfiles_count", PST_TYPE_INT, "how many"},
+    {"writable_dotfiles", PST_TYPE_FINDINGS,
+     "dot files writable by their group or by others {user, path, mode}"},
+    {"writable_dotfiles_count", PST_TYPE_INT, "how many"},
 };
 
 enum list { MISSING, BAD_OWNER, BAD_MODE, FORBIDDEN, WW_DOTFILES, N_LISTS };
 
 static const char *const list_fields[N_LISTS] = {"missing", "bad_owner", "bad_mode",
-                                                 "forbidden_files", "world_writable_dotfiles"};
+                                                 "forbidden_files", "writable_dotfiles"};
 
 struct homes {
     struct pst_probe_ctx *ctx;
     json_t *lists[N_LISTS];
     long counts[N_LISTS];
     long max_findings;
+    char *error; /* the first home that could not be read: its answers would be incomplete */
     bool nomem;
 };
 
@@ -127,12 +129,20 @@ static void check_home(struct homes *h, const char *user, long uid, const char *
                       "owner", owner ? json_string(owner) : json_sprintf("%ld", (long)st.st_uid)));
     }
     pst_mode_format(st.st_mode, mode);
-    if ((st.st_mode & 07777 & ~max_mode) != 0) {
+    /* setgid and sticky bits are not permissions given to others */
+    if ((st.st_mode & 0777 & ~max_mode) != 0) {
         add(h, BAD_MODE,
             json_pack("{s:o, s:o, s:s}", "user", pst_json_text(user), "home", pst_json_text(home),
                       "mode", mode));
     }
-    if (pst_fs_list(fs, home, &names) != PST_OK) {
+    int rc = pst_fs_list(fs, home, &names);
+    if (rc != PST_OK) {
+        if (rc == PST_ENOMEM) {
+            h->nomem = true;
+        } else if (h->error == NULL &&
+                   asprintf(&h->error, "list %s: %s", home, pst_strerror(rc)) < 0) {
+            h->error = NULL;
+        }
         return;
     }
     json_array_foreach(names, i, name)
@@ -155,7 +165,7 @@ static void check_home(struct homes *h, const char *user, long uid, const char *
             }
         }
         if (pst_fs_stat(fs, path, false, &st) == PST_OK && !S_ISLNK(st.st_mode) &&
-            (st.st_mode & S_IWOTH)) {
+            (st.st_mode & (S_IWGRP | S_IWOTH))) {
             pst_mode_format(st.st_mode, mode);
             add(h, WW_DOTFILES,
                 json_pack("{s:o, s:o, s:s}", "user", pst_json_text(user), "path",
@@ -225,6 +235,12 @@ static int homes_collect(struct pst_probe_ctx *ctx, const json_t *args, struct p
         goto out;
     }
     rc = pst_facts_set(out, "users", json_integer(users), "/etc/passwd");
+    if (h.error != NULL) {
+        /* a home that cannot be read may hold what the checks look for */
+        pst_facts_error(out, NULL, "%s%s", h.error,
+                        geteuid() != 0 ? " (a complete assessment needs root)" : "");
+        goto out;
+    }
     for (int k = 0; k < N_LISTS && rc == PST_OK; k++) {
         char count[64];
         snprintf(count, sizeof(count), "%s_count", list_fields[k]);
@@ -238,6 +254,7 @@ out:
         json_decref(h.lists[k]);
     }
     json_decref(shells);
+    free(h.error);
     free(buf);
     return rc;
 }

@@ -9,7 +9,12 @@
 # The trees live in the system's temporary directory: 100,000 files are created and removed
 # much faster there than in a work tree that a file watcher may be following.
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/posture-fswalk.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+mounted=""
+cleanup() {
+    if [ -n "$mounted" ]; then umount "$mounted" 2>/dev/null || true; fi
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
 tree=$scratch/tree
 outside=$scratch/outside
 mkdir -p "$tree" "$outside"
@@ -54,7 +59,19 @@ for d in $(seq 0 99); do
 done
 chmod 0666 "$tree/many/d7/500"
 
-probe() { "$POSTURE" probe fswalk --arg "roots=$tree" --arg max_findings=1000000 --format json; }
+# A separate filesystem inside the tree: find -xdev reports its mount point (here a 0777
+# directory) but does not enter it. Skipped where this machine does not let us mount.
+mkdir "$tree/mnt" && chmod 0777 "$tree/mnt"
+if mount -t tmpfs -o size=1m,mode=0777 posture-test "$tree/mnt" 2>/dev/null; then
+    mounted=$tree/mnt
+    : >"$tree/mnt/inside-open" && chmod 0666 "$tree/mnt/inside-open"
+else
+    echo "note: cannot mount a tmpfs here; the mount point checks are skipped"
+fi
+
+probe() {
+    "$POSTURE" probe fswalk --arg "roots=$tree" --arg max_findings=1000000 --arg all_mounts=false --format json
+}
 expect_exit "walk" 0 probe
 cp "$WORK/out" "$WORK/walk.json"
 jq -e . "$WORK/walk.json" >/dev/null || fail "the probe's JSON is not valid"
@@ -89,8 +106,19 @@ expect_eq "escaped name in JSON" "$tree/names/new\nline" \
 "$POSTURE" probe fswalk --arg "roots=$tree/names" >"$WORK/walk.txt"
 expect_eq "text output keeps one line per field" "$(jq '.facts | length' "$WORK/walk.json")" "$(wc -l <"$WORK/walk.txt")"
 
+# By default, every mounted local filesystem under the roots is walked too, each once.
+if [ -n "$mounted" ]; then
+    "$POSTURE" probe fswalk --arg "roots=$tree" --arg max_findings=1000000 --format json >"$WORK/mounts.json"
+    jq -r '.facts.world_writable_files.value[].path' "$WORK/mounts.json" | grep -qx "$tree/mnt/inside-open" ||
+        fail "all_mounts: the file on the separate filesystem was not found"
+    jq -r '.facts.world_writable_dirs.value[].path' "$WORK/mounts.json" | grep -qx "$tree/mnt" ||
+        fail "the mount point itself is not reported"
+    expect_eq "all_mounts: one more entry than -xdev" "$(($(jq .facts.entries.value "$WORK/walk.json") + 1))" \
+        "$(jq .facts.entries.value "$WORK/mounts.json")"
+fi
+
 # Bounded evidence, complete counts.
-expect_exit "bounded" 0 "$POSTURE" probe fswalk --arg "roots=$tree" --arg max_findings=2 --format json
+expect_exit "bounded" 0 "$POSTURE" probe fswalk --arg "roots=$tree" --arg max_findings=2 --arg all_mounts=false --format json
 expect_eq "evidence bounded" "2" "$(jq '.facts.world_writable_files.value | length' "$WORK/out")"
 expect_eq "count complete" "$(jq .facts.world_writable_files_count.value "$WORK/walk.json")" "$(jq .facts.world_writable_files_count.value "$WORK/out")"
 

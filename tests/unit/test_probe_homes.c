@@ -20,16 +20,16 @@ static void test_homes(void **state)
                   "svc:x:999:999::/srv/svc:/bin/false\n",
                   0644);
     tmproot_mkdir(root, "/root", 0700);
-    tmproot_mkdir(root, "/home/alice", 0750);
+    tmproot_mkdir(root, "/home/alice", 02750); /* setgid: not a permission for others */
     tmproot_chown(root, "/home/alice", 1000, 1000);
-    tmproot_write(root, "/home/alice/.bashrc", "", 0644);
+    tmproot_write(root, "/home/alice/.bashrc", "", 0664); /* group-writable */
     tmproot_chown(root, "/home/alice/.bashrc", 1000, 1000);
     tmproot_mkdir(root, "/home/bob", 0755);
     tmproot_chown(root, "/home/bob", 1000, 1001);
     tmproot_write(root, "/home/bob/.netrc", "machine x login y password z\n", 0600);
     tmproot_write(root, "/home/bob/.profile", "", 0666);
     tmproot_symlink(root, "/home/bob/.rhosts-link", "/etc/passwd");
-    r = probe_run(root, "homes", "{}");
+    r = probe_run(root, "homes", "{\"include_root\": false}");
     assert_int_equal(json_integer_value(fact_value(r, "users")), 3);
     assert_int_equal(json_integer_value(fact_value(r, "missing_count")), 1);
     assert_string_equal(
@@ -47,9 +47,9 @@ static void test_homes(void **state)
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(fact_value(r, "forbidden_files"), 0), "path")),
                         "/home/bob/.netrc");
-    assert_int_equal(json_integer_value(fact_value(r, "world_writable_dotfiles_count")), 1);
+    assert_int_equal(json_integer_value(fact_value(r, "writable_dotfiles_count")), 2);
     json_decref(r);
-    r = probe_run(root, "homes", "{\"include_root\": true, \"max_mode\": \"0700\"}");
+    r = probe_run(root, "homes", "{\"max_mode\": \"0700\"}");
     assert_int_equal(json_integer_value(fact_value(r, "users")), 4);
     assert_int_equal(json_integer_value(fact_value(r, "bad_mode_count")), 2);
     json_decref(r);

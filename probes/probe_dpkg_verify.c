@@ -244,8 +244,9 @@ static bool read_info(struct verify *v, const char *path, char **buf)
     return rc == PST_OK;
 }
 
-/* Each installed package's md5sums file: "HEX  relative/path" lines. */
-static void verify_md5sums(struct verify *v, const char *package, const char *file)
+/* Runs EACH on every line of dpkg's info file FILE (in /var/lib/dpkg/info) of PACKAGE. */
+static void for_each_info_line(struct verify *v, const char *package, const char *file,
+                               void (*each)(struct verify *, const char *, char *))
 {
     char path[PATH_MAX];
     char *buf = NULL, *cursor, *line;
@@ -257,47 +258,41 @@ static void verify_md5sums(struct verify *v, const char *package, const char *fi
     }
     cursor = buf;
     while (!v->over_budget && !v->nomem && (line = pst_text_next_line(&cursor, &lineno)) != NULL) {
-        char *rel = line + strcspn(line, " \t");
-        char full[PATH_MAX];
-        if (*rel == '\0' || rel - line != 32) {
-            continue;
-        }
-        *rel++ = '\0';
-        rel += strspn(rel, " \t");
-        if (snprintf(full, sizeof(full), "/%s", rel) < (int)sizeof(full)) {
-            verify_one(v, full, line, package, false);
-        }
+        each(v, package, line);
     }
     free(buf);
 }
 
-/*
- * Each path an installed package's .list names must exist (files and directories alike), as
- * `dpkg --verify` checks: a missing one is reported; its content is checked by md5sums.
- */
-static void verify_list(struct verify *v, const char *package, const char *file)
+/* A line of a package's md5sums file: "HEX  relative/path". */
+static void md5sums_line(struct verify *v, const char *package, char *line)
 {
-    char path[PATH_MAX];
-    char *buf = NULL, *cursor, *line;
-    long lineno = 0;
+    char *rel = line + strcspn(line, " \t");
+    char full[PATH_MAX];
 
-    snprintf(path, sizeof(path), "%s/%s", DPKG_INFO, file);
-    if (!read_info(v, path, &buf)) {
+    if (*rel == '\0' || rel - line != 32) {
         return;
     }
-    cursor = buf;
-    while (!v->nomem && (line = pst_text_next_line(&cursor, &lineno)) != NULL) {
-        struct stat st;
-        int rc;
-        if (line[0] != '/' || !under_prefix(v, line) || strcmp(line, "/.") == 0) {
-            continue;
-        }
-        rc = pst_fs_stat(v->ctx->fs, real_path(v, line, package), false, &st);
-        if (rc == PST_ENOENT) {
-            add_finding(v, v->missing, &v->n_missing, line, package, false);
-        }
+    *rel++ = '\0';
+    rel += strspn(rel, " \t");
+    if (snprintf(full, sizeof(full), "/%s", rel) < (int)sizeof(full)) {
+        verify_one(v, full, line, package, false);
     }
-    free(buf);
+}
+
+/*
+ * A line of a package's .list: the path must exist (files and directories alike), as
+ * `dpkg --verify` checks; a file's content is checked through md5sums.
+ */
+static void list_line(struct verify *v, const char *package, char *line)
+{
+    struct stat st;
+
+    if (line[0] != '/' || !under_prefix(v, line) || strcmp(line, "/.") == 0) {
+        return;
+    }
+    if (pst_fs_stat(v->ctx->fs, real_path(v, line, package), false, &st) == PST_ENOENT) {
+        add_finding(v, v->missing, &v->n_missing, line, package, false);
+    }
 }
 
 /*
@@ -430,11 +425,7 @@ static int dpkg_verify_collect(struct pst_probe_ctx *ctx, const json_t *args, st
         if (json_object_get(installed, package) == NULL) {
             continue;
         }
-        if (suffix == 5) {
-            verify_list(&v, package, n);
-        } else {
-            verify_md5sums(&v, package, n);
-        }
+        for_each_info_line(&v, package, n, suffix == 5 ? list_line : md5sums_line);
         if (v.over_budget || v.nomem) {
             break;
         }

@@ -146,3 +146,22 @@ const char *fact_source(const json_t *result, const char *field)
     const json_t *fact = json_object_get(json_object_get(result, "facts"), field);
     return fact ? json_string_value(json_object_get(fact, "source")) : NULL;
 }
+
+void expect_diag(const struct pst_diag *d, const char *file, const char *const *want, size_t n)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        print_message("%s\n", d->messages[i]);
+    }
+    assert_int_equal(d->count, n);
+    for (size_t i = 0; i < n; i++) {
+        char expected[4096];
+        const char *file_at = strstr(want[i], "FILE");
+        if (file_at != NULL) {
+            snprintf(expected, sizeof(expected), "%s%.*s%s%s", file, (int)(file_at - want[i]),
+                     want[i], file, file_at + 4);
+        } else {
+            snprintf(expected, sizeof(expected), "%s%s", file, want[i]);
+        }
+        assert_string_equal(d->messages[i], expected);
+    }
+}

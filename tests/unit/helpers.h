@@ -24,6 +24,14 @@ void tmproot_free(char *root);
 
 #include <jansson.h>
 
+#include "config/diag.h"
+
+/*
+ * Asserts that D holds exactly the N messages of WANT, each expected as FILE followed by
+ * the item (":LINE:COLUMN: message"); a "FILE" inside an item stands for FILE too.
+ */
+void expect_diag(const struct pst_diag *d, const char *file, const char *const *want, size_t n);
+
 /*
  * Runs probe NAME on ROOT with ARGS (JSON object text) and returns a copy of its result
  * {"probe", "args", "facts", "errors"} (caller json_decref's it).

@@ -65,12 +65,7 @@ static void test_errors(void **state)
     snprintf(path, sizeof(path), "%s/posture.yaml", dir);
     assert_int_equal(pst_config_load(path, &config, &d), PST_EPARSE);
     assert_null(config);
-    assert_int_equal(d.count, PST_COUNT(want));
-    for (size_t i = 0; i < PST_COUNT(want); i++) {
-        char expected[1024];
-        snprintf(expected, sizeof(expected), "%s%s", path, want[i]);
-        assert_string_equal(d.messages[i], expected);
-    }
+    expect_diag(&d, path, want, PST_COUNT(want));
     pst_diag_release(&d);
     snprintf(path, sizeof(path), "%s/missing.yaml", dir);
     assert_int_equal(pst_config_load(path, &config, &d), PST_EPARSE);

@@ -201,21 +201,7 @@ static void test_all_errors_reported(void **state)
     (void)state;
     assert_int_equal(pst_policy_load(&path, 1, NULL, &set, &d), PST_EPARSE);
     assert_null(set);
-    for (size_t i = 0; i < d.count; i++) {
-        print_message("%s\n", d.messages[i]);
-    }
-    assert_int_equal(d.count, PST_COUNT(want));
-    for (size_t i = 0; i < PST_COUNT(want); i++) {
-        char expected[2048];
-        const char *file_at = strstr(want[i], "FILE");
-        if (file_at != NULL) {
-            snprintf(expected, sizeof(expected), "%s%.*s%s%s", path, (int)(file_at - want[i]),
-                     want[i], path, file_at + 4);
-        } else {
-            snprintf(expected, sizeof(expected), "%s%s", path, want[i]);
-        }
-        assert_string_equal(d.messages[i], expected);
-    }
+    expect_diag(&d, path, want, PST_COUNT(want));
     pst_diag_release(&d);
     tmproot_free(f.dir);
 }
@@ -288,12 +274,7 @@ static void test_operand_rules(void **state)
 
     (void)state;
     assert_int_equal(pst_policy_load(&path, 1, NULL, &set, &d), PST_EPARSE);
-    assert_int_equal(d.count, PST_COUNT(want));
-    for (size_t i = 0; i < PST_COUNT(want); i++) {
-        char expected[1024];
-        snprintf(expected, sizeof(expected), "%s%s", path, want[i]);
-        assert_string_equal(d.messages[i], expected);
-    }
+    expect_diag(&d, path, want, PST_COUNT(want));
     pst_diag_release(&d);
 
     path = write_policy(&f, "/ok.yaml",

@@ -106,9 +106,18 @@ static void print_evidence(FILE *out, const struct style *st, const json_t *evid
             print_safe(out, ": ", error, "\n");
             continue;
         }
-        char *observed = render(json_object_get(item, "observed"));
-        fprintf(out, ": observed %s, expected %s", observed ? observed : "?",
-                json_string_value(json_object_get(item, "expected")));
+        const json_t *value = json_object_get(item, "observed");
+        bool findings = json_is_array(value) && json_is_object(json_array_get(value, 0));
+        char *observed = findings ? NULL : render(value);
+        if (findings) {
+            /* a list of findings: one a line, so that each file can be read */
+            fprintf(out, ": observed %zu finding%s, expected %s", json_array_size(value),
+                    json_array_size(value) == 1 ? "" : "s",
+                    json_string_value(json_object_get(item, "expected")));
+        } else {
+            fprintf(out, ": observed %s, expected %s", observed ? observed : "?",
+                    json_string_value(json_object_get(item, "expected")));
+        }
         free(observed);
         if (source != NULL) {
             fputs(st->dim, out);
@@ -116,6 +125,14 @@ static void print_evidence(FILE *out, const struct style *st, const json_t *evid
             fputs(st->reset, out);
         }
         fputc('\n', out);
+        size_t k;
+        const json_t *finding;
+        json_array_foreach(findings ? value : NULL, k, finding)
+        {
+            char *line = render(finding);
+            fprintf(out, "              %s\n", line ? line : "?");
+            free(line);
+        }
     }
 }
 

@@ -386,25 +386,36 @@ out:
     return rc;
 }
 
-/* Reads the file behind the O_PATH descriptor PFD if it is a regular file: look, then open. */
-static int read_regular(int pfd, size_t limit, bool text, char **buf, size_t *len)
+/*
+ * Opens the file behind the O_PATH descriptor PFD for reading if it is a regular file: look
+ * first, then open that very inode through the descriptor, never by name again. Opening a
+ * device or a FIFO for reading can have effects, or block: it is never done.
+ */
+static int reopen_regular(int pfd, int *fd, struct stat *st)
 {
-    struct stat st;
     char proc[64];
-    int fd;
-    int rc;
 
-    /* Opening a device or a FIFO for reading can have effects, or block: never do it. */
-    if (fstat(pfd, &st) != 0) {
+    *fd = -1;
+    if (fstat(pfd, st) != 0) {
         return pst_from_errno(errno);
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st->st_mode)) {
         return PST_ETYPE;
     }
     snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-    fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        return pst_from_errno(errno);
+    *fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    return *fd < 0 ? pst_from_errno(errno) : PST_OK;
+}
+
+/* Reads the regular file behind the O_PATH descriptor PFD. */
+static int read_regular(int pfd, size_t limit, bool text, char **buf, size_t *len)
+{
+    struct stat st;
+    int fd;
+    int rc = reopen_regular(pfd, &fd, &st);
+
+    if (rc != PST_OK) {
+        return rc;
     }
     rc = pst_fd_read_all(fd, limit, text, buf, len);
     close(fd);
@@ -413,7 +424,6 @@ static int read_regular(int pfd, size_t limit, bool text, char **buf, size_t *le
 
 int pst_fs_open_regular(struct pst_fs *fs, const char *path, int *fd, struct stat *st)
 {
-    char proc[64];
     int pfd;
     int rc = open_in_root(fs, path, O_PATH, &pfd);
 
@@ -421,15 +431,7 @@ int pst_fs_open_regular(struct pst_fs *fs, const char *path, int *fd, struct sta
     if (rc != PST_OK) {
         return rc;
     }
-    if (fstat(pfd, st) != 0) {
-        rc = pst_from_errno(errno);
-    } else if (!S_ISREG(st->st_mode)) {
-        rc = PST_ETYPE;
-    } else {
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-        *fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        rc = *fd < 0 ? pst_from_errno(errno) : PST_OK;
-    }
+    rc = reopen_regular(pfd, fd, st);
     close(pfd);
     return rc;
 }

@@ -11,6 +11,8 @@ packages=(
     libyaml-dev libjansson-dev libmbedtls-dev
     # tests: unit tests, JSON assertions, a real Debian root, memory checks, fuzzing
     libcmocka-dev jq debootstrap valgrind clang libclang-rt-14-dev util-linux
+    # the reference for the sshd probe: sshd -T
+    openssh-server
     # benchmarks: GNU time for peak RSS
     time
 )

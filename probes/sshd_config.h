@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The effective sshd configuration: OpenSSH's own parsing rules, and `sshd -T` output. */
+#ifndef PST_SSHD_CONFIG_H
+#define PST_SSHD_CONFIG_H
+
+#include "probes/fs.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Nesting of Include directives sshd accepts (servconf.c SERVCONF_MAX_DEPTH). */
+#define PST_SSHD_MAX_DEPTH 16
+/* Bounds of one parse: bytes of one file, files read in all, lines of `sshd -T` output. */
+#define PST_SSHD_FILE_MAX (4u << 20)
+#define PST_SSHD_FILES_MAX 1024
+#define PST_SSHD_BYTES_MAX (32u << 20)
+
+/* How `sshd -T` prints a keyword, and so the JSON type a probe field gives it. */
+enum pst_sshd_shape {
+    PST_SSHD_TEXT,  /* one line, one value: "permitrootlogin no" */
+    PST_SSHD_INT,   /* one line, a decimal integer: "maxauthtries 6" */
+    PST_SSHD_COMMA, /* one line, a comma-separated list: "ciphers a,b,c" */
+    PST_SSHD_WORDS, /* one line, a space-separated list: "authorizedkeysfile a b" */
+    PST_SSHD_LINES, /* one line per value, the keyword repeated: "port 22", "port 2222" */
+};
+
+/* One keyword `sshd -T` prints. */
+struct pst_sshd_keyword {
+    const char *name; /* lowercase, as printed */
+    enum pst_sshd_shape shape;
+    const char *description;
+};
+
+/* Every keyword a supported OpenSSH version prints, in `sshd -T` order. */
+extern const struct pst_sshd_keyword pst_sshd_keywords[];
+extern const size_t pst_sshd_keywords_count;
+
+/* The connection a Match block is evaluated for: sshd's `-C` test specification. */
+struct pst_sshd_conn {
+    char *user, *host, *addr, *laddr, *rdomain;
+    int lport; /* 0: not given */
+};
+
+/*
+ * Parses SPEC ("user=alice,host=h.example,addr=192.0.2.1,laddr=...,lport=22,rdomain=...")
+ * into CONN (owned by the caller, released with pst_sshd_conn_release). Returns 0, or
+ * PST_EINVAL with the reason in WHY[N].
+ */
+int pst_sshd_conn_parse(const char *spec, struct pst_sshd_conn *conn, char *why, size_t n);
+void pst_sshd_conn_release(struct pst_sshd_conn *conn);
+
+/* One line of the effective configuration and where its value came from. */
+struct pst_sshd_setting {
+    const struct pst_sshd_keyword *keyword;
+    char *value;
+    char *file; /* NULL: a compiled-in default (or `sshd -T`, which does not say) */
+    long line;
+};
+
+/* An effective configuration: settings in `sshd -T` order, and what parsing noticed. */
+struct pst_sshd_config {
+    struct pst_sshd_setting *settings;
+    size_t n, cap;
+    char *version; /* the OpenSSH version whose compiled-in defaults were used, "9.2" */
+    json_t *notes; /* [{"source": "FILE:LINE", "message": ...}]: deprecated keywords... */
+};
+
+void pst_sshd_config_free(struct pst_sshd_config *config);
+
+/*
+ * Resolves the effective configuration of the sshd_config file PATH (absolute, inside FS's
+ * root) as OpenSSH VERSION ("9.2"; NULL or unknown: the newest table, noted) would for
+ * `sshd -T` with connection CONN (NULL: no -C, as sshd applies the global section and
+ * `Match all` blocks). On success returns 0 and *out (caller frees). A configuration sshd
+ * would refuse returns PST_EPARSE with "FILE:LINE: reason" in WHY[N]; an unreadable file
+ * PST_EACCES/PST_EIO/PST_ETOOBIG... with the reason in WHY.
+ */
+int pst_sshd_config_resolve(struct pst_fs *fs, const char *path, const char *version,
+                            const struct pst_sshd_conn *conn, struct pst_sshd_config **out,
+                            char *why, size_t n);
+
+/*
+ * Reads the output of `sshd -T` (TEXT) into *out (caller frees). Keywords it does not know
+ * are noted, not fatal. Returns 0, PST_EPARSE (not `sshd -T` output) or PST_ENOMEM.
+ */
+int pst_sshd_config_from_dump(const char *text, struct pst_sshd_config **out);
+
+/* The values of keyword NAME in CONFIG, in order; NULL when it has none. */
+const struct pst_sshd_setting *pst_sshd_config_find(const struct pst_sshd_config *config,
+                                                    const char *name, size_t *count);
+
+/* Writes CONFIG as `sshd -T` prints it into *text (caller frees). 0 or PST_ENOMEM. */
+int pst_sshd_config_dump(const struct pst_sshd_config *config, char **text);
+
+/* The OpenSSH versions with a table of compiled-in defaults, newest last, NULL-terminated. */
+extern const char *const pst_sshd_versions[];
+
+#endif

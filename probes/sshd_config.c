@@ -7,6 +7,7 @@
  * and `sshd -T`'s printed form of every value.
  */
 #include "probes/sshd_config.h"
+#include "probes/sshd_keywords.h"
 
 #include "agent/error.h"
 
@@ -27,150 +28,17 @@
 /* ---- the keywords sshd -T prints ------------------------------------------------------ */
 
 /* Index of each printed keyword in pst_sshd_keywords (the order sshd -T prints them in). */
+#define SLOT(name, shape, description) S_##name,
 enum slot {
-    S_PORT, S_ADDRESSFAMILY, S_LISTENADDRESS, S_USEPAM, S_LOGINGRACETIME, S_X11DISPLAYOFFSET,
-    S_MAXAUTHTRIES, S_MAXSESSIONS, S_CLIENTALIVEINTERVAL, S_CLIENTALIVECOUNTMAX,
-    S_REQUIREDRSASIZE, S_STREAMLOCALBINDMASK, S_UNUSEDCONNECTIONTIMEOUT, S_PERMITROOTLOGIN,
-    S_IGNORERHOSTS, S_IGNOREUSERKNOWNHOSTS, S_HOSTBASEDAUTHENTICATION,
-    S_HOSTBASEDUSESNAMEFROMPACKETONLY, S_PUBKEYAUTHENTICATION, S_KERBEROSAUTHENTICATION,
-    S_KERBEROSORLOCALPASSWD, S_KERBEROSTICKETCLEANUP, S_GSSAPIAUTHENTICATION,
-    S_GSSAPICLEANUPCREDENTIALS, S_GSSAPIKEYEXCHANGE, S_GSSAPISTRICTACCEPTORCHECK,
-    S_GSSAPISTORECREDENTIALSONREKEY, S_GSSAPIKEXALGORITHMS, S_PASSWORDAUTHENTICATION,
-    S_KBDINTERACTIVEAUTHENTICATION, S_PRINTMOTD, S_PRINTLASTLOG, S_X11FORWARDING,
-    S_X11USELOCALHOST, S_PERMITTTY, S_PERMITUSERRC, S_STRICTMODES, S_TCPKEEPALIVE,
-    S_PERMITEMPTYPASSWORDS, S_COMPRESSION, S_GATEWAYPORTS, S_USEDNS, S_ALLOWTCPFORWARDING,
-    S_ALLOWAGENTFORWARDING, S_DISABLEFORWARDING, S_ALLOWSTREAMLOCALFORWARDING,
-    S_STREAMLOCALBINDUNLINK, S_FINGERPRINTHASH, S_EXPOSEAUTHINFO, S_PIDFILE, S_MODULIFILE,
-    S_XAUTHLOCATION, S_CIPHERS, S_MACS, S_BANNER, S_FORCECOMMAND, S_CHROOTDIRECTORY,
-    S_TRUSTEDUSERCAKEYS, S_REVOKEDKEYS, S_SECURITYKEYPROVIDER, S_AUTHORIZEDPRINCIPALSFILE,
-    S_VERSIONADDENDUM, S_AUTHORIZEDKEYSCOMMAND, S_AUTHORIZEDKEYSCOMMANDUSER,
-    S_AUTHORIZEDPRINCIPALSCOMMAND, S_AUTHORIZEDPRINCIPALSCOMMANDUSER, S_HOSTKEYAGENT,
-    S_KEXALGORITHMS, S_CASIGNATUREALGORITHMS, S_HOSTBASEDACCEPTEDALGORITHMS,
-    S_HOSTKEYALGORITHMS, S_PUBKEYACCEPTEDALGORITHMS, S_LOGLEVEL, S_SYSLOGFACILITY,
-    S_AUTHORIZEDKEYSFILE, S_HOSTKEY, S_HOSTCERTIFICATE, S_ALLOWUSERS, S_DENYUSERS,
-    S_ALLOWGROUPS, S_DENYGROUPS, S_ACCEPTENV, S_SETENV, S_AUTHENTICATIONMETHODS, S_LOGVERBOSE,
-    S_CHANNELTIMEOUT, S_SUBSYSTEM, S_MAXSTARTUPS, S_PERSOURCEMAXSTARTUPS,
-    S_PERSOURCENETBLOCKSIZE, S_PERMITTUNNEL, S_IPQOS, S_REKEYLIMIT, S_PERMITOPEN,
-    S_PERMITLISTEN, S_PERMITUSERENVIRONMENT, S_PUBKEYAUTHOPTIONS,
-    S_COUNT,
+    PST_SSHD_KEYWORDS(SLOT) S_COUNT,
     S_NONE = -1, /* a keyword that sets nothing sshd -T prints */
 };
+#undef SLOT
 
-#define T PST_SSHD_TEXT
-#define I PST_SSHD_INT
-#define C PST_SSHD_COMMA
-#define W PST_SSHD_WORDS
-#define L PST_SSHD_LINES
-const struct pst_sshd_keyword pst_sshd_keywords[] = {
-    [S_PORT] = {"port", L, "ports sshd listens on"},
-    [S_ADDRESSFAMILY] = {"addressfamily", T, "any, inet or inet6"},
-    [S_LISTENADDRESS] = {"listenaddress", L, "address:port pairs sshd listens on"},
-    [S_USEPAM] = {"usepam", T, "yes when PAM is used"},
-    [S_LOGINGRACETIME] = {"logingracetime", I, "seconds to authenticate before disconnect"},
-    [S_X11DISPLAYOFFSET] = {"x11displayoffset", I, "first X11 display number"},
-    [S_MAXAUTHTRIES] = {"maxauthtries", I, "authentication attempts per connection"},
-    [S_MAXSESSIONS] = {"maxsessions", I, "sessions per network connection"},
-    [S_CLIENTALIVEINTERVAL] = {"clientaliveinterval", I, "seconds between keepalive probes"},
-    [S_CLIENTALIVECOUNTMAX] = {"clientalivecountmax", I, "unanswered probes before disconnect"},
-    [S_REQUIREDRSASIZE] = {"requiredrsasize", I, "smallest RSA key accepted, in bits"},
-    [S_STREAMLOCALBINDMASK] = {"streamlocalbindmask", T, "umask of forwarded Unix sockets"},
-    [S_UNUSEDCONNECTIONTIMEOUT] = {"unusedconnectiontimeout", T, "seconds, or none"},
-    [S_PERMITROOTLOGIN] = {"permitrootlogin", T,
-                           "yes, no, without-password (prohibit-password) or "
-                           "forced-commands-only"},
-    [S_IGNORERHOSTS] = {"ignorerhosts", T, "yes, no or shosts-only"},
-    [S_IGNOREUSERKNOWNHOSTS] = {"ignoreuserknownhosts", T, "yes or no"},
-    [S_HOSTBASEDAUTHENTICATION] = {"hostbasedauthentication", T, "yes or no"},
-    [S_HOSTBASEDUSESNAMEFROMPACKETONLY] = {"hostbasedusesnamefrompacketonly", T, "yes or no"},
-    [S_PUBKEYAUTHENTICATION] = {"pubkeyauthentication", T, "yes or no"},
-    [S_KERBEROSAUTHENTICATION] = {"kerberosauthentication", T, "yes or no"},
-    [S_KERBEROSORLOCALPASSWD] = {"kerberosorlocalpasswd", T, "yes or no"},
-    [S_KERBEROSTICKETCLEANUP] = {"kerberosticketcleanup", T, "yes or no"},
-    [S_GSSAPIAUTHENTICATION] = {"gssapiauthentication", T, "yes or no"},
-    [S_GSSAPICLEANUPCREDENTIALS] = {"gssapicleanupcredentials", T, "yes or no"},
-    [S_GSSAPIKEYEXCHANGE] = {"gssapikeyexchange", T, "yes or no"},
-    [S_GSSAPISTRICTACCEPTORCHECK] = {"gssapistrictacceptorcheck", T, "yes or no"},
-    [S_GSSAPISTORECREDENTIALSONREKEY] = {"gssapistorecredentialsonrekey", T, "yes or no"},
-    [S_GSSAPIKEXALGORITHMS] = {"gssapikexalgorithms", C, "GSSAPI key exchange algorithms"},
-    [S_PASSWORDAUTHENTICATION] = {"passwordauthentication", T, "yes or no"},
-    [S_KBDINTERACTIVEAUTHENTICATION] = {"kbdinteractiveauthentication", T, "yes or no"},
-    [S_PRINTMOTD] = {"printmotd", T, "yes or no"},
-    [S_PRINTLASTLOG] = {"printlastlog", T, "yes or no"},
-    [S_X11FORWARDING] = {"x11forwarding", T, "yes or no"},
-    [S_X11USELOCALHOST] = {"x11uselocalhost", T, "yes or no"},
-    [S_PERMITTTY] = {"permittty", T, "yes or no"},
-    [S_PERMITUSERRC] = {"permituserrc", T, "yes or no"},
-    [S_STRICTMODES] = {"strictmodes", T, "yes or no"},
-    [S_TCPKEEPALIVE] = {"tcpkeepalive", T, "yes or no"},
-    [S_PERMITEMPTYPASSWORDS] = {"permitemptypasswords", T, "yes or no"},
-    [S_COMPRESSION] = {"compression", T, "yes (delayed) or no"},
-    [S_GATEWAYPORTS] = {"gatewayports", T, "yes, no or clientspecified"},
-    [S_USEDNS] = {"usedns", T, "yes or no"},
-    [S_ALLOWTCPFORWARDING] = {"allowtcpforwarding", T, "yes (all), no, local or remote"},
-    [S_ALLOWAGENTFORWARDING] = {"allowagentforwarding", T, "yes or no"},
-    [S_DISABLEFORWARDING] = {"disableforwarding", T, "yes or no"},
-    [S_ALLOWSTREAMLOCALFORWARDING] = {"allowstreamlocalforwarding", T,
-                                      "yes (all), no, local or remote"},
-    [S_STREAMLOCALBINDUNLINK] = {"streamlocalbindunlink", T, "yes or no"},
-    [S_FINGERPRINTHASH] = {"fingerprinthash", T, "SHA256 or MD5"},
-    [S_EXPOSEAUTHINFO] = {"exposeauthinfo", T, "yes or no"},
-    [S_PIDFILE] = {"pidfile", T, "path, or none"},
-    [S_MODULIFILE] = {"modulifile", T, "path"},
-    [S_XAUTHLOCATION] = {"xauthlocation", T, "path, or none"},
-    [S_CIPHERS] = {"ciphers", C, "ciphers offered, in order"},
-    [S_MACS] = {"macs", C, "MACs offered, in order"},
-    [S_BANNER] = {"banner", T, "path, or none"},
-    [S_FORCECOMMAND] = {"forcecommand", T, "command, or none"},
-    [S_CHROOTDIRECTORY] = {"chrootdirectory", T, "path, or none"},
-    [S_TRUSTEDUSERCAKEYS] = {"trustedusercakeys", T, "path, or none"},
-    [S_REVOKEDKEYS] = {"revokedkeys", T, "path, or none"},
-    [S_SECURITYKEYPROVIDER] = {"securitykeyprovider", T, "internal or a library path"},
-    [S_AUTHORIZEDPRINCIPALSFILE] = {"authorizedprincipalsfile", T, "path, or none"},
-    [S_VERSIONADDENDUM] = {"versionaddendum", T, "text, or none"},
-    [S_AUTHORIZEDKEYSCOMMAND] = {"authorizedkeyscommand", T, "command, or none"},
-    [S_AUTHORIZEDKEYSCOMMANDUSER] = {"authorizedkeyscommanduser", T, "user, or none"},
-    [S_AUTHORIZEDPRINCIPALSCOMMAND] = {"authorizedprincipalscommand", T, "command, or none"},
-    [S_AUTHORIZEDPRINCIPALSCOMMANDUSER] = {"authorizedprincipalscommanduser", T,
-                                           "user, or none"},
-    [S_HOSTKEYAGENT] = {"hostkeyagent", T, "socket, or none"},
-    [S_KEXALGORITHMS] = {"kexalgorithms", C, "key exchange algorithms offered, in order"},
-    [S_CASIGNATUREALGORITHMS] = {"casignaturealgorithms", C, "CA signature algorithms"},
-    [S_HOSTBASEDACCEPTEDALGORITHMS] = {"hostbasedacceptedalgorithms", C,
-                                       "host-based key algorithms accepted"},
-    [S_HOSTKEYALGORITHMS] = {"hostkeyalgorithms", C, "host key algorithms offered"},
-    [S_PUBKEYACCEPTEDALGORITHMS] = {"pubkeyacceptedalgorithms", C,
-                                    "public key algorithms accepted"},
-    [S_LOGLEVEL] = {"loglevel", T, "QUIET (printed SILENT) ... DEBUG3"},
-    [S_SYSLOGFACILITY] = {"syslogfacility", T, "AUTH, AUTHPRIV, LOCAL0..."},
-    [S_AUTHORIZEDKEYSFILE] = {"authorizedkeysfile", W, "authorized_keys paths"},
-    [S_HOSTKEY] = {"hostkey", L, "host private key files"},
-    [S_HOSTCERTIFICATE] = {"hostcertificate", L, "host certificate files"},
-    [S_ALLOWUSERS] = {"allowusers", L, "user patterns allowed to log in (empty: all)"},
-    [S_DENYUSERS] = {"denyusers", L, "user patterns denied"},
-    [S_ALLOWGROUPS] = {"allowgroups", L, "group patterns allowed to log in (empty: all)"},
-    [S_DENYGROUPS] = {"denygroups", L, "group patterns denied"},
-    [S_ACCEPTENV] = {"acceptenv", L, "environment variables accepted from clients"},
-    [S_SETENV] = {"setenv", L, "NAME=VALUE set for sessions"},
-    [S_AUTHENTICATIONMETHODS] = {"authenticationmethods", W, "required method lists, or any"},
-    [S_LOGVERBOSE] = {"logverbose", W, "code locations logged verbosely"},
-    [S_CHANNELTIMEOUT] = {"channeltimeout", W, "type=interval timeouts of channels"},
-    [S_SUBSYSTEM] = {"subsystem", L, "NAME COMMAND of each subsystem"},
-    [S_MAXSTARTUPS] = {"maxstartups", T, "start:rate:full of unauthenticated connections"},
-    [S_PERSOURCEMAXSTARTUPS] = {"persourcemaxstartups", T, "per source limit, or none"},
-    [S_PERSOURCENETBLOCKSIZE] = {"persourcenetblocksize", T, "IPv4:IPv6 prefix lengths"},
-    [S_PERMITTUNNEL] = {"permittunnel", T, "yes, no, point-to-point or ethernet"},
-    [S_IPQOS] = {"ipqos", T, "interactive and bulk IP QoS"},
-    [S_REKEYLIMIT] = {"rekeylimit", T, "bytes and seconds between rekeys"},
-    [S_PERMITOPEN] = {"permitopen", W, "host:port forwarding destinations, or any"},
-    [S_PERMITLISTEN] = {"permitlisten", W, "host:port remote listen addresses, or any"},
-    [S_PERMITUSERENVIRONMENT] = {"permituserenvironment", T, "yes, no, or a pattern list"},
-    [S_PUBKEYAUTHOPTIONS] = {"pubkeyauthoptions", W, "none, touch-required, verify-required"},
-};
-#undef T
-#undef I
-#undef C
-#undef W
-#undef L
+
+#define KEYWORD(name, shape, description) [S_##name] = {#name, PST_SSHD_##shape, description},
+const struct pst_sshd_keyword pst_sshd_keywords[] = {PST_SSHD_KEYWORDS(KEYWORD)};
+#undef KEYWORD
 const size_t pst_sshd_keywords_count = S_COUNT;
 
 /* ---- versions ------------------------------------------------------------------------- */
@@ -314,140 +182,140 @@ struct keyword {
 
 /* servconf.c keywords[] of the Debian build (PAM, KRB5 without AFS, GSSAPI key exchange). */
 static const struct keyword keywords[] = {
-    {"usepam", K_FLAG, S_USEPAM, GLOBAL, flag_choices, 0, 0},
+    {"usepam", K_FLAG, S_usepam, GLOBAL, flag_choices, 0, 0},
     {"pamauthenticationviakbdint", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"port", K_PORT, S_PORT, GLOBAL, NULL, 0, 0},
-    {"hostkey", K_HOSTKEY, S_HOSTKEY, GLOBAL, NULL, 0, 0},
-    {"hostdsakey", K_HOSTKEY, S_HOSTKEY, GLOBAL, NULL, 0, 0},
-    {"hostkeyagent", K_HOSTKEYAGENT, S_HOSTKEYAGENT, GLOBAL, NULL, 0, 0},
-    {"pidfile", K_PATH, S_PIDFILE, GLOBAL, NULL, 0, 0},
-    {"modulifile", K_PATH, S_MODULIFILE, GLOBAL, NULL, 0, 0},
+    {"port", K_PORT, S_port, GLOBAL, NULL, 0, 0},
+    {"hostkey", K_HOSTKEY, S_hostkey, GLOBAL, NULL, 0, 0},
+    {"hostdsakey", K_HOSTKEY, S_hostkey, GLOBAL, NULL, 0, 0},
+    {"hostkeyagent", K_HOSTKEYAGENT, S_hostkeyagent, GLOBAL, NULL, 0, 0},
+    {"pidfile", K_PATH, S_pidfile, GLOBAL, NULL, 0, 0},
+    {"modulifile", K_PATH, S_modulifile, GLOBAL, NULL, 0, 0},
     {"serverkeybits", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"logingracetime", K_TIME, S_LOGINGRACETIME, GLOBAL, NULL, 0, 0},
+    {"logingracetime", K_TIME, S_logingracetime, GLOBAL, NULL, 0, 0},
     {"keyregenerationinterval", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"permitrootlogin", K_MULTI, S_PERMITROOTLOGIN, ALL, rootlogin_choices, 0, 0},
-    {"syslogfacility", K_FACILITY, S_SYSLOGFACILITY, GLOBAL, NULL, 0, 0},
-    {"loglevel", K_LOGLEVEL, S_LOGLEVEL, ALL, NULL, 0, 0},
-    {"logverbose", K_LOGVERBOSE, S_LOGVERBOSE, ALL, NULL, 0, 0},
+    {"permitrootlogin", K_MULTI, S_permitrootlogin, ALL, rootlogin_choices, 0, 0},
+    {"syslogfacility", K_FACILITY, S_syslogfacility, GLOBAL, NULL, 0, 0},
+    {"loglevel", K_LOGLEVEL, S_loglevel, ALL, NULL, 0, 0},
+    {"logverbose", K_LOGVERBOSE, S_logverbose, ALL, NULL, 0, 0},
     {"rhostsauthentication", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
     {"rhostsrsaauthentication", K_DEPRECATED, S_NONE, ALL, NULL, 0, 0},
-    {"hostbasedauthentication", K_FLAG, S_HOSTBASEDAUTHENTICATION, ALL, flag_choices, 0, 0},
-    {"hostbasedusesnamefrompacketonly", K_FLAG, S_HOSTBASEDUSESNAMEFROMPACKETONLY, ALL,
+    {"hostbasedauthentication", K_FLAG, S_hostbasedauthentication, ALL, flag_choices, 0, 0},
+    {"hostbasedusesnamefrompacketonly", K_FLAG, S_hostbasedusesnamefrompacketonly, ALL,
      flag_choices, 0, 0},
-    {"hostbasedacceptedalgorithms", K_KEYALGOS, S_HOSTBASEDACCEPTEDALGORITHMS, ALL, NULL, 0, 0},
-    {"hostbasedacceptedkeytypes", K_KEYALGOS, S_HOSTBASEDACCEPTEDALGORITHMS, ALL, NULL, 0, 0},
-    {"hostkeyalgorithms", K_KEYALGOS, S_HOSTKEYALGORITHMS, GLOBAL, NULL, 0, 0},
+    {"hostbasedacceptedalgorithms", K_KEYALGOS, S_hostbasedacceptedalgorithms, ALL, NULL, 0, 0},
+    {"hostbasedacceptedkeytypes", K_KEYALGOS, S_hostbasedacceptedalgorithms, ALL, NULL, 0, 0},
+    {"hostkeyalgorithms", K_KEYALGOS, S_hostkeyalgorithms, GLOBAL, NULL, 0, 0},
     {"rsaauthentication", K_DEPRECATED, S_NONE, ALL, NULL, 0, 0},
-    {"pubkeyauthentication", K_FLAG, S_PUBKEYAUTHENTICATION, ALL, flag_choices, 0, 0},
-    {"pubkeyacceptedalgorithms", K_KEYALGOS, S_PUBKEYACCEPTEDALGORITHMS, ALL, NULL, 0, 0},
-    {"pubkeyacceptedkeytypes", K_KEYALGOS, S_PUBKEYACCEPTEDALGORITHMS, ALL, NULL, 0, 0},
-    {"pubkeyauthoptions", K_PUBKEYOPTS, S_PUBKEYAUTHOPTIONS, ALL, NULL, 0, 0},
-    {"dsaauthentication", K_FLAG, S_PUBKEYAUTHENTICATION, GLOBAL, flag_choices, 0, 0},
-    {"kerberosauthentication", K_FLAG, S_KERBEROSAUTHENTICATION, ALL, flag_choices, 0, 0},
-    {"kerberosorlocalpasswd", K_FLAG, S_KERBEROSORLOCALPASSWD, GLOBAL, flag_choices, 0, 0},
-    {"kerberosticketcleanup", K_FLAG, S_KERBEROSTICKETCLEANUP, GLOBAL, flag_choices, 0, 0},
+    {"pubkeyauthentication", K_FLAG, S_pubkeyauthentication, ALL, flag_choices, 0, 0},
+    {"pubkeyacceptedalgorithms", K_KEYALGOS, S_pubkeyacceptedalgorithms, ALL, NULL, 0, 0},
+    {"pubkeyacceptedkeytypes", K_KEYALGOS, S_pubkeyacceptedalgorithms, ALL, NULL, 0, 0},
+    {"pubkeyauthoptions", K_PUBKEYOPTS, S_pubkeyauthoptions, ALL, NULL, 0, 0},
+    {"dsaauthentication", K_FLAG, S_pubkeyauthentication, GLOBAL, flag_choices, 0, 0},
+    {"kerberosauthentication", K_FLAG, S_kerberosauthentication, ALL, flag_choices, 0, 0},
+    {"kerberosorlocalpasswd", K_FLAG, S_kerberosorlocalpasswd, GLOBAL, flag_choices, 0, 0},
+    {"kerberosticketcleanup", K_FLAG, S_kerberosticketcleanup, GLOBAL, flag_choices, 0, 0},
     {"kerberosgetafstoken", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
     {"kerberostgtpassing", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
     {"afstokenpassing", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"gssapiauthentication", K_FLAG, S_GSSAPIAUTHENTICATION, ALL, flag_choices, 0, 0},
-    {"gssapicleanupcredentials", K_FLAG, S_GSSAPICLEANUPCREDENTIALS, GLOBAL, flag_choices, 0, 0},
-    {"gssapicleanupcreds", K_FLAG, S_GSSAPICLEANUPCREDENTIALS, GLOBAL, flag_choices, 0, 0},
-    {"gssapistrictacceptorcheck", K_FLAG, S_GSSAPISTRICTACCEPTORCHECK, GLOBAL, flag_choices, 0,
+    {"gssapiauthentication", K_FLAG, S_gssapiauthentication, ALL, flag_choices, 0, 0},
+    {"gssapicleanupcredentials", K_FLAG, S_gssapicleanupcredentials, GLOBAL, flag_choices, 0, 0},
+    {"gssapicleanupcreds", K_FLAG, S_gssapicleanupcredentials, GLOBAL, flag_choices, 0, 0},
+    {"gssapistrictacceptorcheck", K_FLAG, S_gssapistrictacceptorcheck, GLOBAL, flag_choices, 0,
      0},
-    {"gssapikeyexchange", K_FLAG, S_GSSAPIKEYEXCHANGE, GLOBAL, flag_choices, 0, 0},
-    {"gssapistorecredentialsonrekey", K_FLAG, S_GSSAPISTORECREDENTIALSONREKEY, GLOBAL,
+    {"gssapikeyexchange", K_FLAG, S_gssapikeyexchange, GLOBAL, flag_choices, 0, 0},
+    {"gssapistorecredentialsonrekey", K_FLAG, S_gssapistorecredentialsonrekey, GLOBAL,
      flag_choices, 0, 0},
-    {"gssapikexalgorithms", K_GSSKEX, S_GSSAPIKEXALGORITHMS, GLOBAL, NULL, 0, 0},
+    {"gssapikexalgorithms", K_GSSKEX, S_gssapikexalgorithms, GLOBAL, NULL, 0, 0},
     {"gssusesessionccache", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
     {"gssapiusesessioncredcache", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"passwordauthentication", K_FLAG, S_PASSWORDAUTHENTICATION, ALL, flag_choices, 0, 0},
-    {"kbdinteractiveauthentication", K_FLAG, S_KBDINTERACTIVEAUTHENTICATION, ALL, flag_choices,
+    {"passwordauthentication", K_FLAG, S_passwordauthentication, ALL, flag_choices, 0, 0},
+    {"kbdinteractiveauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL, flag_choices,
      0, 0},
-    {"challengeresponseauthentication", K_FLAG, S_KBDINTERACTIVEAUTHENTICATION, ALL,
+    {"challengeresponseauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL,
      flag_choices, 0, 0},
-    {"skeyauthentication", K_FLAG, S_KBDINTERACTIVEAUTHENTICATION, ALL, flag_choices, 0, 0},
+    {"skeyauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL, flag_choices, 0, 0},
     {"checkmail", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"listenaddress", K_LISTEN, S_LISTENADDRESS, GLOBAL, NULL, 0, 0},
-    {"addressfamily", K_MULTI, S_ADDRESSFAMILY, GLOBAL, family_choices, 0, 0},
-    {"printmotd", K_FLAG, S_PRINTMOTD, GLOBAL, flag_choices, 0, 0},
-    {"printlastlog", K_FLAG, S_PRINTLASTLOG, GLOBAL, flag_choices, 0, 0},
-    {"ignorerhosts", K_MULTI, S_IGNORERHOSTS, ALL, rhosts_choices, 0, 0},
-    {"ignoreuserknownhosts", K_FLAG, S_IGNOREUSERKNOWNHOSTS, GLOBAL, flag_choices, 0, 0},
-    {"x11forwarding", K_FLAG, S_X11FORWARDING, ALL, flag_choices, 0, 0},
-    {"x11displayoffset", K_INT, S_X11DISPLAYOFFSET, ALL, NULL, 0, 0},
-    {"x11uselocalhost", K_FLAG, S_X11USELOCALHOST, ALL, flag_choices, 0, 0},
-    {"xauthlocation", K_PATH, S_XAUTHLOCATION, GLOBAL, NULL, 0, 0},
-    {"strictmodes", K_FLAG, S_STRICTMODES, GLOBAL, flag_choices, 0, 0},
+    {"listenaddress", K_LISTEN, S_listenaddress, GLOBAL, NULL, 0, 0},
+    {"addressfamily", K_MULTI, S_addressfamily, GLOBAL, family_choices, 0, 0},
+    {"printmotd", K_FLAG, S_printmotd, GLOBAL, flag_choices, 0, 0},
+    {"printlastlog", K_FLAG, S_printlastlog, GLOBAL, flag_choices, 0, 0},
+    {"ignorerhosts", K_MULTI, S_ignorerhosts, ALL, rhosts_choices, 0, 0},
+    {"ignoreuserknownhosts", K_FLAG, S_ignoreuserknownhosts, GLOBAL, flag_choices, 0, 0},
+    {"x11forwarding", K_FLAG, S_x11forwarding, ALL, flag_choices, 0, 0},
+    {"x11displayoffset", K_INT, S_x11displayoffset, ALL, NULL, 0, 0},
+    {"x11uselocalhost", K_FLAG, S_x11uselocalhost, ALL, flag_choices, 0, 0},
+    {"xauthlocation", K_PATH, S_xauthlocation, GLOBAL, NULL, 0, 0},
+    {"strictmodes", K_FLAG, S_strictmodes, GLOBAL, flag_choices, 0, 0},
     {"permitblacklistedkeys", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"permitemptypasswords", K_FLAG, S_PERMITEMPTYPASSWORDS, ALL, flag_choices, 0, 0},
-    {"permituserenvironment", K_PERMITUSERENV, S_PERMITUSERENVIRONMENT, GLOBAL, NULL, 0, 0},
+    {"permitemptypasswords", K_FLAG, S_permitemptypasswords, ALL, flag_choices, 0, 0},
+    {"permituserenvironment", K_PERMITUSERENV, S_permituserenvironment, GLOBAL, NULL, 0, 0},
     {"uselogin", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"compression", K_MULTI, S_COMPRESSION, GLOBAL, compression_choices, 0, 0},
-    {"rekeylimit", K_REKEY, S_REKEYLIMIT, ALL, NULL, 0, 0},
-    {"tcpkeepalive", K_FLAG, S_TCPKEEPALIVE, GLOBAL, flag_choices, 0, 0},
-    {"keepalive", K_FLAG, S_TCPKEEPALIVE, GLOBAL, flag_choices, 0, 0},
-    {"allowtcpforwarding", K_MULTI, S_ALLOWTCPFORWARDING, ALL, forwarding_choices, 0, 0},
-    {"allowagentforwarding", K_FLAG, S_ALLOWAGENTFORWARDING, ALL, flag_choices, 0, 0},
-    {"allowusers", K_USERS, S_ALLOWUSERS, ALL, NULL, 0, 0},
-    {"denyusers", K_USERS, S_DENYUSERS, ALL, NULL, 0, 0},
-    {"allowgroups", K_GROUPS, S_ALLOWGROUPS, ALL, NULL, 0, 0},
-    {"denygroups", K_GROUPS, S_DENYGROUPS, ALL, NULL, 0, 0},
-    {"ciphers", K_ALGOS, S_CIPHERS, GLOBAL, NULL, 0, 0},
-    {"macs", K_ALGOS, S_MACS, GLOBAL, NULL, 0, 0},
+    {"compression", K_MULTI, S_compression, GLOBAL, compression_choices, 0, 0},
+    {"rekeylimit", K_REKEY, S_rekeylimit, ALL, NULL, 0, 0},
+    {"tcpkeepalive", K_FLAG, S_tcpkeepalive, GLOBAL, flag_choices, 0, 0},
+    {"keepalive", K_FLAG, S_tcpkeepalive, GLOBAL, flag_choices, 0, 0},
+    {"allowtcpforwarding", K_MULTI, S_allowtcpforwarding, ALL, forwarding_choices, 0, 0},
+    {"allowagentforwarding", K_FLAG, S_allowagentforwarding, ALL, flag_choices, 0, 0},
+    {"allowusers", K_USERS, S_allowusers, ALL, NULL, 0, 0},
+    {"denyusers", K_USERS, S_denyusers, ALL, NULL, 0, 0},
+    {"allowgroups", K_GROUPS, S_allowgroups, ALL, NULL, 0, 0},
+    {"denygroups", K_GROUPS, S_denygroups, ALL, NULL, 0, 0},
+    {"ciphers", K_ALGOS, S_ciphers, GLOBAL, NULL, 0, 0},
+    {"macs", K_ALGOS, S_macs, GLOBAL, NULL, 0, 0},
     {"protocol", K_IGNORE, S_NONE, GLOBAL, NULL, 0, 0},
-    {"gatewayports", K_MULTI, S_GATEWAYPORTS, ALL, gatewayports_choices, 0, 0},
-    {"subsystem", K_SUBSYSTEM, S_SUBSYSTEM, GLOBAL, NULL, 0, 0},
-    {"maxstartups", K_MAXSTARTUPS, S_MAXSTARTUPS, GLOBAL, NULL, 0, 0},
-    {"persourcemaxstartups", K_PSMAXSTARTUPS, S_PERSOURCEMAXSTARTUPS, GLOBAL, NULL, 805, 0},
-    {"persourcenetblocksize", K_NETBLOCK, S_PERSOURCENETBLOCKSIZE, GLOBAL, NULL, 805, 0},
-    {"maxauthtries", K_INT, S_MAXAUTHTRIES, ALL, NULL, 0, 0},
-    {"maxsessions", K_INT, S_MAXSESSIONS, ALL, NULL, 0, 0},
-    {"banner", K_PATH, S_BANNER, ALL, NULL, 0, 0},
-    {"usedns", K_FLAG, S_USEDNS, GLOBAL, flag_choices, 0, 0},
+    {"gatewayports", K_MULTI, S_gatewayports, ALL, gatewayports_choices, 0, 0},
+    {"subsystem", K_SUBSYSTEM, S_subsystem, GLOBAL, NULL, 0, 0},
+    {"maxstartups", K_MAXSTARTUPS, S_maxstartups, GLOBAL, NULL, 0, 0},
+    {"persourcemaxstartups", K_PSMAXSTARTUPS, S_persourcemaxstartups, GLOBAL, NULL, 805, 0},
+    {"persourcenetblocksize", K_NETBLOCK, S_persourcenetblocksize, GLOBAL, NULL, 805, 0},
+    {"maxauthtries", K_INT, S_maxauthtries, ALL, NULL, 0, 0},
+    {"maxsessions", K_INT, S_maxsessions, ALL, NULL, 0, 0},
+    {"banner", K_PATH, S_banner, ALL, NULL, 0, 0},
+    {"usedns", K_FLAG, S_usedns, GLOBAL, flag_choices, 0, 0},
     {"verifyreversemapping", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
     {"reversemappingcheck", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"clientaliveinterval", K_TIME, S_CLIENTALIVEINTERVAL, ALL, NULL, 0, 0},
-    {"clientalivecountmax", K_INT, S_CLIENTALIVECOUNTMAX, ALL, NULL, 0, 0},
-    {"authorizedkeysfile", K_AUTHKEYSFILE, S_AUTHORIZEDKEYSFILE, ALL, NULL, 0, 0},
+    {"clientaliveinterval", K_TIME, S_clientaliveinterval, ALL, NULL, 0, 0},
+    {"clientalivecountmax", K_INT, S_clientalivecountmax, ALL, NULL, 0, 0},
+    {"authorizedkeysfile", K_AUTHKEYSFILE, S_authorizedkeysfile, ALL, NULL, 0, 0},
     {"authorizedkeysfile2", K_DEPRECATED, S_NONE, ALL, NULL, 0, 0},
     {"useprivilegeseparation", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"acceptenv", K_ACCEPTENV, S_ACCEPTENV, ALL, NULL, 0, 0},
-    {"setenv", K_SETENV, S_SETENV, ALL, NULL, 0, 0},
-    {"permittunnel", K_TUNNEL, S_PERMITTUNNEL, ALL, NULL, 0, 0},
-    {"permittty", K_FLAG, S_PERMITTTY, ALL, flag_choices, 0, 0},
-    {"permituserrc", K_FLAG, S_PERMITUSERRC, ALL, flag_choices, 0, 0},
+    {"acceptenv", K_ACCEPTENV, S_acceptenv, ALL, NULL, 0, 0},
+    {"setenv", K_SETENV, S_setenv, ALL, NULL, 0, 0},
+    {"permittunnel", K_TUNNEL, S_permittunnel, ALL, NULL, 0, 0},
+    {"permittty", K_FLAG, S_permittty, ALL, flag_choices, 0, 0},
+    {"permituserrc", K_FLAG, S_permituserrc, ALL, flag_choices, 0, 0},
     {"match", K_MATCH, S_NONE, ALL, NULL, 0, 0},
-    {"permitopen", K_PERMITOPEN, S_PERMITOPEN, ALL, NULL, 0, 0},
-    {"permitlisten", K_PERMITLISTEN, S_PERMITLISTEN, ALL, NULL, 0, 0},
-    {"forcecommand", K_REST, S_FORCECOMMAND, ALL, NULL, 0, 0},
-    {"chrootdirectory", K_STRING, S_CHROOTDIRECTORY, ALL, NULL, 0, 0},
-    {"hostcertificate", K_HOSTCERT, S_HOSTCERTIFICATE, GLOBAL, NULL, 0, 0},
-    {"revokedkeys", K_PATH, S_REVOKEDKEYS, ALL, NULL, 0, 0},
-    {"trustedusercakeys", K_PATH, S_TRUSTEDUSERCAKEYS, ALL, NULL, 0, 0},
-    {"authorizedprincipalsfile", K_PRINCIPALSFILE, S_AUTHORIZEDPRINCIPALSFILE, ALL, NULL, 0, 0},
-    {"kexalgorithms", K_ALGOS, S_KEXALGORITHMS, GLOBAL, NULL, 0, 0},
+    {"permitopen", K_PERMITOPEN, S_permitopen, ALL, NULL, 0, 0},
+    {"permitlisten", K_PERMITLISTEN, S_permitlisten, ALL, NULL, 0, 0},
+    {"forcecommand", K_REST, S_forcecommand, ALL, NULL, 0, 0},
+    {"chrootdirectory", K_STRING, S_chrootdirectory, ALL, NULL, 0, 0},
+    {"hostcertificate", K_HOSTCERT, S_hostcertificate, GLOBAL, NULL, 0, 0},
+    {"revokedkeys", K_PATH, S_revokedkeys, ALL, NULL, 0, 0},
+    {"trustedusercakeys", K_PATH, S_trustedusercakeys, ALL, NULL, 0, 0},
+    {"authorizedprincipalsfile", K_PRINCIPALSFILE, S_authorizedprincipalsfile, ALL, NULL, 0, 0},
+    {"kexalgorithms", K_ALGOS, S_kexalgorithms, GLOBAL, NULL, 0, 0},
     {"include", K_INCLUDE, S_NONE, ALL, NULL, 0, 0},
-    {"ipqos", K_IPQOS, S_IPQOS, ALL, NULL, 0, 0},
-    {"authorizedkeyscommand", K_COMMAND, S_AUTHORIZEDKEYSCOMMAND, ALL, NULL, 0, 0},
-    {"authorizedkeyscommanduser", K_LOCALUSER, S_AUTHORIZEDKEYSCOMMANDUSER, ALL, NULL, 0, 0},
-    {"authorizedprincipalscommand", K_COMMAND, S_AUTHORIZEDPRINCIPALSCOMMAND, ALL, NULL, 0, 0},
-    {"authorizedprincipalscommanduser", K_LOCALUSER, S_AUTHORIZEDPRINCIPALSCOMMANDUSER, ALL,
+    {"ipqos", K_IPQOS, S_ipqos, ALL, NULL, 0, 0},
+    {"authorizedkeyscommand", K_COMMAND, S_authorizedkeyscommand, ALL, NULL, 0, 0},
+    {"authorizedkeyscommanduser", K_LOCALUSER, S_authorizedkeyscommanduser, ALL, NULL, 0, 0},
+    {"authorizedprincipalscommand", K_COMMAND, S_authorizedprincipalscommand, ALL, NULL, 0, 0},
+    {"authorizedprincipalscommanduser", K_LOCALUSER, S_authorizedprincipalscommanduser, ALL,
      NULL, 0, 0},
-    {"versionaddendum", K_VERSIONADDENDUM, S_VERSIONADDENDUM, GLOBAL, NULL, 0, 0},
-    {"authenticationmethods", K_AUTHMETHODS, S_AUTHENTICATIONMETHODS, ALL, NULL, 0, 0},
-    {"streamlocalbindmask", K_BINDMASK, S_STREAMLOCALBINDMASK, ALL, NULL, 0, 0},
-    {"streamlocalbindunlink", K_FLAG, S_STREAMLOCALBINDUNLINK, ALL, flag_choices, 0, 0},
-    {"allowstreamlocalforwarding", K_MULTI, S_ALLOWSTREAMLOCALFORWARDING, ALL,
+    {"versionaddendum", K_VERSIONADDENDUM, S_versionaddendum, GLOBAL, NULL, 0, 0},
+    {"authenticationmethods", K_AUTHMETHODS, S_authenticationmethods, ALL, NULL, 0, 0},
+    {"streamlocalbindmask", K_BINDMASK, S_streamlocalbindmask, ALL, NULL, 0, 0},
+    {"streamlocalbindunlink", K_FLAG, S_streamlocalbindunlink, ALL, flag_choices, 0, 0},
+    {"allowstreamlocalforwarding", K_MULTI, S_allowstreamlocalforwarding, ALL,
      forwarding_choices, 0, 0},
-    {"fingerprinthash", K_FPHASH, S_FINGERPRINTHASH, GLOBAL, NULL, 0, 0},
-    {"disableforwarding", K_FLAG, S_DISABLEFORWARDING, ALL, flag_choices, 0, 0},
-    {"exposeauthinfo", K_FLAG, S_EXPOSEAUTHINFO, ALL, flag_choices, 0, 0},
+    {"fingerprinthash", K_FPHASH, S_fingerprinthash, GLOBAL, NULL, 0, 0},
+    {"disableforwarding", K_FLAG, S_disableforwarding, ALL, flag_choices, 0, 0},
+    {"exposeauthinfo", K_FLAG, S_exposeauthinfo, ALL, flag_choices, 0, 0},
     {"rdomain", K_RDOMAIN, S_NONE, ALL, NULL, 0, 0},
-    {"casignaturealgorithms", K_KEYALGOS, S_CASIGNATUREALGORITHMS, ALL, NULL, 0, 0},
-    {"securitykeyprovider", K_SKPROVIDER, S_SECURITYKEYPROVIDER, GLOBAL, NULL, 0, 0},
-    {"requiredrsasize", K_INT, S_REQUIREDRSASIZE, ALL, NULL, 901, 0},
-    {"channeltimeout", K_CHANNELTIMEOUT, S_CHANNELTIMEOUT, ALL, NULL, 902, 0},
-    {"unusedconnectiontimeout", K_UNUSEDTIMEOUT, S_UNUSEDCONNECTIONTIMEOUT, ALL, NULL, 902, 0},
+    {"casignaturealgorithms", K_KEYALGOS, S_casignaturealgorithms, ALL, NULL, 0, 0},
+    {"securitykeyprovider", K_SKPROVIDER, S_securitykeyprovider, GLOBAL, NULL, 0, 0},
+    {"requiredrsasize", K_INT, S_requiredrsasize, ALL, NULL, 901, 0},
+    {"channeltimeout", K_CHANNELTIMEOUT, S_channeltimeout, ALL, NULL, 902, 0},
+    {"unusedconnectiontimeout", K_UNUSEDTIMEOUT, S_unusedconnectiontimeout, ALL, NULL, 902, 0},
     {"debianbanner", K_FLAG, S_NONE, GLOBAL, flag_choices, 0, 0},
 };
 
@@ -1772,7 +1640,7 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             goto out;
         }
         /* sshd tests the AuthorizedKeysCommand slot for both commands (servconf.c) */
-        if (*active && o->s[S_AUTHORIZEDKEYSCOMMAND].n == 0) {
+        if (*active && o->s[S_authorizedkeyscommand].n == 0) {
             setting_clear(&o->s[kw->slot]);
             rc = add_value(p, o, kw->slot, str);
         }
@@ -1796,11 +1664,11 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             rc = refuse(p, "%s missing argument.", keyword);
             goto out;
         }
-        const char *all = kw->slot == S_CIPHERS ? p->profile->all_cipher
-                          : kw->slot == S_MACS  ? p->profile->all_mac
-                          : kw->slot == S_KEXALGORITHMS ? p->profile->all_kex
-                          : kw->slot == S_CASIGNATUREALGORITHMS ? p->profile->all_sig
-                          : kw->slot == S_GSSAPIKEXALGORITHMS ? gss_kex_names
+        const char *all = kw->slot == S_ciphers ? p->profile->all_cipher
+                          : kw->slot == S_macs  ? p->profile->all_mac
+                          : kw->slot == S_kexalgorithms ? p->profile->all_kex
+                          : kw->slot == S_casignaturealgorithms ? p->profile->all_sig
+                          : kw->slot == S_gssapikexalgorithms ? gss_kex_names
                                                               : p->profile->all_key;
         const char *names = kw->kind != K_GSSKEX && (*arg == '+' || *arg == '^') ? arg + 1 : arg;
         if ((kw->kind == K_GSSKEX || *arg != '-') &&
@@ -1888,13 +1756,13 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             rc = refuse(p, "Badly formatted port number.");
             goto out;
         }
-        if (o->s[S_PORT].n >= 256) {
+        if (o->s[S_port].n >= 256) {
             rc = refuse(p, "too many ports.");
             goto out;
         }
         snprintf(value, sizeof value, "%d", port);
         /* the first pass adds ports whether or not a Match block is active */
-        rc = add_value(p, o, S_PORT, value);
+        rc = add_value(p, o, S_port, value);
         break;
     }
     case K_LISTEN: {
@@ -2083,7 +1951,7 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
         break;
     }
     case K_SUBSYSTEM: {
-        if (o->s[S_SUBSYSTEM].n >= 256) {
+        if (o->s[S_subsystem].n >= 256) {
             rc = refuse(p, "too many subsystems defined.");
             goto out;
         }
@@ -2097,8 +1965,8 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             break;
         }
         size_t namelen = strlen(name);
-        for (size_t i = 0; i < o->s[S_SUBSYSTEM].n; i++) {
-            const char *t = o->s[S_SUBSYSTEM].v[i].text;
+        for (size_t i = 0; i < o->s[S_subsystem].n; i++) {
+            const char *t = o->s[S_subsystem].v[i].text;
             if (strncmp(t, name, namelen) == 0 && t[namelen] == ' ') {
                 rc = refuse(p, "Subsystem '%s' already defined.", name);
                 goto out;
@@ -2117,7 +1985,7 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             rc = refuse(p, "subsystem command too long");
             goto out;
         }
-        rc = add_value(p, o, S_SUBSYSTEM, value);
+        rc = add_value(p, o, S_subsystem, value);
         break;
     }
     case K_MAXSTARTUPS: {
@@ -2147,8 +2015,8 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
         }
         if (rate == -1) {
             rate = 30;
-            if (o->s[S_MAXSTARTUPS].n > 0) {
-                sscanf(o->s[S_MAXSTARTUPS].v[0].text, "%*d:%d", &rate);
+            if (o->s[S_maxstartups].n > 0) {
+                sscanf(o->s[S_maxstartups].v[0].text, "%*d:%d", &rate);
             }
         }
         snprintf(value, sizeof value, "%d:%d:%d", begin, rate, full);
@@ -2496,82 +2364,82 @@ static const struct {
     int slot;
     const char *value;
 } defaults[] = {
-    {S_ADDRESSFAMILY, "any"},
-    {S_USEPAM, "no"},
-    {S_LOGINGRACETIME, "120"},
-    {S_X11DISPLAYOFFSET, "10"},
-    {S_MAXAUTHTRIES, "6"},
-    {S_MAXSESSIONS, "10"},
-    {S_CLIENTALIVEINTERVAL, "0"},
-    {S_CLIENTALIVECOUNTMAX, "3"},
-    {S_REQUIREDRSASIZE, "1024"},
-    {S_STREAMLOCALBINDMASK, "0177"},
-    {S_UNUSEDCONNECTIONTIMEOUT, "none"},
-    {S_PERMITROOTLOGIN, "without-password"},
-    {S_IGNORERHOSTS, "yes"},
-    {S_IGNOREUSERKNOWNHOSTS, "no"},
-    {S_HOSTBASEDAUTHENTICATION, "no"},
-    {S_HOSTBASEDUSESNAMEFROMPACKETONLY, "no"},
-    {S_PUBKEYAUTHENTICATION, "yes"},
-    {S_KERBEROSAUTHENTICATION, "no"},
-    {S_KERBEROSORLOCALPASSWD, "yes"},
-    {S_KERBEROSTICKETCLEANUP, "yes"},
-    {S_GSSAPIAUTHENTICATION, "no"},
-    {S_GSSAPICLEANUPCREDENTIALS, "yes"},
-    {S_GSSAPIKEYEXCHANGE, "no"},
-    {S_GSSAPISTRICTACCEPTORCHECK, "yes"},
-    {S_GSSAPISTORECREDENTIALSONREKEY, "no"},
-    {S_GSSAPIKEXALGORITHMS, "gss-group14-sha256-,gss-group16-sha512-,gss-nistp256-sha256-,"
+    {S_addressfamily, "any"},
+    {S_usepam, "no"},
+    {S_logingracetime, "120"},
+    {S_x11displayoffset, "10"},
+    {S_maxauthtries, "6"},
+    {S_maxsessions, "10"},
+    {S_clientaliveinterval, "0"},
+    {S_clientalivecountmax, "3"},
+    {S_requiredrsasize, "1024"},
+    {S_streamlocalbindmask, "0177"},
+    {S_unusedconnectiontimeout, "none"},
+    {S_permitrootlogin, "without-password"},
+    {S_ignorerhosts, "yes"},
+    {S_ignoreuserknownhosts, "no"},
+    {S_hostbasedauthentication, "no"},
+    {S_hostbasedusesnamefrompacketonly, "no"},
+    {S_pubkeyauthentication, "yes"},
+    {S_kerberosauthentication, "no"},
+    {S_kerberosorlocalpasswd, "yes"},
+    {S_kerberosticketcleanup, "yes"},
+    {S_gssapiauthentication, "no"},
+    {S_gssapicleanupcredentials, "yes"},
+    {S_gssapikeyexchange, "no"},
+    {S_gssapistrictacceptorcheck, "yes"},
+    {S_gssapistorecredentialsonrekey, "no"},
+    {S_gssapikexalgorithms, "gss-group14-sha256-,gss-group16-sha512-,gss-nistp256-sha256-,"
                             "gss-curve25519-sha256-,gss-group14-sha1-,gss-gex-sha1-"},
-    {S_PASSWORDAUTHENTICATION, "yes"},
-    {S_KBDINTERACTIVEAUTHENTICATION, "yes"},
-    {S_PRINTMOTD, "yes"},
-    {S_PRINTLASTLOG, "yes"},
-    {S_X11FORWARDING, "no"},
-    {S_X11USELOCALHOST, "yes"},
-    {S_PERMITTTY, "yes"},
-    {S_PERMITUSERRC, "yes"},
-    {S_STRICTMODES, "yes"},
-    {S_TCPKEEPALIVE, "yes"},
-    {S_PERMITEMPTYPASSWORDS, "no"},
-    {S_COMPRESSION, "yes"},
-    {S_GATEWAYPORTS, "no"},
-    {S_USEDNS, "no"},
-    {S_ALLOWTCPFORWARDING, "yes"},
-    {S_ALLOWAGENTFORWARDING, "yes"},
-    {S_DISABLEFORWARDING, "no"},
-    {S_ALLOWSTREAMLOCALFORWARDING, "yes"},
-    {S_STREAMLOCALBINDUNLINK, "no"},
-    {S_FINGERPRINTHASH, "SHA256"},
-    {S_EXPOSEAUTHINFO, "no"},
-    {S_PIDFILE, "/run/sshd.pid"},
-    {S_MODULIFILE, "/etc/ssh/moduli"},
-    {S_XAUTHLOCATION, "/usr/bin/xauth"},
-    {S_BANNER, "none"},
-    {S_FORCECOMMAND, "none"},
-    {S_CHROOTDIRECTORY, "none"},
-    {S_TRUSTEDUSERCAKEYS, "none"},
-    {S_REVOKEDKEYS, "none"},
-    {S_SECURITYKEYPROVIDER, "internal"},
-    {S_AUTHORIZEDPRINCIPALSFILE, "none"},
-    {S_VERSIONADDENDUM, "none"},
-    {S_AUTHORIZEDKEYSCOMMAND, "none"},
-    {S_AUTHORIZEDKEYSCOMMANDUSER, "none"},
-    {S_AUTHORIZEDPRINCIPALSCOMMAND, "none"},
-    {S_AUTHORIZEDPRINCIPALSCOMMANDUSER, "none"},
-    {S_HOSTKEYAGENT, "none"},
-    {S_LOGLEVEL, "INFO"},
-    {S_SYSLOGFACILITY, "AUTH"},
-    {S_AUTHENTICATIONMETHODS, "any"},
-    {S_MAXSTARTUPS, "10:30:100"},
-    {S_PERSOURCEMAXSTARTUPS, "none"},
-    {S_PERSOURCENETBLOCKSIZE, "32:128"},
-    {S_PERMITTUNNEL, "no"},
-    {S_IPQOS, "lowdelay throughput"},
-    {S_PERMITOPEN, "any"},
-    {S_PERMITLISTEN, "any"},
-    {S_PERMITUSERENVIRONMENT, "no"},
-    {S_PUBKEYAUTHOPTIONS, "none"},
+    {S_passwordauthentication, "yes"},
+    {S_kbdinteractiveauthentication, "yes"},
+    {S_printmotd, "yes"},
+    {S_printlastlog, "yes"},
+    {S_x11forwarding, "no"},
+    {S_x11uselocalhost, "yes"},
+    {S_permittty, "yes"},
+    {S_permituserrc, "yes"},
+    {S_strictmodes, "yes"},
+    {S_tcpkeepalive, "yes"},
+    {S_permitemptypasswords, "no"},
+    {S_compression, "yes"},
+    {S_gatewayports, "no"},
+    {S_usedns, "no"},
+    {S_allowtcpforwarding, "yes"},
+    {S_allowagentforwarding, "yes"},
+    {S_disableforwarding, "no"},
+    {S_allowstreamlocalforwarding, "yes"},
+    {S_streamlocalbindunlink, "no"},
+    {S_fingerprinthash, "SHA256"},
+    {S_exposeauthinfo, "no"},
+    {S_pidfile, "/run/sshd.pid"},
+    {S_modulifile, "/etc/ssh/moduli"},
+    {S_xauthlocation, "/usr/bin/xauth"},
+    {S_banner, "none"},
+    {S_forcecommand, "none"},
+    {S_chrootdirectory, "none"},
+    {S_trustedusercakeys, "none"},
+    {S_revokedkeys, "none"},
+    {S_securitykeyprovider, "internal"},
+    {S_authorizedprincipalsfile, "none"},
+    {S_versionaddendum, "none"},
+    {S_authorizedkeyscommand, "none"},
+    {S_authorizedkeyscommanduser, "none"},
+    {S_authorizedprincipalscommand, "none"},
+    {S_authorizedprincipalscommanduser, "none"},
+    {S_hostkeyagent, "none"},
+    {S_loglevel, "INFO"},
+    {S_syslogfacility, "AUTH"},
+    {S_authenticationmethods, "any"},
+    {S_maxstartups, "10:30:100"},
+    {S_persourcemaxstartups, "none"},
+    {S_persourcenetblocksize, "32:128"},
+    {S_permittunnel, "no"},
+    {S_ipqos, "lowdelay throughput"},
+    {S_permitopen, "any"},
+    {S_permitlisten, "any"},
+    {S_permituserenvironment, "no"},
+    {S_pubkeyauthoptions, "none"},
 };
 
 static int set_default(struct parse *p, struct options *o, int slot, const char *value)
@@ -2607,15 +2475,15 @@ static int clear_on_none(struct options *o, int slot)
 /* The ListenAddress lines: queued addresses with every Port, as sshd -T orders them. */
 static int listen_addresses(struct parse *p, struct options *o)
 {
-    const char *family = o->s[S_ADDRESSFAMILY].v[0].text;
+    const char *family = o->s[S_addressfamily].v[0].text;
     int af = strcmp(family, "inet") == 0 ? AF_INET : strcmp(family, "inet6") == 0 ? AF_INET6 : AF_UNSPEC;
     struct queued_listen any = {NULL, 0, NULL, 0};
     size_t n = o->n_listens > 0 ? o->n_listens : 1;
     for (size_t i = 0; i < n; i++) {
         const struct queued_listen *q = o->n_listens > 0 ? &o->listens[i] : &any;
-        size_t nports = q->port > 0 ? 1 : o->s[S_PORT].n;
+        size_t nports = q->port > 0 ? 1 : o->s[S_port].n;
         for (size_t j = 0; j < nports; j++) {
-            int port = q->port > 0 ? q->port : atoi(o->s[S_PORT].v[j].text);
+            int port = q->port > 0 ? q->port : atoi(o->s[S_port].v[j].text);
             char text[NI_MAXHOST + 16];
             struct xaddr x;
             const char *file = p->file;
@@ -2626,11 +2494,11 @@ static int listen_addresses(struct parse *p, struct options *o)
                 int rc = 0;
                 if (af != AF_INET) {
                     snprintf(text, sizeof text, "[::]:%d", port);
-                    rc = add_value(p, o, S_LISTENADDRESS, text);
+                    rc = add_value(p, o, S_listenaddress, text);
                 }
                 if (rc == 0 && af != AF_INET6) {
                     snprintf(text, sizeof text, "0.0.0.0:%d", port);
-                    rc = add_value(p, o, S_LISTENADDRESS, text);
+                    rc = add_value(p, o, S_listenaddress, text);
                 }
                 p->file = file;
                 if (rc != 0) {
@@ -2643,7 +2511,7 @@ static int listen_addresses(struct parse *p, struct options *o)
                 snprintf(text, sizeof text, "%s:%d", q->addr, port);
                 int rc = note(p, "ListenAddress %s is a name: not resolved by the scan", q->addr);
                 if (rc == 0) {
-                    rc = add_value(p, o, S_LISTENADDRESS, text);
+                    rc = add_value(p, o, S_listenaddress, text);
                 }
                 p->file = file;
                 if (rc != 0) {
@@ -2659,7 +2527,7 @@ static int listen_addresses(struct parse *p, struct options *o)
             char addr[INET6_ADDRSTRLEN];
             inet_ntop(x.family, x.a, addr, sizeof addr);
             snprintf(text, sizeof text, x.family == AF_INET6 ? "[%s]:%d" : "%s:%d", addr, port);
-            int rc = add_value(p, o, S_LISTENADDRESS, text);
+            int rc = add_value(p, o, S_listenaddress, text);
             p->file = file;
             if (rc != 0) {
                 return rc;
@@ -2673,37 +2541,37 @@ static int listen_addresses(struct parse *p, struct options *o)
 static int fill_defaults(struct parse *p, struct options *o)
 {
     int rc = 0;
-    if (o->s[S_HOSTKEY].n == 0) {
+    if (o->s[S_hostkey].n == 0) {
         static const char *const keys[] = {"/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_ecdsa_key",
                                            "/etc/ssh/ssh_host_ed25519_key"};
         for (size_t i = 0; i < PST_COUNT(keys) && rc == 0; i++) {
             const char *file = p->file;
             p->file = NULL;
-            rc = add_value(p, o, S_HOSTKEY, keys[i]);
+            rc = add_value(p, o, S_hostkey, keys[i]);
             p->file = file;
         }
     }
-    if (rc == 0 && o->s[S_PORT].n == 0) {
-        rc = set_default(p, o, S_PORT, "22");
+    if (rc == 0 && o->s[S_port].n == 0) {
+        rc = set_default(p, o, S_port, "22");
     }
     for (size_t i = 0; i < PST_COUNT(defaults) && rc == 0; i++) {
         rc = set_default(p, o, defaults[i].slot, defaults[i].value);
     }
-    if (rc == 0 && o->s[S_AUTHORIZEDKEYSFILE].n == 0) {
-        rc = set_default(p, o, S_AUTHORIZEDKEYSFILE, ".ssh/authorized_keys");
+    if (rc == 0 && o->s[S_authorizedkeysfile].n == 0) {
+        rc = set_default(p, o, S_authorizedkeysfile, ".ssh/authorized_keys");
         const char *file = p->file;
         p->file = NULL;
         if (rc == 0) {
-            rc = add_value(p, o, S_AUTHORIZEDKEYSFILE, ".ssh/authorized_keys2");
+            rc = add_value(p, o, S_authorizedkeysfile, ".ssh/authorized_keys2");
         }
         p->file = file;
     }
     if (rc == 0) {
         rc = listen_addresses(p, o);
     }
-    static const int nones[] = {S_PIDFILE, S_XAUTHLOCATION, S_BANNER, S_TRUSTEDUSERCAKEYS,
-                                S_REVOKEDKEYS, S_AUTHORIZEDPRINCIPALSFILE, S_FORCECOMMAND,
-                                S_CHROOTDIRECTORY, S_HOSTKEYAGENT, S_HOSTKEY, S_HOSTCERTIFICATE};
+    static const int nones[] = {S_pidfile, S_xauthlocation, S_banner, S_trustedusercakeys,
+                                S_revokedkeys, S_authorizedprincipalsfile, S_forcecommand,
+                                S_chrootdirectory, S_hostkeyagent, S_hostkey, S_hostcertificate};
     for (size_t i = 0; i < PST_COUNT(nones) && rc == 0; i++) {
         rc = clear_on_none(o, nones[i]);
     }
@@ -2712,21 +2580,21 @@ static int fill_defaults(struct parse *p, struct options *o)
 
 /* The keywords copy_set_server_options() takes from a matching Match block. */
 static const int match_copied[] = {
-    S_PASSWORDAUTHENTICATION, S_GSSAPIAUTHENTICATION, S_PUBKEYAUTHENTICATION,
-    S_PUBKEYAUTHOPTIONS, S_KERBEROSAUTHENTICATION, S_HOSTBASEDAUTHENTICATION,
-    S_HOSTBASEDUSESNAMEFROMPACKETONLY, S_KBDINTERACTIVEAUTHENTICATION, S_PERMITROOTLOGIN,
-    S_PERMITEMPTYPASSWORDS, S_IGNORERHOSTS, S_ALLOWTCPFORWARDING, S_ALLOWSTREAMLOCALFORWARDING,
-    S_ALLOWAGENTFORWARDING, S_DISABLEFORWARDING, S_EXPOSEAUTHINFO, S_PERMITTUNNEL,
-    S_GATEWAYPORTS, S_STREAMLOCALBINDUNLINK, S_X11DISPLAYOFFSET, S_X11FORWARDING,
-    S_X11USELOCALHOST, S_PERMITTTY, S_PERMITUSERRC, S_MAXSESSIONS, S_MAXAUTHTRIES,
-    S_CLIENTALIVECOUNTMAX, S_CLIENTALIVEINTERVAL, S_IPQOS, S_LOGLEVEL, S_REQUIREDRSASIZE,
-    S_UNUSEDCONNECTIONTIMEOUT, S_STREAMLOCALBINDMASK, S_BANNER, S_TRUSTEDUSERCAKEYS,
-    S_REVOKEDKEYS, S_AUTHORIZEDKEYSCOMMAND, S_AUTHORIZEDKEYSCOMMANDUSER,
-    S_AUTHORIZEDPRINCIPALSFILE, S_AUTHORIZEDPRINCIPALSCOMMAND, S_AUTHORIZEDPRINCIPALSCOMMANDUSER,
-    S_HOSTBASEDACCEPTEDALGORITHMS, S_PUBKEYACCEPTEDALGORITHMS, S_CASIGNATUREALGORITHMS,
-    S_AUTHORIZEDKEYSFILE, S_ALLOWUSERS, S_DENYUSERS, S_ALLOWGROUPS, S_DENYGROUPS, S_ACCEPTENV,
-    S_SETENV, S_AUTHENTICATIONMETHODS, S_PERMITOPEN, S_PERMITLISTEN, S_CHANNELTIMEOUT,
-    S_LOGVERBOSE, S_FORCECOMMAND, S_CHROOTDIRECTORY,
+    S_passwordauthentication, S_gssapiauthentication, S_pubkeyauthentication,
+    S_pubkeyauthoptions, S_kerberosauthentication, S_hostbasedauthentication,
+    S_hostbasedusesnamefrompacketonly, S_kbdinteractiveauthentication, S_permitrootlogin,
+    S_permitemptypasswords, S_ignorerhosts, S_allowtcpforwarding, S_allowstreamlocalforwarding,
+    S_allowagentforwarding, S_disableforwarding, S_exposeauthinfo, S_permittunnel,
+    S_gatewayports, S_streamlocalbindunlink, S_x11displayoffset, S_x11forwarding,
+    S_x11uselocalhost, S_permittty, S_permituserrc, S_maxsessions, S_maxauthtries,
+    S_clientalivecountmax, S_clientaliveinterval, S_ipqos, S_loglevel, S_requiredrsasize,
+    S_unusedconnectiontimeout, S_streamlocalbindmask, S_banner, S_trustedusercakeys,
+    S_revokedkeys, S_authorizedkeyscommand, S_authorizedkeyscommanduser,
+    S_authorizedprincipalsfile, S_authorizedprincipalscommand, S_authorizedprincipalscommanduser,
+    S_hostbasedacceptedalgorithms, S_pubkeyacceptedalgorithms, S_casignaturealgorithms,
+    S_authorizedkeysfile, S_allowusers, S_denyusers, S_allowgroups, S_denygroups, S_acceptenv,
+    S_setenv, S_authenticationmethods, S_permitopen, S_permitlisten, S_channeltimeout,
+    S_logverbose, S_forcecommand, S_chrootdirectory,
 };
 
 static void move_setting(struct setting *dst, struct setting *src)
@@ -2767,13 +2635,13 @@ static int assemble_all(struct parse *p, struct options *o)
         int slot;
         const char *def, *all;
     } lists[] = {
-        {S_CIPHERS, f->cipher, f->all_cipher},
-        {S_MACS, f->mac, f->all_mac},
-        {S_KEXALGORITHMS, f->kex, f->all_kex},
-        {S_HOSTKEYALGORITHMS, f->pk, f->all_key},
-        {S_HOSTBASEDACCEPTEDALGORITHMS, f->pk, f->all_key},
-        {S_PUBKEYACCEPTEDALGORITHMS, f->pk, f->all_key},
-        {S_CASIGNATUREALGORITHMS, f->casig, f->all_sig},
+        {S_ciphers, f->cipher, f->all_cipher},
+        {S_macs, f->mac, f->all_mac},
+        {S_kexalgorithms, f->kex, f->all_kex},
+        {S_hostkeyalgorithms, f->pk, f->all_key},
+        {S_hostbasedacceptedalgorithms, f->pk, f->all_key},
+        {S_pubkeyacceptedalgorithms, f->pk, f->all_key},
+        {S_casignaturealgorithms, f->casig, f->all_sig},
     };
     for (size_t i = 0; i < PST_COUNT(lists); i++) {
         struct setting *s = &o->s[lists[i].slot];
@@ -2862,14 +2730,14 @@ static int render(struct parse *p, struct options *o, struct pst_sshd_config *c)
     for (int slot = 0; slot < S_COUNT && rc == 0; slot++) {
         const struct pst_sshd_keyword *kw = &pst_sshd_keywords[slot];
         struct setting *s = &o->s[slot];
-        if ((slot == S_REQUIREDRSASIZE && p->profile->number < 901) ||
-            ((slot == S_UNUSEDCONNECTIONTIMEOUT || slot == S_CHANNELTIMEOUT) &&
+        if ((slot == S_requiredrsasize && p->profile->number < 901) ||
+            ((slot == S_unusedconnectiontimeout || slot == S_channeltimeout) &&
              p->profile->number < 902) ||
-            ((slot == S_PERSOURCEMAXSTARTUPS || slot == S_PERSOURCENETBLOCKSIZE) &&
+            ((slot == S_persourcemaxstartups || slot == S_persourcenetblocksize) &&
              p->profile->number < 805)) {
             continue;
         }
-        if (slot == S_REKEYLIMIT) {
+        if (slot == S_rekeylimit) {
             char text[64];
             snprintf(text, sizeof text, "%lld %d", o->rekey_limit_set ? o->rekey_limit : 0,
                      o->rekey_interval_set ? o->rekey_interval : 0);
@@ -2879,7 +2747,7 @@ static int render(struct parse *p, struct options *o, struct pst_sshd_config *c)
         }
         if (kw->shape == PST_SSHD_WORDS) {
             /* one line: the values joined by spaces; channeltimeout none is not printed */
-            if (s->n == 0 || (slot == S_CHANNELTIMEOUT && s->n == 1 &&
+            if (s->n == 0 || (slot == S_channeltimeout && s->n == 1 &&
                               strcasecmp(s->v[0].text, "none") == 0)) {
                 continue;
             }
@@ -2896,7 +2764,7 @@ static int render(struct parse *p, struct options *o, struct pst_sshd_config *c)
             for (size_t i = 0; i < s->n; i++) {
                 at += (size_t)snprintf(text + at, len + 1 - at, "%s%s", i > 0 ? " " : "", s->v[i].text);
             }
-            if (slot == S_AUTHENTICATIONMETHODS && strcmp(text, "any") == 0) {
+            if (slot == S_authenticationmethods && strcmp(text, "any") == 0) {
                 rc = config_add(c, kw, text, s->v[0].file, s->v[0].line);
             } else {
                 rc = config_add(c, kw, text, s->v[0].file, s->v[0].line);
@@ -2904,7 +2772,7 @@ static int render(struct parse *p, struct options *o, struct pst_sshd_config *c)
             free(text);
             continue;
         }
-        if (slot == S_PERMITUSERENVIRONMENT && s->n > 0 && strcmp(s->v[0].text, "yes") != 0 &&
+        if (slot == S_permituserenvironment && s->n > 0 && strcmp(s->v[0].text, "yes") != 0 &&
             strcmp(s->v[0].text, "no") != 0) {
             rc = config_add(c, kw, s->v[0].text, s->v[0].file, s->v[0].line);
             continue;
@@ -2976,6 +2844,9 @@ int pst_sshd_config_resolve(struct pst_fs *fs, const char *path, const char *ver
         goto out;
     }
     rc = render(&p, &main, c);
+    if (rc == 0) {
+        c->files = json_incref(p.files);
+    }
 out:
     if (rc == 0) {
         *out = c;
@@ -3092,6 +2963,7 @@ void pst_sshd_config_free(struct pst_sshd_config *config)
     free(config->settings);
     free(config->version);
     json_decref(config->notes);
+    json_decref(config->files);
     free(config);
 }
 

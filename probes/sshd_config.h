@@ -63,6 +63,7 @@ struct pst_sshd_config {
     size_t n, cap;
     char *version; /* the OpenSSH version whose compiled-in defaults were used, "9.2" */
     json_t *notes; /* [{"source": "FILE:LINE", "message": ...}]: deprecated keywords... */
+    json_t *files; /* paths of the configuration files read, in order (parser only) */
 };
 
 void pst_sshd_config_free(struct pst_sshd_config *config);

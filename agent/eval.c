@@ -238,6 +238,23 @@ static void add_evidence(struct walk *w, const struct pst_check *leaf, const jso
                      leaf->args, "observed", observed, "expected", expected, "source", source,
                      "outcome", outcome_names[outcome], "error", error);
     free(expected);
+    if (item != NULL && outcome == OUT_FAIL && json_is_array(observed) &&
+        (leaf->op == PST_OP_SUBSET_OF || leaf->op == PST_OP_DISJOINT_FROM)) {
+        /* name the items that failed the leaf: those outside the set, or those inside it */
+        json_t *offending = json_array();
+        size_t i;
+        const json_t *value;
+        json_array_foreach(observed, i, value)
+        {
+            bool in = list_has(leaf->operand, value);
+            if (offending != NULL && in == (leaf->op == PST_OP_DISJOINT_FROM)) {
+                json_array_append(offending, (json_t *)value);
+            }
+        }
+        if (offending == NULL || json_object_set_new(item, "offending", offending) != 0) {
+            w->nomem = true;
+        }
+    }
     if (item == NULL || json_array_append_new(r->evidence, item) != 0) {
         w->nomem = true;
     }

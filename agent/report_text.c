@@ -125,6 +125,12 @@ static void print_evidence(FILE *out, const struct style *st, const json_t *evid
             fputs(st->reset, out);
         }
         fputc('\n', out);
+        const json_t *offending = json_object_get(item, "offending");
+        if (json_array_size(offending) > 0) {
+            char *names = render(offending);
+            print_safe(out, "              not allowed: ", names ? names : "?", "\n");
+            free(names);
+        }
         size_t k;
         const json_t *finding;
         json_array_foreach(findings ? value : NULL, k, finding)

@@ -51,6 +51,9 @@ static const struct pst_probe_arg sshd_args[] = {
 #define FIELD(name, shape, description) {#name, TYPE_OF_##shape, description},
 static const struct pst_probe_field sshd_fields[] = {
     PST_SSHD_KEYWORDS(FIELD)
+    {"maxstartups_begin", PST_TYPE_INT, "MaxStartups: unauthenticated connections before sshd starts refusing some"},
+    {"maxstartups_rate", PST_TYPE_INT, "MaxStartups: percent refused from there on"},
+    {"maxstartups_full", PST_TYPE_INT, "MaxStartups: unauthenticated connections beyond which all are refused"},
     {"version", PST_TYPE_STRING,
      "OpenSSH version whose rules resolved the configuration (sshd -V, or the package's)"},
     {"resolved_by", PST_TYPE_STRING, "\"sshd -T\" (the daemon itself) or \"parser\" (posture's)"},
@@ -613,6 +616,24 @@ static int sshd_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
         } else {
             rc = pst_facts_set(out, kw->name, value, src);
         }
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    size_t n_ms;
+    const struct pst_sshd_setting *ms = pst_sshd_config_find(used, "maxstartups", &n_ms);
+    int begin, rate, full;
+    if (n_ms == 1 && sscanf(ms->value, "%d:%d:%d", &begin, &rate, &full) == 3) {
+        const char *parts[] = {"maxstartups_begin", "maxstartups_rate", "maxstartups_full"};
+        int values[] = {begin, rate, full};
+        /* where the value came from, as the maxstartups fact says */
+        const char *src = json_string_value(
+            json_object_get(json_object_get(out->facts, "maxstartups"), "source"));
+        char *where = src != NULL ? strdup(src) : NULL;
+        for (size_t i = 0; i < 3 && rc == 0; i++) {
+            rc = pst_facts_set(out, parts[i], json_integer(values[i]), where);
+        }
+        free(where);
     }
     if (rc != 0) {
         goto out;

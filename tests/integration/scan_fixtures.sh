@@ -56,6 +56,20 @@ expect_eq "modified binary" '[{"path":"/usr/bin/telnet.netkit","package":"telnet
 expect_eq "homes" '["legacy"] [{"user":"guest","home":"/home/guest","mode":"0755"}] ["/home/guest/.rhosts"]' \
     "$("$POSTURE" probe homes --root "$WORK/weak" --format json | jq -c '[.facts.missing.value[].user], .facts.bad_mode.value, [.facts.forbidden_files.value[].path]' | tr '\n' ' ' | sed 's/ $//')"
 
+# SSH: a drop-in read first wins over the main file, and the evidence says which line.
+expect_eq "sshd: drop-in wins" "yes /etc/ssh/sshd_config.d/10-legacy.conf:2" \
+    "$(jq -r '.results[] | select(.id == "ssh-root-login-disabled") | .evidence[] | select(.fact == "sshd.permitrootlogin") | "\(.observed) \(.source)"' "$weak")"
+expect_eq "sshd: weak ciphers named" '["aes128-cbc","3des-cbc"]' \
+    "$(jq -c '.results[] | select(.id == "ssh-strong-ciphers") | .evidence[] | select(.fact == "sshd.ciphers") | .offending' "$weak")"
+expect_eq "sshd: offline roots use the parser" "parser 9.2" \
+    "$("$POSTURE" probe sshd --root "$WORK/weak" --format json | jq -r '"\(.facts.resolved_by.value) \(.facts.version.value)"')"
+expect_eq "sshd: weak host keys" '["/etc/ssh/ssh_host_rsa_key ssh-rsa 1024","/etc/ssh/ssh_host_dsa_key ssh-dss 1024"]' \
+    "$("$POSTURE" probe sshd --root "$WORK/weak" --format json | jq -c '[.facts.host_keys_weak.value[] | "\(.path) \(.type) \(.bits)"]')"
+expect_eq "sshd: key permissions" '["/etc/ssh/sshd_config"] ["/etc/ssh/ssh_host_ed25519_key"] ["/etc/ssh/ssh_host_rsa_key.pub"]' \
+    "$("$POSTURE" probe sshd --root "$WORK/weak" --format json | jq -c '[.facts.config_files_bad_permissions.value[].path], [.facts.host_keys_private_bad_permissions.value[].path], [.facts.host_keys_public_bad_permissions.value[].path]' | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "sshd: strong keys" '["ssh-ed25519 256","ssh-rsa 4096"]' \
+    "$("$POSTURE" probe sshd --root "$WORK/hardened" --format json | jq -c '[.facts.host_keys.value[] | "\(.type) \(.bits)"]')"
+
 # Report order: controls by potential increase, failing recommendations first.
 expect_eq "first control" "secure-management-ports" "$(jq -r '.controls[0].id' "$weak")"
 expect_eq "first result" "fail" "$(jq -r '.results[0].status' "$weak")"
@@ -70,6 +84,10 @@ exemptions:
   - {recommendation: ftp-client-not-installed, kind: mitigated, reason: old, expires: 2020-01-01}
   - {recommendation: aide-installed, kind: waiver, reason: EDR agent covers file integrity}
   - {recommendation: no-modified-package-binaries, kind: waiver, reason: EDR agent covers it}
+  - {recommendation: ssh-strong-ciphers, kind: mitigated, reason: SSH only reachable from the bastion}
+  - {recommendation: ssh-strong-macs, kind: mitigated, reason: SSH only reachable from the bastion}
+  - {recommendation: ssh-strong-kex, kind: mitigated, reason: SSH only reachable from the bastion}
+  - {recommendation: ssh-host-keys-strong, kind: mitigated, reason: SSH only reachable from the bastion}
 YAML
 expect_exit "scan weak with exemptions" 0 "$POSTURE" scan --root "$WORK/weak" --config "$WORK/exempt.yaml" --format json --output "$WORK/exempt.json"
 expect_eq "mitigated" "exempt mitigated" "$(jq -r '.results[] | select(.id == "telnet-client-not-installed") | "\(.status) \(.exemption.kind)"' "$WORK/exempt.json")"

@@ -406,7 +406,7 @@ static int config_files(struct pst_probe_ctx *ctx, struct pst_facts *out, const 
             continue;
         }
         pst_mode_format(st.st_mode & 07777, mode);
-        json_t *item = json_pack("{s:O, s:s, s:o, s:o}", "path", f, "mode", mode, "owner",
+        json_t *item = json_pack("{s:o, s:s, s:o, s:o}", "path", pst_json_text(json_string_value(f)), "mode", mode, "owner",
                                  owner_json(ctx, (long)st.st_uid, false), "group",
                                  owner_json(ctx, (long)st.st_gid, true));
         bool wrong = S_ISREG(st.st_mode) && (st.st_uid != 0 || st.st_gid != 0 || (st.st_mode & 0177) != 0);

@@ -10,6 +10,7 @@
 #include "probes/sshd_keywords.h"
 
 #include "agent/error.h"
+#include "probes/probe.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -385,7 +386,8 @@ static const char *intern(struct parse *p, const char *file)
             return json_string_value(v);
         }
     }
-    if (json_array_append_new(p->files, json_string(file)) != 0) {
+    /* a name of the scanned system, kept as its bytes; reported through pst_json_text */
+    if (json_array_append_new(p->files, json_string_nocheck(file)) != 0) {
         return NULL;
     }
     return json_string_value(json_array_get(p->files, json_array_size(p->files) - 1));
@@ -415,7 +417,8 @@ __attribute__((format(printf, 2, 3))) static int note(struct parse *p, const cha
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(where, sizeof where, "%s:%ld", p->file != NULL ? p->file : "", p->line);
-    json_t *n = json_pack("{s:s, s:s}", "source", where, "message", msg);
+    json_t *n = json_pack("{s:o, s:o}", "source", pst_json_text(where), "message",
+                          pst_json_text(msg));
     if (n == NULL || json_array_append_new(p->notes, n) != 0) {
         return PST_ENOMEM;
     }
@@ -1333,7 +1336,9 @@ static int glob_walk(struct parse *p, const char *dir, const char *rest, json_t 
         rest++;
     }
     if (*rest == '\0') {
-        return json_array_append_new(out, json_string(dir[0] != '\0' ? dir : "/")) == 0 ? 0 : PST_ENOMEM;
+        return json_array_append_new(out, json_string_nocheck(dir[0] != '\0' ? dir : "/")) == 0
+                   ? 0
+                   : PST_ENOMEM;
     }
     const char *slash = strchr(rest, '/');
     size_t n = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
@@ -2893,7 +2898,7 @@ int pst_sshd_config_from_dump(const char *text, struct pst_sshd_config **out)
         if (kw == NULL) {
             char msg[160];
             snprintf(msg, sizeof msg, "sshd -T printed a keyword posture does not know: %.100s", line);
-            json_t *nt = json_pack("{s:s, s:s}", "source", "sshd -T", "message", msg);
+            json_t *nt = json_pack("{s:s, s:o}", "source", "sshd -T", "message", pst_json_text(msg));
             if (nt == NULL || json_array_append_new(c->notes, nt) != 0) {
                 rc = PST_ENOMEM;
             }

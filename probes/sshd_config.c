@@ -181,143 +181,146 @@ struct keyword {
     int since, until; /* versions (902 = 9.2) that know the keyword; 0 = no bound */
 };
 
-/* servconf.c keywords[] of the Debian build (PAM, KRB5 without AFS, GSSAPI key exchange). */
+/*
+ * servconf.c keywords[] of the Debian build (PAM, KRB5 without AFS, GSSAPI key exchange),
+ * sorted by name for a binary search (names are unique, so order carries no meaning).
+ */
 static const struct keyword keywords[] = {
-    {"usepam", K_FLAG, S_usepam, GLOBAL, flag_choices, 0, 0},
-    {"pamauthenticationviakbdint", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"port", K_PORT, S_port, GLOBAL, NULL, 0, 0},
-    {"hostkey", K_HOSTKEY, S_hostkey, GLOBAL, NULL, 0, 0},
-    {"hostdsakey", K_HOSTKEY, S_hostkey, GLOBAL, NULL, 0, 0},
-    {"hostkeyagent", K_HOSTKEYAGENT, S_hostkeyagent, GLOBAL, NULL, 0, 0},
-    {"pidfile", K_PATH, S_pidfile, GLOBAL, NULL, 0, 0},
-    {"modulifile", K_PATH, S_modulifile, GLOBAL, NULL, 0, 0},
-    {"serverkeybits", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"logingracetime", K_TIME, S_logingracetime, GLOBAL, NULL, 0, 0},
-    {"keyregenerationinterval", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"permitrootlogin", K_MULTI, S_permitrootlogin, ALL, rootlogin_choices, 0, 0},
-    {"syslogfacility", K_FACILITY, S_syslogfacility, GLOBAL, NULL, 0, 0},
-    {"loglevel", K_LOGLEVEL, S_loglevel, ALL, NULL, 0, 0},
-    {"logverbose", K_LOGVERBOSE, S_logverbose, ALL, NULL, 0, 0},
-    {"rhostsauthentication", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"rhostsrsaauthentication", K_DEPRECATED, S_NONE, ALL, NULL, 0, 0},
-    {"hostbasedauthentication", K_FLAG, S_hostbasedauthentication, ALL, flag_choices, 0, 0},
-    {"hostbasedusesnamefrompacketonly", K_FLAG, S_hostbasedusesnamefrompacketonly, ALL,
-     flag_choices, 0, 0},
-    {"hostbasedacceptedalgorithms", K_KEYALGOS, S_hostbasedacceptedalgorithms, ALL, NULL, 0, 0},
-    {"hostbasedacceptedkeytypes", K_KEYALGOS, S_hostbasedacceptedalgorithms, ALL, NULL, 0, 0},
-    {"hostkeyalgorithms", K_KEYALGOS, S_hostkeyalgorithms, GLOBAL, NULL, 0, 0},
-    {"rsaauthentication", K_DEPRECATED, S_NONE, ALL, NULL, 0, 0},
-    {"pubkeyauthentication", K_FLAG, S_pubkeyauthentication, ALL, flag_choices, 0, 0},
-    {"pubkeyacceptedalgorithms", K_KEYALGOS, S_pubkeyacceptedalgorithms, ALL, NULL, 0, 0},
-    {"pubkeyacceptedkeytypes", K_KEYALGOS, S_pubkeyacceptedalgorithms, ALL, NULL, 0, 0},
-    {"pubkeyauthoptions", K_PUBKEYOPTS, S_pubkeyauthoptions, ALL, NULL, 0, 0},
-    {"dsaauthentication", K_FLAG, S_pubkeyauthentication, GLOBAL, flag_choices, 0, 0},
-    {"kerberosauthentication", K_FLAG, S_kerberosauthentication, ALL, flag_choices, 0, 0},
-    {"kerberosorlocalpasswd", K_FLAG, S_kerberosorlocalpasswd, GLOBAL, flag_choices, 0, 0},
-    {"kerberosticketcleanup", K_FLAG, S_kerberosticketcleanup, GLOBAL, flag_choices, 0, 0},
-    {"kerberosgetafstoken", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"kerberostgtpassing", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"afstokenpassing", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"gssapiauthentication", K_FLAG, S_gssapiauthentication, ALL, flag_choices, 0, 0},
-    {"gssapicleanupcredentials", K_FLAG, S_gssapicleanupcredentials, GLOBAL, flag_choices, 0, 0},
-    {"gssapicleanupcreds", K_FLAG, S_gssapicleanupcredentials, GLOBAL, flag_choices, 0, 0},
-    {"gssapistrictacceptorcheck", K_FLAG, S_gssapistrictacceptorcheck, GLOBAL, flag_choices, 0,
-     0},
-    {"gssapikeyexchange", K_FLAG, S_gssapikeyexchange, GLOBAL, flag_choices, 0, 0},
-    {"gssapistorecredentialsonrekey", K_FLAG, S_gssapistorecredentialsonrekey, GLOBAL,
-     flag_choices, 0, 0},
-    {"gssapikexalgorithms", K_GSSKEX, S_gssapikexalgorithms, GLOBAL, NULL, 0, 0},
-    {"gssusesessionccache", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"gssapiusesessioncredcache", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"passwordauthentication", K_FLAG, S_passwordauthentication, ALL, flag_choices, 0, 0},
-    {"kbdinteractiveauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL, flag_choices,
-     0, 0},
-    {"challengeresponseauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL,
-     flag_choices, 0, 0},
-    {"skeyauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL, flag_choices, 0, 0},
-    {"checkmail", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"listenaddress", K_LISTEN, S_listenaddress, GLOBAL, NULL, 0, 0},
-    {"addressfamily", K_MULTI, S_addressfamily, GLOBAL, family_choices, 0, 0},
-    {"printmotd", K_FLAG, S_printmotd, GLOBAL, flag_choices, 0, 0},
-    {"printlastlog", K_FLAG, S_printlastlog, GLOBAL, flag_choices, 0, 0},
-    {"ignorerhosts", K_MULTI, S_ignorerhosts, ALL, rhosts_choices, 0, 0},
-    {"ignoreuserknownhosts", K_FLAG, S_ignoreuserknownhosts, GLOBAL, flag_choices, 0, 0},
-    {"x11forwarding", K_FLAG, S_x11forwarding, ALL, flag_choices, 0, 0},
-    {"x11displayoffset", K_INT, S_x11displayoffset, ALL, NULL, 0, 0},
-    {"x11uselocalhost", K_FLAG, S_x11uselocalhost, ALL, flag_choices, 0, 0},
-    {"xauthlocation", K_PATH, S_xauthlocation, GLOBAL, NULL, 0, 0},
-    {"strictmodes", K_FLAG, S_strictmodes, GLOBAL, flag_choices, 0, 0},
-    {"permitblacklistedkeys", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"permitemptypasswords", K_FLAG, S_permitemptypasswords, ALL, flag_choices, 0, 0},
-    {"permituserenvironment", K_PERMITUSERENV, S_permituserenvironment, GLOBAL, NULL, 0, 0},
-    {"uselogin", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"compression", K_MULTI, S_compression, GLOBAL, compression_choices, 0, 0},
-    {"rekeylimit", K_REKEY, S_rekeylimit, ALL, NULL, 0, 0},
-    {"tcpkeepalive", K_FLAG, S_tcpkeepalive, GLOBAL, flag_choices, 0, 0},
-    {"keepalive", K_FLAG, S_tcpkeepalive, GLOBAL, flag_choices, 0, 0},
-    {"allowtcpforwarding", K_MULTI, S_allowtcpforwarding, ALL, forwarding_choices, 0, 0},
-    {"allowagentforwarding", K_FLAG, S_allowagentforwarding, ALL, flag_choices, 0, 0},
-    {"allowusers", K_USERS, S_allowusers, ALL, NULL, 0, 0},
-    {"denyusers", K_USERS, S_denyusers, ALL, NULL, 0, 0},
-    {"allowgroups", K_GROUPS, S_allowgroups, ALL, NULL, 0, 0},
-    {"denygroups", K_GROUPS, S_denygroups, ALL, NULL, 0, 0},
-    {"ciphers", K_ALGOS, S_ciphers, GLOBAL, NULL, 0, 0},
-    {"macs", K_ALGOS, S_macs, GLOBAL, NULL, 0, 0},
-    {"protocol", K_IGNORE, S_NONE, GLOBAL, NULL, 0, 0},
-    {"gatewayports", K_MULTI, S_gatewayports, ALL, gatewayports_choices, 0, 0},
-    {"subsystem", K_SUBSYSTEM, S_subsystem, GLOBAL, NULL, 0, 0},
-    {"maxstartups", K_MAXSTARTUPS, S_maxstartups, GLOBAL, NULL, 0, 0},
-    {"persourcemaxstartups", K_PSMAXSTARTUPS, S_persourcemaxstartups, GLOBAL, NULL, 805, 0},
-    {"persourcenetblocksize", K_NETBLOCK, S_persourcenetblocksize, GLOBAL, NULL, 805, 0},
-    {"maxauthtries", K_INT, S_maxauthtries, ALL, NULL, 0, 0},
-    {"maxsessions", K_INT, S_maxsessions, ALL, NULL, 0, 0},
-    {"banner", K_PATH, S_banner, ALL, NULL, 0, 0},
-    {"usedns", K_FLAG, S_usedns, GLOBAL, flag_choices, 0, 0},
-    {"verifyreversemapping", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"reversemappingcheck", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"clientaliveinterval", K_TIME, S_clientaliveinterval, ALL, NULL, 0, 0},
-    {"clientalivecountmax", K_INT, S_clientalivecountmax, ALL, NULL, 0, 0},
-    {"authorizedkeysfile", K_AUTHKEYSFILE, S_authorizedkeysfile, ALL, NULL, 0, 0},
-    {"authorizedkeysfile2", K_DEPRECATED, S_NONE, ALL, NULL, 0, 0},
-    {"useprivilegeseparation", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
     {"acceptenv", K_ACCEPTENV, S_acceptenv, ALL, NULL, 0, 0},
-    {"setenv", K_SETENV, S_setenv, ALL, NULL, 0, 0},
-    {"permittunnel", K_TUNNEL, S_permittunnel, ALL, NULL, 0, 0},
-    {"permittty", K_FLAG, S_permittty, ALL, flag_choices, 0, 0},
-    {"permituserrc", K_FLAG, S_permituserrc, ALL, flag_choices, 0, 0},
-    {"match", K_MATCH, S_NONE, ALL, NULL, 0, 0},
-    {"permitopen", K_PERMITOPEN, S_permitopen, ALL, NULL, 0, 0},
-    {"permitlisten", K_PERMITLISTEN, S_permitlisten, ALL, NULL, 0, 0},
-    {"forcecommand", K_REST, S_forcecommand, ALL, NULL, 0, 0},
-    {"chrootdirectory", K_STRING, S_chrootdirectory, ALL, NULL, 0, 0},
-    {"hostcertificate", K_HOSTCERT, S_hostcertificate, GLOBAL, NULL, 0, 0},
-    {"revokedkeys", K_PATH, S_revokedkeys, ALL, NULL, 0, 0},
-    {"trustedusercakeys", K_PATH, S_trustedusercakeys, ALL, NULL, 0, 0},
-    {"authorizedprincipalsfile", K_PRINCIPALSFILE, S_authorizedprincipalsfile, ALL, NULL, 0, 0},
-    {"kexalgorithms", K_ALGOS, S_kexalgorithms, GLOBAL, NULL, 0, 0},
-    {"include", K_INCLUDE, S_NONE, ALL, NULL, 0, 0},
-    {"ipqos", K_IPQOS, S_ipqos, ALL, NULL, 0, 0},
+    {"addressfamily", K_MULTI, S_addressfamily, GLOBAL, family_choices, 0, 0},
+    {"afstokenpassing", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"allowagentforwarding", K_FLAG, S_allowagentforwarding, ALL, flag_choices, 0, 0},
+    {"allowgroups", K_GROUPS, S_allowgroups, ALL, NULL, 0, 0},
+    {"allowstreamlocalforwarding", K_MULTI, S_allowstreamlocalforwarding, ALL,
+     forwarding_choices, 0, 0},
+    {"allowtcpforwarding", K_MULTI, S_allowtcpforwarding, ALL, forwarding_choices, 0, 0},
+    {"allowusers", K_USERS, S_allowusers, ALL, NULL, 0, 0},
+    {"authenticationmethods", K_AUTHMETHODS, S_authenticationmethods, ALL, NULL, 0, 0},
     {"authorizedkeyscommand", K_COMMAND, S_authorizedkeyscommand, ALL, NULL, 0, 0},
     {"authorizedkeyscommanduser", K_LOCALUSER, S_authorizedkeyscommanduser, ALL, NULL, 0, 0},
+    {"authorizedkeysfile", K_AUTHKEYSFILE, S_authorizedkeysfile, ALL, NULL, 0, 0},
+    {"authorizedkeysfile2", K_DEPRECATED, S_NONE, ALL, NULL, 0, 0},
     {"authorizedprincipalscommand", K_COMMAND, S_authorizedprincipalscommand, ALL, NULL, 0, 0},
     {"authorizedprincipalscommanduser", K_LOCALUSER, S_authorizedprincipalscommanduser, ALL,
      NULL, 0, 0},
-    {"versionaddendum", K_VERSIONADDENDUM, S_versionaddendum, GLOBAL, NULL, 0, 0},
-    {"authenticationmethods", K_AUTHMETHODS, S_authenticationmethods, ALL, NULL, 0, 0},
+    {"authorizedprincipalsfile", K_PRINCIPALSFILE, S_authorizedprincipalsfile, ALL, NULL, 0, 0},
+    {"banner", K_PATH, S_banner, ALL, NULL, 0, 0},
+    {"casignaturealgorithms", K_KEYALGOS, S_casignaturealgorithms, ALL, NULL, 0, 0},
+    {"challengeresponseauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL,
+     flag_choices, 0, 0},
+    {"channeltimeout", K_CHANNELTIMEOUT, S_channeltimeout, ALL, NULL, 902, 0},
+    {"checkmail", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"chrootdirectory", K_STRING, S_chrootdirectory, ALL, NULL, 0, 0},
+    {"ciphers", K_ALGOS, S_ciphers, GLOBAL, NULL, 0, 0},
+    {"clientalivecountmax", K_INT, S_clientalivecountmax, ALL, NULL, 0, 0},
+    {"clientaliveinterval", K_TIME, S_clientaliveinterval, ALL, NULL, 0, 0},
+    {"compression", K_MULTI, S_compression, GLOBAL, compression_choices, 0, 0},
+    {"debianbanner", K_FLAG, S_NONE, GLOBAL, flag_choices, 0, 0},
+    {"denygroups", K_GROUPS, S_denygroups, ALL, NULL, 0, 0},
+    {"denyusers", K_USERS, S_denyusers, ALL, NULL, 0, 0},
+    {"disableforwarding", K_FLAG, S_disableforwarding, ALL, flag_choices, 0, 0},
+    {"dsaauthentication", K_FLAG, S_pubkeyauthentication, GLOBAL, flag_choices, 0, 0},
+    {"exposeauthinfo", K_FLAG, S_exposeauthinfo, ALL, flag_choices, 0, 0},
+    {"fingerprinthash", K_FPHASH, S_fingerprinthash, GLOBAL, NULL, 0, 0},
+    {"forcecommand", K_REST, S_forcecommand, ALL, NULL, 0, 0},
+    {"gatewayports", K_MULTI, S_gatewayports, ALL, gatewayports_choices, 0, 0},
+    {"gssapiauthentication", K_FLAG, S_gssapiauthentication, ALL, flag_choices, 0, 0},
+    {"gssapicleanupcredentials", K_FLAG, S_gssapicleanupcredentials, GLOBAL, flag_choices, 0, 0},
+    {"gssapicleanupcreds", K_FLAG, S_gssapicleanupcredentials, GLOBAL, flag_choices, 0, 0},
+    {"gssapikexalgorithms", K_GSSKEX, S_gssapikexalgorithms, GLOBAL, NULL, 0, 0},
+    {"gssapikeyexchange", K_FLAG, S_gssapikeyexchange, GLOBAL, flag_choices, 0, 0},
+    {"gssapistorecredentialsonrekey", K_FLAG, S_gssapistorecredentialsonrekey, GLOBAL,
+     flag_choices, 0, 0},
+    {"gssapistrictacceptorcheck", K_FLAG, S_gssapistrictacceptorcheck, GLOBAL, flag_choices, 0,
+     0},
+    {"gssapiusesessioncredcache", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"gssusesessionccache", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"hostbasedacceptedalgorithms", K_KEYALGOS, S_hostbasedacceptedalgorithms, ALL, NULL, 0, 0},
+    {"hostbasedacceptedkeytypes", K_KEYALGOS, S_hostbasedacceptedalgorithms, ALL, NULL, 0, 0},
+    {"hostbasedauthentication", K_FLAG, S_hostbasedauthentication, ALL, flag_choices, 0, 0},
+    {"hostbasedusesnamefrompacketonly", K_FLAG, S_hostbasedusesnamefrompacketonly, ALL,
+     flag_choices, 0, 0},
+    {"hostcertificate", K_HOSTCERT, S_hostcertificate, GLOBAL, NULL, 0, 0},
+    {"hostdsakey", K_HOSTKEY, S_hostkey, GLOBAL, NULL, 0, 0},
+    {"hostkey", K_HOSTKEY, S_hostkey, GLOBAL, NULL, 0, 0},
+    {"hostkeyagent", K_HOSTKEYAGENT, S_hostkeyagent, GLOBAL, NULL, 0, 0},
+    {"hostkeyalgorithms", K_KEYALGOS, S_hostkeyalgorithms, GLOBAL, NULL, 0, 0},
+    {"ignorerhosts", K_MULTI, S_ignorerhosts, ALL, rhosts_choices, 0, 0},
+    {"ignoreuserknownhosts", K_FLAG, S_ignoreuserknownhosts, GLOBAL, flag_choices, 0, 0},
+    {"include", K_INCLUDE, S_NONE, ALL, NULL, 0, 0},
+    {"ipqos", K_IPQOS, S_ipqos, ALL, NULL, 0, 0},
+    {"kbdinteractiveauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL, flag_choices,
+     0, 0},
+    {"keepalive", K_FLAG, S_tcpkeepalive, GLOBAL, flag_choices, 0, 0},
+    {"kerberosauthentication", K_FLAG, S_kerberosauthentication, ALL, flag_choices, 0, 0},
+    {"kerberosgetafstoken", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"kerberosorlocalpasswd", K_FLAG, S_kerberosorlocalpasswd, GLOBAL, flag_choices, 0, 0},
+    {"kerberostgtpassing", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"kerberosticketcleanup", K_FLAG, S_kerberosticketcleanup, GLOBAL, flag_choices, 0, 0},
+    {"kexalgorithms", K_ALGOS, S_kexalgorithms, GLOBAL, NULL, 0, 0},
+    {"keyregenerationinterval", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"listenaddress", K_LISTEN, S_listenaddress, GLOBAL, NULL, 0, 0},
+    {"logingracetime", K_TIME, S_logingracetime, GLOBAL, NULL, 0, 0},
+    {"loglevel", K_LOGLEVEL, S_loglevel, ALL, NULL, 0, 0},
+    {"logverbose", K_LOGVERBOSE, S_logverbose, ALL, NULL, 0, 0},
+    {"macs", K_ALGOS, S_macs, GLOBAL, NULL, 0, 0},
+    {"match", K_MATCH, S_NONE, ALL, NULL, 0, 0},
+    {"maxauthtries", K_INT, S_maxauthtries, ALL, NULL, 0, 0},
+    {"maxsessions", K_INT, S_maxsessions, ALL, NULL, 0, 0},
+    {"maxstartups", K_MAXSTARTUPS, S_maxstartups, GLOBAL, NULL, 0, 0},
+    {"modulifile", K_PATH, S_modulifile, GLOBAL, NULL, 0, 0},
+    {"pamauthenticationviakbdint", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"passwordauthentication", K_FLAG, S_passwordauthentication, ALL, flag_choices, 0, 0},
+    {"permitblacklistedkeys", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"permitemptypasswords", K_FLAG, S_permitemptypasswords, ALL, flag_choices, 0, 0},
+    {"permitlisten", K_PERMITLISTEN, S_permitlisten, ALL, NULL, 0, 0},
+    {"permitopen", K_PERMITOPEN, S_permitopen, ALL, NULL, 0, 0},
+    {"permitrootlogin", K_MULTI, S_permitrootlogin, ALL, rootlogin_choices, 0, 0},
+    {"permittty", K_FLAG, S_permittty, ALL, flag_choices, 0, 0},
+    {"permittunnel", K_TUNNEL, S_permittunnel, ALL, NULL, 0, 0},
+    {"permituserenvironment", K_PERMITUSERENV, S_permituserenvironment, GLOBAL, NULL, 0, 0},
+    {"permituserrc", K_FLAG, S_permituserrc, ALL, flag_choices, 0, 0},
+    {"persourcemaxstartups", K_PSMAXSTARTUPS, S_persourcemaxstartups, GLOBAL, NULL, 805, 0},
+    {"persourcenetblocksize", K_NETBLOCK, S_persourcenetblocksize, GLOBAL, NULL, 805, 0},
+    {"pidfile", K_PATH, S_pidfile, GLOBAL, NULL, 0, 0},
+    {"port", K_PORT, S_port, GLOBAL, NULL, 0, 0},
+    {"printlastlog", K_FLAG, S_printlastlog, GLOBAL, flag_choices, 0, 0},
+    {"printmotd", K_FLAG, S_printmotd, GLOBAL, flag_choices, 0, 0},
+    {"protocol", K_IGNORE, S_NONE, GLOBAL, NULL, 0, 0},
+    {"pubkeyacceptedalgorithms", K_KEYALGOS, S_pubkeyacceptedalgorithms, ALL, NULL, 0, 0},
+    {"pubkeyacceptedkeytypes", K_KEYALGOS, S_pubkeyacceptedalgorithms, ALL, NULL, 0, 0},
+    {"pubkeyauthentication", K_FLAG, S_pubkeyauthentication, ALL, flag_choices, 0, 0},
+    {"pubkeyauthoptions", K_PUBKEYOPTS, S_pubkeyauthoptions, ALL, NULL, 0, 0},
+    {"rdomain", K_RDOMAIN, S_NONE, ALL, NULL, 0, 0},
+    {"rekeylimit", K_REKEY, S_rekeylimit, ALL, NULL, 0, 0},
+    {"requiredrsasize", K_INT, S_requiredrsasize, ALL, NULL, 901, 0},
+    {"reversemappingcheck", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"revokedkeys", K_PATH, S_revokedkeys, ALL, NULL, 0, 0},
+    {"rhostsauthentication", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"rhostsrsaauthentication", K_DEPRECATED, S_NONE, ALL, NULL, 0, 0},
+    {"rsaauthentication", K_DEPRECATED, S_NONE, ALL, NULL, 0, 0},
+    {"securitykeyprovider", K_SKPROVIDER, S_securitykeyprovider, GLOBAL, NULL, 0, 0},
+    {"serverkeybits", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"setenv", K_SETENV, S_setenv, ALL, NULL, 0, 0},
+    {"skeyauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL, flag_choices, 0, 0},
     {"streamlocalbindmask", K_BINDMASK, S_streamlocalbindmask, ALL, NULL, 0, 0},
     {"streamlocalbindunlink", K_FLAG, S_streamlocalbindunlink, ALL, flag_choices, 0, 0},
-    {"allowstreamlocalforwarding", K_MULTI, S_allowstreamlocalforwarding, ALL,
-     forwarding_choices, 0, 0},
-    {"fingerprinthash", K_FPHASH, S_fingerprinthash, GLOBAL, NULL, 0, 0},
-    {"disableforwarding", K_FLAG, S_disableforwarding, ALL, flag_choices, 0, 0},
-    {"exposeauthinfo", K_FLAG, S_exposeauthinfo, ALL, flag_choices, 0, 0},
-    {"rdomain", K_RDOMAIN, S_NONE, ALL, NULL, 0, 0},
-    {"casignaturealgorithms", K_KEYALGOS, S_casignaturealgorithms, ALL, NULL, 0, 0},
-    {"securitykeyprovider", K_SKPROVIDER, S_securitykeyprovider, GLOBAL, NULL, 0, 0},
-    {"requiredrsasize", K_INT, S_requiredrsasize, ALL, NULL, 901, 0},
-    {"channeltimeout", K_CHANNELTIMEOUT, S_channeltimeout, ALL, NULL, 902, 0},
+    {"strictmodes", K_FLAG, S_strictmodes, GLOBAL, flag_choices, 0, 0},
+    {"subsystem", K_SUBSYSTEM, S_subsystem, GLOBAL, NULL, 0, 0},
+    {"syslogfacility", K_FACILITY, S_syslogfacility, GLOBAL, NULL, 0, 0},
+    {"tcpkeepalive", K_FLAG, S_tcpkeepalive, GLOBAL, flag_choices, 0, 0},
+    {"trustedusercakeys", K_PATH, S_trustedusercakeys, ALL, NULL, 0, 0},
     {"unusedconnectiontimeout", K_UNUSEDTIMEOUT, S_unusedconnectiontimeout, ALL, NULL, 902, 0},
-    {"debianbanner", K_FLAG, S_NONE, GLOBAL, flag_choices, 0, 0},
+    {"usedns", K_FLAG, S_usedns, GLOBAL, flag_choices, 0, 0},
+    {"uselogin", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"usepam", K_FLAG, S_usepam, GLOBAL, flag_choices, 0, 0},
+    {"useprivilegeseparation", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"verifyreversemapping", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"versionaddendum", K_VERSIONADDENDUM, S_versionaddendum, GLOBAL, NULL, 0, 0},
+    {"x11displayoffset", K_INT, S_x11displayoffset, ALL, NULL, 0, 0},
+    {"x11forwarding", K_FLAG, S_x11forwarding, ALL, flag_choices, 0, 0},
+    {"x11uselocalhost", K_FLAG, S_x11uselocalhost, ALL, flag_choices, 0, 0},
+    {"xauthlocation", K_PATH, S_xauthlocation, GLOBAL, NULL, 0, 0},
 };
 
 /* ---- parse state ---------------------------------------------------------------------- */
@@ -366,6 +369,8 @@ struct parse {
     const struct pst_sshd_conn *conn; /* the match pass's connection, NULL in the first */
     struct pst_sshd_conn none;        /* sshd -T's connection when -C is not given */
     json_t *files;                    /* interned file names (a JSON array keeps them) */
+    json_t *contents;                 /* path -> text read, for the second pass (as sshd) */
+    json_t *globs;                    /* include pattern -> its matches, likewise */
     json_t *notes;
     struct accounts accounts;
     size_t files_read, bytes_read;
@@ -1400,6 +1405,11 @@ static int compare_strings(const void *a, const void *b)
 /* glob(3) of PATTERN (absolute) inside the root: matches sorted as glob sorts them. */
 static int glob_root(struct parse *p, const char *pattern, json_t **out)
 {
+    json_t *cached = json_object_get(p->globs, pattern);
+    if (cached != NULL) {
+        *out = json_incref(cached);
+        return 0;
+    }
     *out = json_array();
     if (*out == NULL) {
         return PST_ENOMEM;
@@ -1425,7 +1435,7 @@ static int glob_root(struct parse *p, const char *pattern, json_t **out)
         json_array_append_new(*out, items[i]);
     }
     free(items);
-    return 0;
+    return json_object_set_nocheck(p->globs, pattern, *out) == 0 ? 0 : PST_ENOMEM;
 }
 
 /* ---- one line ------------------------------------------------------------------------- */
@@ -1437,20 +1447,21 @@ static int glob_root(struct parse *p, const char *pattern, json_t **out)
 static int parse_file(struct parse *p, struct options *o, const char *path, unsigned flags,
                       bool *active);
 
+static int keyword_compare(const void *name, const void *entry)
+{
+    return strcasecmp(name, ((const struct keyword *)entry)->name);
+}
+
+/* The keyword NAME (any case) as this version knows it, or NULL. */
 static const struct keyword *keyword_find(const struct parse *p, const char *name)
 {
-    for (size_t i = 0; i < PST_COUNT(keywords); i++) {
-        const struct keyword *k = &keywords[i];
-        if (strcasecmp(name, k->name) != 0) {
-            continue;
-        }
-        if ((k->since != 0 && p->profile->number < k->since) ||
-            (k->until != 0 && p->profile->number > k->until)) {
-            return NULL;
-        }
-        return k;
+    const struct keyword *k =
+        bsearch(name, keywords, PST_COUNT(keywords), sizeof keywords[0], keyword_compare);
+    if (k == NULL || (k->since != 0 && p->profile->number < k->since) ||
+        (k->until != 0 && p->profile->number > k->until)) {
+        return NULL;
     }
-    return NULL;
+    return k;
 }
 
 /* derelativise_path(): "none", absolute, "~/" of root, or relative to sshd's "/" cwd. */
@@ -2318,11 +2329,30 @@ static int parse_file(struct parse *p, struct options *o, const char *path, unsi
     if (++p->files_read > PST_SSHD_FILES_MAX) {
         return refuse(p, "more than %d configuration files read", PST_SSHD_FILES_MAX);
     }
-    struct stat st;
-    if (pst_fs_stat(p->fs, path, true, &st) == 0 && S_ISDIR(st.st_mode)) {
-        return note(p, "%s is a directory: sshd reads it as an empty file", path);
+    const json_t *cached = json_object_get(p->contents, file);
+    if (cached != NULL) {
+        len = json_string_length(cached);
+        buf = malloc(len + 1);
+        if (buf == NULL) {
+            return PST_ENOMEM;
+        }
+        memcpy(buf, json_string_value(cached), len + 1);
+        rc = 0;
+    } else {
+        rc = pst_fs_read(p->fs, path, PST_SSHD_FILE_MAX, true, &buf, &len);
+        struct stat st;
+        if (rc == PST_ETYPE && pst_fs_stat(p->fs, path, true, &st) == 0 && S_ISDIR(st.st_mode)) {
+            /* fopen() of a directory works and getline() then fails: an empty file to sshd */
+            buf = strdup("");
+            len = 0;
+            rc = buf == NULL ? PST_ENOMEM
+                             : note(p, "%s is a directory: sshd reads it as an empty file", path);
+        }
+        if (rc == 0 && json_object_set_new_nocheck(p->contents, file, json_stringn_nocheck(buf, len)) != 0) {
+            free(buf);
+            return PST_ENOMEM;
+        }
     }
-    rc = pst_fs_read(p->fs, path, PST_SSHD_FILE_MAX, true, &buf, &len);
     if (rc != 0) {
         const char *at = p->file;
         p->file = NULL;
@@ -2803,8 +2833,10 @@ int pst_sshd_config_resolve(struct pst_fs *fs, const char *path, const char *ver
     why[0] = '\0';
     p.profile = profile_find(version);
     p.files = json_array();
+    p.contents = json_object();
+    p.globs = json_object();
     c = config_new();
-    if (p.files == NULL || c == NULL) {
+    if (p.files == NULL || p.contents == NULL || p.globs == NULL || c == NULL) {
         goto out;
     }
     p.notes = c->notes;
@@ -2865,6 +2897,8 @@ out:
     free(p.accounts.passwd);
     free(p.accounts.group);
     json_decref(p.files);
+    json_decref(p.contents);
+    json_decref(p.globs);
     return rc;
 }
 

@@ -48,7 +48,7 @@ static const struct pst_probe_arg sshd_args[] = {
 #define TYPE_OF_COMMA PST_TYPE_LIST
 #define TYPE_OF_WORDS PST_TYPE_LIST
 #define TYPE_OF_LINES PST_TYPE_LIST
-#define FIELD(name, shape, description) {#name, TYPE_OF_##shape, description},
+#define FIELD(name, shape, since, until, description) {#name, TYPE_OF_##shape, description},
 static const struct pst_probe_field sshd_fields[] = {
     PST_SSHD_KEYWORDS(FIELD)
     {"maxstartups_begin", PST_TYPE_INT, "MaxStartups: unauthenticated connections before sshd starts refusing some"},

@@ -29,7 +29,7 @@
 /* ---- the keywords sshd -T prints ------------------------------------------------------ */
 
 /* Index of each printed keyword in pst_sshd_keywords (the order sshd -T prints them in). */
-#define SLOT(name, shape, description) S_##name,
+#define SLOT(name, shape, since, until, description) S_##name,
 enum slot {
     PST_SSHD_KEYWORDS(SLOT) S_COUNT,
     S_NONE = -1, /* a keyword that sets nothing sshd -T prints */
@@ -37,21 +37,23 @@ enum slot {
 #undef SLOT
 
 
-#define KEYWORD(name, shape, description) [S_##name] = {#name, PST_SSHD_##shape, description},
+#define KEYWORD(name, shape, since, until, description) \
+    [S_##name] = {#name, PST_SSHD_##shape, since, until, description},
 const struct pst_sshd_keyword pst_sshd_keywords[] = {PST_SSHD_KEYWORDS(KEYWORD)};
 #undef KEYWORD
 const size_t pst_sshd_keywords_count = S_COUNT;
 
 /* ---- versions ------------------------------------------------------------------------- */
 
-const char *const pst_sshd_versions[] = {"8.4", "9.2", NULL};
+const char *const pst_sshd_versions[] = {"8.4", "9.2", "10.0", NULL};
 
 /* What differs between the OpenSSH versions with a table (Debian's builds of each). */
 struct profile {
     const char *version;
-    int number;                      /* 804, 902 */
-    const char *kex, *pk, *cipher, *mac, *casig; /* default lists */
-    const char *all_cipher, *all_mac, *all_kex, *all_key, *all_sig;
+    int number;                                  /* 804, 902, 1000 */
+    const char *kex, *pk, *cipher, *mac, *casig; /* default lists, as sshd -T prints them */
+    const char *all_cipher, *all_mac, *all_kex, *all_key, *all_sig; /* ssh -Q order */
+    const char *ipqos;                           /* IPQoS default */
 };
 
 static const char all_cipher_92[] =
@@ -83,7 +85,68 @@ static const char all_sig_92[] =
     "ecdsa-sha2-nistp521,sk-ecdsa-sha2-nistp256@openssh.com,"
     "webauthn-sk-ecdsa-sha2-nistp256@openssh.com,ssh-dss,ssh-rsa,rsa-sha2-256,rsa-sha2-512";
 
+static const char pk_92[] = "ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com,"
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com,"
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com,sk-ssh-ed25519-cert-v01@openssh.com,"
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,rsa-sha2-512-cert-v01@openssh.com,"
+    "rsa-sha2-256-cert-v01@openssh.com,ssh-ed25519,ecdsa-sha2-nistp256,"
+    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,"
+    "sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256";
+static const char mac_default[] = "umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
+    "hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,"
+    "umac-128@openssh.com,hmac-sha2-256,hmac-sha2-512,hmac-sha1";
+static const char casig_92[] = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+    "sk-ssh-ed25519@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,"
+    "rsa-sha2-256";
+
+/* Debian's builds: 8.4 (Debian 11), 9.2 (Debian 12), 10.0 (Debian 13), oldest first. */
 static const struct profile profiles[] = {
+    {
+        .version = "8.4",
+        .number = 804,
+        .kex = "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
+               "ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,"
+               "diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,"
+               "diffie-hellman-group14-sha256",
+        .pk = "ecdsa-sha2-nistp256-cert-v01@openssh.com,ecdsa-sha2-nistp384-cert-v01@openssh.com,"
+              "ecdsa-sha2-nistp521-cert-v01@openssh.com,"
+              "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,ssh-ed25519-cert-v01@openssh.com,"
+              "sk-ssh-ed25519-cert-v01@openssh.com,rsa-sha2-512-cert-v01@openssh.com,"
+              "rsa-sha2-256-cert-v01@openssh.com,ssh-rsa-cert-v01@openssh.com,"
+              "ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+              "sk-ecdsa-sha2-nistp256@openssh.com,ssh-ed25519,sk-ssh-ed25519@openssh.com,"
+              "rsa-sha2-512,rsa-sha2-256,ssh-rsa",
+        .cipher = "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,"
+                  "aes128-gcm@openssh.com,aes256-gcm@openssh.com",
+        .mac = mac_default,
+        .casig = "ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+                 "sk-ecdsa-sha2-nistp256@openssh.com,ssh-ed25519,sk-ssh-ed25519@openssh.com,"
+                 "rsa-sha2-512,rsa-sha2-256",
+        .all_cipher = "3des-cbc,aes128-cbc,aes192-cbc,aes256-cbc,rijndael-cbc@lysator.liu.se,"
+                      "aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
+                      "aes256-gcm@openssh.com,chacha20-poly1305@openssh.com",
+        .all_mac = all_mac_92,
+        .all_kex = "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,"
+                   "diffie-hellman-group14-sha256,diffie-hellman-group16-sha512,"
+                   "diffie-hellman-group18-sha512,diffie-hellman-group-exchange-sha1,"
+                   "diffie-hellman-group-exchange-sha256,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
+                   "ecdh-sha2-nistp521,curve25519-sha256,curve25519-sha256@libssh.org,"
+                   "sntrup4591761x25519-sha512@tinyssh.org",
+        .all_key = "ssh-ed25519,ssh-ed25519-cert-v01@openssh.com,sk-ssh-ed25519@openssh.com,"
+                   "sk-ssh-ed25519-cert-v01@openssh.com,ssh-rsa,rsa-sha2-256,rsa-sha2-512,"
+                   "ssh-dss,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+                   "sk-ecdsa-sha2-nistp256@openssh.com,"
+                   "webauthn-sk-ecdsa-sha2-nistp256@openssh.com,ssh-rsa-cert-v01@openssh.com,"
+                   "rsa-sha2-256-cert-v01@openssh.com,rsa-sha2-512-cert-v01@openssh.com,"
+                   "ssh-dss-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com,"
+                   "ecdsa-sha2-nistp384-cert-v01@openssh.com,"
+                   "ecdsa-sha2-nistp521-cert-v01@openssh.com,"
+                   "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        .all_sig = "ssh-ed25519,sk-ssh-ed25519@openssh.com,ssh-rsa,rsa-sha2-256,rsa-sha2-512,"
+                   "ssh-dss,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+                   "sk-ecdsa-sha2-nistp256@openssh.com,webauthn-sk-ecdsa-sha2-nistp256@openssh.com",
+        .ipqos = "lowdelay throughput",
+    },
     {
         .version = "9.2",
         .number = 902,
@@ -92,43 +155,93 @@ static const struct profile profiles[] = {
                "ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,"
                "diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,"
                "diffie-hellman-group14-sha256",
-        .pk = "ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com,"
-              "ecdsa-sha2-nistp384-cert-v01@openssh.com,"
-              "ecdsa-sha2-nistp521-cert-v01@openssh.com,sk-ssh-ed25519-cert-v01@openssh.com,"
-              "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,rsa-sha2-512-cert-v01@openssh.com,"
-              "rsa-sha2-256-cert-v01@openssh.com,ssh-ed25519,ecdsa-sha2-nistp256,"
-              "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,"
-              "sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256",
+        .pk = pk_92,
         .cipher = "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,"
                   "aes128-gcm@openssh.com,aes256-gcm@openssh.com",
-        .mac = "umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
-               "hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,"
-               "umac-128@openssh.com,hmac-sha2-256,hmac-sha2-512,hmac-sha1",
-        .casig = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
-                 "sk-ssh-ed25519@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,"
-                 "rsa-sha2-256",
+        .mac = mac_default,
+        .casig = casig_92,
         .all_cipher = all_cipher_92,
         .all_mac = all_mac_92,
         .all_kex = all_kex_92,
         .all_key = all_key_92,
         .all_sig = all_sig_92,
+        .ipqos = "lowdelay throughput",
+    },
+    {
+        .version = "10.0",
+        .number = 1000,
+        .kex = "mlkem768x25519-sha256,sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,"
+               "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
+               "ecdh-sha2-nistp384,ecdh-sha2-nistp521",
+        .pk = pk_92,
+        .cipher = "chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,aes256-gcm@openssh.com,"
+                  "aes128-ctr,aes192-ctr,aes256-ctr",
+        .mac = mac_default,
+        .casig = casig_92,
+        .all_cipher = all_cipher_92,
+        .all_mac = all_mac_92,
+        .all_kex = "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,"
+                   "diffie-hellman-group14-sha256,diffie-hellman-group16-sha512,"
+                   "diffie-hellman-group18-sha512,diffie-hellman-group-exchange-sha1,"
+                   "diffie-hellman-group-exchange-sha256,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
+                   "ecdh-sha2-nistp521,curve25519-sha256,curve25519-sha256@libssh.org,"
+                   "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,"
+                   "mlkem768x25519-sha256",
+        .all_key = "ssh-ed25519,ssh-ed25519-cert-v01@openssh.com,sk-ssh-ed25519@openssh.com,"
+                   "sk-ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256,"
+                   "ecdsa-sha2-nistp256-cert-v01@openssh.com,ecdsa-sha2-nistp384,"
+                   "ecdsa-sha2-nistp384-cert-v01@openssh.com,ecdsa-sha2-nistp521,"
+                   "ecdsa-sha2-nistp521-cert-v01@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,"
+                   "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,"
+                   "webauthn-sk-ecdsa-sha2-nistp256@openssh.com,ssh-rsa,"
+                   "ssh-rsa-cert-v01@openssh.com,rsa-sha2-256,rsa-sha2-256-cert-v01@openssh.com,"
+                   "rsa-sha2-512,rsa-sha2-512-cert-v01@openssh.com",
+        .all_sig = "ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,"
+                   "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,sk-ecdsa-sha2-nistp256@openssh.com,"
+                   "webauthn-sk-ecdsa-sha2-nistp256@openssh.com,ssh-rsa,rsa-sha2-256,rsa-sha2-512",
+        .ipqos = "ef cs1",
     },
 };
 
-static const struct profile *profile_find(const char *version)
+/* "9.2", "9.2p1", "OpenSSH_9.2p1 Debian-2+deb12u3" -> 902; 0 when it is none of those. */
+static int version_number(const char *version)
 {
-    const struct profile *best = &profiles[PST_COUNT(profiles) - 1];
-    if (version == NULL) {
-        return best;
+    const char *v = strncmp(version, "OpenSSH_", 8) == 0 ? version + 8 : version;
+    char *end;
+    long major = strtol(v, &end, 10);
+    if (end == v || *end != '.' || major < 1 || major > 99) {
+        return 0;
+    }
+    const char *m = end + 1;
+    long minor = strtol(m, &end, 10);
+    if (end == m || minor < 0 || minor > 99) {
+        return 0;
+    }
+    return (int)(major * 100 + minor);
+}
+
+/*
+ * The table for VERSION: its own, or else the newest older one (the oldest for older
+ * versions); *exact says which. NULL VERSION: the newest table.
+ */
+static const struct profile *profile_find(const char *version, bool *exact)
+{
+    const struct profile *best = NULL;
+    int number = version != NULL ? version_number(version) : 0;
+    *exact = false;
+    if (number == 0) {
+        return &profiles[PST_COUNT(profiles) - 1];
     }
     for (size_t i = 0; i < PST_COUNT(profiles); i++) {
-        size_t len = strlen(profiles[i].version);
-        /* "9.2p1" and "9.2" select the 9.2 table */
-        if (strncmp(version, profiles[i].version, len) == 0 && !isdigit((unsigned char)version[len])) {
+        if (profiles[i].number == number) {
+            *exact = true;
             return &profiles[i];
         }
+        if (profiles[i].number < number) {
+            best = &profiles[i];
+        }
     }
-    return NULL;
+    return best != NULL ? best : &profiles[0];
 }
 
 /* ---- keywords sshd accepts ------------------------------------------------------------ */
@@ -141,7 +254,7 @@ enum kind {
     K_PRINCIPALSFILE, K_TUNNEL, K_INCLUDE, K_MATCH, K_PERMITOPEN, K_PERMITLISTEN,
     K_SKPROVIDER, K_IPQOS, K_VERSIONADDENDUM, K_AUTHMETHODS, K_BINDMASK, K_FPHASH,
     K_RDOMAIN, K_CHANNELTIMEOUT, K_UNUSEDTIMEOUT, K_HOSTKEYAGENT, K_PUBKEYOPTS,
-    K_DEPRECATED, K_UNSUPPORTED, K_IGNORE,
+    K_PENALTIES, K_EXEMPTLIST, K_DEPRECATED, K_UNSUPPORTED, K_IGNORE,
 };
 
 #define GLOBAL 1u
@@ -215,7 +328,7 @@ static const struct keyword keywords[] = {
     {"clientalivecountmax", K_INT, S_clientalivecountmax, ALL, NULL, 0, 0},
     {"clientaliveinterval", K_TIME, S_clientaliveinterval, ALL, NULL, 0, 0},
     {"compression", K_MULTI, S_compression, GLOBAL, compression_choices, 0, 0},
-    {"debianbanner", K_FLAG, S_NONE, GLOBAL, flag_choices, 0, 0},
+    {"debianbanner", K_FLAG, S_debianbanner, GLOBAL, flag_choices, 0, 0},
     {"denygroups", K_GROUPS, S_denygroups, ALL, NULL, 0, 0},
     {"denyusers", K_USERS, S_denyusers, ALL, NULL, 0, 0},
     {"disableforwarding", K_FLAG, S_disableforwarding, ALL, flag_choices, 0, 0},
@@ -235,7 +348,7 @@ static const struct keyword keywords[] = {
      0},
     {"gssapiusesessioncredcache", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
     {"gssusesessionccache", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
-    {"hostbasedacceptedalgorithms", K_KEYALGOS, S_hostbasedacceptedalgorithms, ALL, NULL, 0, 0},
+    {"hostbasedacceptedalgorithms", K_KEYALGOS, S_hostbasedacceptedalgorithms, ALL, NULL, 902, 0},
     {"hostbasedacceptedkeytypes", K_KEYALGOS, S_hostbasedacceptedalgorithms, ALL, NULL, 0, 0},
     {"hostbasedauthentication", K_FLAG, S_hostbasedauthentication, ALL, flag_choices, 0, 0},
     {"hostbasedusesnamefrompacketonly", K_FLAG, S_hostbasedusesnamefrompacketonly, ALL,
@@ -262,14 +375,15 @@ static const struct keyword keywords[] = {
     {"listenaddress", K_LISTEN, S_listenaddress, GLOBAL, NULL, 0, 0},
     {"logingracetime", K_TIME, S_logingracetime, GLOBAL, NULL, 0, 0},
     {"loglevel", K_LOGLEVEL, S_loglevel, ALL, NULL, 0, 0},
-    {"logverbose", K_LOGVERBOSE, S_logverbose, ALL, NULL, 0, 0},
+    {"logverbose", K_LOGVERBOSE, S_logverbose, ALL, NULL, 902, 0},
     {"macs", K_ALGOS, S_macs, GLOBAL, NULL, 0, 0},
     {"match", K_MATCH, S_NONE, ALL, NULL, 0, 0},
     {"maxauthtries", K_INT, S_maxauthtries, ALL, NULL, 0, 0},
     {"maxsessions", K_INT, S_maxsessions, ALL, NULL, 0, 0},
     {"maxstartups", K_MAXSTARTUPS, S_maxstartups, GLOBAL, NULL, 0, 0},
-    {"modulifile", K_PATH, S_modulifile, GLOBAL, NULL, 0, 0},
+    {"modulifile", K_PATH, S_modulifile, GLOBAL, NULL, 902, 0},
     {"pamauthenticationviakbdint", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
+    {"pamservicename", K_STRING, S_pamservicename, ALL, NULL, 1000, 0},
     {"passwordauthentication", K_FLAG, S_passwordauthentication, ALL, flag_choices, 0, 0},
     {"permitblacklistedkeys", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
     {"permitemptypasswords", K_FLAG, S_permitemptypasswords, ALL, flag_choices, 0, 0},
@@ -280,20 +394,24 @@ static const struct keyword keywords[] = {
     {"permittunnel", K_TUNNEL, S_permittunnel, ALL, NULL, 0, 0},
     {"permituserenvironment", K_PERMITUSERENV, S_permituserenvironment, GLOBAL, NULL, 0, 0},
     {"permituserrc", K_FLAG, S_permituserrc, ALL, flag_choices, 0, 0},
-    {"persourcemaxstartups", K_PSMAXSTARTUPS, S_persourcemaxstartups, GLOBAL, NULL, 805, 0},
-    {"persourcenetblocksize", K_NETBLOCK, S_persourcenetblocksize, GLOBAL, NULL, 805, 0},
+    {"persourcemaxstartups", K_PSMAXSTARTUPS, S_persourcemaxstartups, GLOBAL, NULL, 902, 0},
+    {"persourcenetblocksize", K_NETBLOCK, S_persourcenetblocksize, GLOBAL, NULL, 902, 0},
+    {"persourcepenalties", K_PENALTIES, S_persourcepenalties, GLOBAL, NULL, 1000, 0},
+    {"persourcepenaltyexemptlist", K_EXEMPTLIST, S_persourcepenaltyexemptlist, GLOBAL, NULL,
+     1000, 0},
     {"pidfile", K_PATH, S_pidfile, GLOBAL, NULL, 0, 0},
     {"port", K_PORT, S_port, GLOBAL, NULL, 0, 0},
     {"printlastlog", K_FLAG, S_printlastlog, GLOBAL, flag_choices, 0, 0},
     {"printmotd", K_FLAG, S_printmotd, GLOBAL, flag_choices, 0, 0},
     {"protocol", K_IGNORE, S_NONE, GLOBAL, NULL, 0, 0},
-    {"pubkeyacceptedalgorithms", K_KEYALGOS, S_pubkeyacceptedalgorithms, ALL, NULL, 0, 0},
+    {"pubkeyacceptedalgorithms", K_KEYALGOS, S_pubkeyacceptedalgorithms, ALL, NULL, 902, 0},
     {"pubkeyacceptedkeytypes", K_KEYALGOS, S_pubkeyacceptedalgorithms, ALL, NULL, 0, 0},
     {"pubkeyauthentication", K_FLAG, S_pubkeyauthentication, ALL, flag_choices, 0, 0},
     {"pubkeyauthoptions", K_PUBKEYOPTS, S_pubkeyauthoptions, ALL, NULL, 0, 0},
     {"rdomain", K_RDOMAIN, S_NONE, ALL, NULL, 0, 0},
+    {"refuseconnection", K_FLAG, S_refuseconnection, ALL, flag_choices, 1000, 0},
     {"rekeylimit", K_REKEY, S_rekeylimit, ALL, NULL, 0, 0},
-    {"requiredrsasize", K_INT, S_requiredrsasize, ALL, NULL, 901, 0},
+    {"requiredrsasize", K_INT, S_requiredrsasize, ALL, NULL, 902, 0},
     {"reversemappingcheck", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
     {"revokedkeys", K_PATH, S_revokedkeys, ALL, NULL, 0, 0},
     {"rhostsauthentication", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
@@ -303,6 +421,8 @@ static const struct keyword keywords[] = {
     {"serverkeybits", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
     {"setenv", K_SETENV, S_setenv, ALL, NULL, 0, 0},
     {"skeyauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL, flag_choices, 0, 0},
+    {"sshdauthpath", K_PATH, S_sshdauthpath, GLOBAL, NULL, 1000, 0},
+    {"sshdsessionpath", K_PATH, S_sshdsessionpath, GLOBAL, NULL, 1000, 0},
     {"streamlocalbindmask", K_BINDMASK, S_streamlocalbindmask, ALL, NULL, 0, 0},
     {"streamlocalbindunlink", K_FLAG, S_streamlocalbindunlink, ALL, flag_choices, 0, 0},
     {"strictmodes", K_FLAG, S_strictmodes, GLOBAL, flag_choices, 0, 0},
@@ -355,6 +475,11 @@ struct options {
     int rekey_interval;
     const char *rekey_file;
     long rekey_line;
+    /* PerSourcePenalties (OpenSSH 10): each part first-wins, -1 unset */
+    int penalty[11];
+    int penalties_enabled;
+    const char *penalty_file;
+    long penalty_line;
 };
 
 /* The account data Match Group needs, from the scanned root. */
@@ -366,6 +491,7 @@ struct accounts {
 struct parse {
     struct pst_fs *fs;
     const struct profile *profile;
+    const char *release;              /* "OpenSSH_10.0p2 Debian-7", for Match Version */
     const struct pst_sshd_conn *conn; /* the match pass's connection, NULL in the first */
     struct pst_sshd_conn none;        /* sshd -T's connection when -C is not given */
     json_t *files;                    /* interned file names (a JSON array keeps them) */
@@ -381,6 +507,13 @@ struct parse {
     const char *file; /* current position */
     long line;
 };
+
+static long convtime_of(const char *s, bool strict);
+
+static long convtime(const struct parse *p, const char *s)
+{
+    return convtime_of(s, p->profile->number >= 1000);
+}
 
 static const char *intern(struct parse *p, const char *file)
 {
@@ -494,15 +627,15 @@ static int set_last(struct parse *p, struct options *o, int slot, const char *te
 
 #define WHITESPACE " \t\r\n"
 
-/* strdelim(): the next word of *S, splitting at whitespace, a quote or one '='. */
-static char *next_word(char **s)
+/* strdelim(): the next word of *S, splitting at whitespace, a quote or (EQUALS) one '='. */
+static char *next_word_split(char **s, bool equals)
 {
     char *old = *s;
     bool wspace = false;
     if (*s == NULL) {
         return NULL;
     }
-    *s = strpbrk(*s, WHITESPACE "\"=");
+    *s = strpbrk(*s, equals ? WHITESPACE "\"=" : WHITESPACE "\"");
     if (*s == NULL) {
         return old;
     }
@@ -521,10 +654,15 @@ static char *next_word(char **s)
     }
     **s = '\0';
     *s += strspn(*s + 1, WHITESPACE) + 1;
-    if (**s == '=' && !wspace) {
+    if (equals && **s == '=' && !wspace) {
         *s += strspn(*s + 1, WHITESPACE) + 1;
     }
     return old;
+}
+
+static char *next_word(char **s)
+{
+    return next_word_split(s, true);
 }
 
 struct args {
@@ -593,6 +731,36 @@ static int split_args(const char *s, struct args *a)
     return 0;
 }
 
+/*
+ * OpenSSH 8.4 split every argument with strdelim(): blanks, one '=' (not for SetEnv, which
+ * used strdelimw()), double quotes only.
+ */
+static int split_words(const char *s, struct args *a, bool equals)
+{
+    char *copy = strdup(s), *cursor = copy, *word;
+    memset(a, 0, sizeof *a);
+    if (copy == NULL) {
+        return PST_ENOMEM;
+    }
+    while ((word = next_word_split(&cursor, equals)) != NULL && (*word != '\0' || cursor != NULL)) {
+        char **grown = realloc(a->v, (size_t)(a->n + 1) * sizeof *grown);
+        if (grown == NULL) {
+            free(copy);
+            return PST_ENOMEM;
+        }
+        a->v = grown;
+        if ((a->v[a->n] = strdup(word)) == NULL) {
+            free(copy);
+            return PST_ENOMEM;
+        }
+        a->n++;
+    }
+    /* an unclosed quote ends the words with NULL while text remains */
+    int rc = word == NULL && cursor != NULL ? PST_EPARSE : 0;
+    free(copy);
+    return rc;
+}
+
 static const char *arg_next(struct args *a)
 {
     return a->next < a->n ? a->v[a->next++] : NULL;
@@ -605,14 +773,17 @@ static void args_consume(struct args *a)
 
 /* ---- value syntax (misc.c) ------------------------------------------------------------ */
 
-/* convtime(): "1h30m" -> seconds, or -1. */
-static long convtime(const char *s)
+/* convtime(): "1h30m" -> seconds, or -1. STRICT (OpenSSH 10): digits only, no sign or blank. */
+static long convtime_of(const char *s, bool strict)
 {
     long total = 0;
     if (s == NULL || *s == '\0') {
         return -1;
     }
     while (*s != '\0') {
+        if (strict && !isdigit((unsigned char)*s)) {
+            return -1;
+        }
         char *end;
         errno = 0;
         long secs = strtol(s, &end, 10);
@@ -743,12 +914,24 @@ static const struct {
     {"throughput", 0x08}, {"reliability", 0x04},
 };
 
-static int parse_ipqos(const char *s)
+/* The old ToS names (lowdelay, throughput, reliability), which OpenSSH 10 turns into none. */
+static bool ipqos_tos_name(size_t i)
+{
+    return ipqos_names[i].value == 0x10 || ipqos_names[i].value == 0x08 ||
+           strcmp(ipqos_names[i].name, "reliability") == 0;
+}
+
+/* parse_ipqos(); MODERN (OpenSSH 10): ToS names mean none, numbers are decimal. */
+static int parse_ipqos(const char *s, bool modern)
 {
     for (size_t i = 0; i < PST_COUNT(ipqos_names); i++) {
         if (strcasecmp(s, ipqos_names[i].name) == 0) {
-            return ipqos_names[i].value;
+            return modern && ipqos_tos_name(i) ? INT_MAX : ipqos_names[i].value;
         }
+    }
+    if (modern) {
+        long long d;
+        return to_number(s, 0, 255, &d) == 0 ? (int)d : -1;
     }
     char *end;
     long v = strtol(s, &end, 0);
@@ -758,10 +941,10 @@ static int parse_ipqos(const char *s)
     return (int)v;
 }
 
-static void format_ipqos(int v, char *buf, size_t n)
+static void format_ipqos(int v, bool modern, char *buf, size_t n)
 {
     for (size_t i = 0; i < PST_COUNT(ipqos_names); i++) {
-        if (ipqos_names[i].value == v) {
+        if (ipqos_names[i].value == v && !(modern && ipqos_tos_name(i))) {
             snprintf(buf, n, "%s", ipqos_names[i].name);
             return;
         }
@@ -1241,6 +1424,17 @@ static int match_line(struct parse *p, char **line, const struct pst_sshd_conn *
         }
         char *arg = NULL;
         attributes++;
+        bool modern = p->profile->number >= 1000;
+        char *eq = modern ? strchr(attrib, '=') : NULL;
+        if (eq != NULL) {
+            *eq = '\0'; /* 10.0 also takes criterion=argument */
+        }
+        if (modern && strcasecmp(attrib, "invalid-user") == 0 && eq == NULL) {
+            if (conn == NULL || !conn->invalid_user) {
+                result = 0;
+            }
+            continue;
+        }
         if (strcasecmp(attrib, "all") == 0) {
             if (attributes > 1 || ((arg = next_word(&cp)) != NULL && *arg != '\0' && *arg != '#')) {
                 return refuse(p, "'all' cannot be combined with other Match attributes");
@@ -1251,8 +1445,17 @@ static int match_line(struct parse *p, char **line, const struct pst_sshd_conn *
             *line = cp;
             return 1;
         }
-        if ((arg = next_word(&cp)) == NULL || *arg == '\0' || *arg == '#') {
+        if (eq != NULL) {
+            arg = eq + 1;
+        } else if ((arg = next_word(&cp)) == NULL || *arg == '\0' || *arg == '#') {
             return refuse(p, "Missing Match criteria for %s", attrib);
+        }
+        if (modern && strcasecmp(attrib, "version") == 0) {
+            /* compared with sshd's own release, with or without a connection */
+            if (p->release == NULL || match_list(p->release, arg, false) != 1) {
+                result = 0;
+            }
+            continue;
         }
         if (strcasecmp(attrib, "user") == 0 || strcasecmp(attrib, "group") == 0) {
             bool group = strcasecmp(attrib, "group") == 0;
@@ -1452,11 +1655,27 @@ static int keyword_compare(const void *name, const void *entry)
     return strcasecmp(name, ((const struct keyword *)entry)->name);
 }
 
+/* Keywords whose meaning changed: 8.4's own challenge-response option, 10.0's Subsystem. */
+static const struct keyword challenge_84 = {"challengeresponseauthentication", K_FLAG,
+                                            S_challengeresponseauthentication, GLOBAL,
+                                            flag_choices, 0, 0};
+static const struct keyword skey_84 = {"skeyauthentication", K_DEPRECATED, S_NONE, GLOBAL,
+                                       NULL, 0, 0};
+static const struct keyword subsystem_100 = {"subsystem", K_SUBSYSTEM, S_subsystem, ALL, NULL,
+                                             0, 0};
+
 /* The keyword NAME (any case) as this version knows it, or NULL. */
 static const struct keyword *keyword_find(const struct parse *p, const char *name)
 {
     const struct keyword *k =
         bsearch(name, keywords, PST_COUNT(keywords), sizeof keywords[0], keyword_compare);
+    if (k != NULL && p->profile->number < 807 && k->slot == S_kbdinteractiveauthentication &&
+        strcmp(k->name, "kbdinteractiveauthentication") != 0) {
+        k = strcmp(k->name, "skeyauthentication") == 0 ? &skey_84 : &challenge_84;
+    }
+    if (k != NULL && p->profile->number >= 1000 && k->kind == K_SUBSYSTEM) {
+        k = &subsystem_100;
+    }
     if (k == NULL || (k->since != 0 && p->profile->number < k->since) ||
         (k->until != 0 && p->profile->number > k->until)) {
         return NULL;
@@ -1522,7 +1741,8 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
     if (kw == NULL) {
         return refuse(p, "Bad configuration option: %s", keyword);
     }
-    if ((rc = split_args(str, &a)) != 0) {
+    if ((rc = p->profile->number < 900 ? split_words(str, &a, kw->kind != K_SETENV)
+                                       : split_args(str, &a)) != 0) {
         if (rc == PST_EPARSE) {
             rc = refuse(p, "invalid quotes");
         }
@@ -1571,7 +1791,7 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             rc = refuse(p, "missing time value.");
             goto out;
         }
-        if ((num = convtime(arg)) < 0) {
+        if ((num = convtime(p, arg)) < 0) {
             rc = refuse(p, "invalid time value.");
             goto out;
         }
@@ -1584,7 +1804,7 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             break;
         }
         arg = arg_next(&a);
-        if (arg == NULL || *arg == '\0' || (num = convtime(arg)) < 0) {
+        if (arg == NULL || *arg == '\0' || (num = convtime(p, arg)) < 0) {
             rc = refuse(p, arg == NULL ? "missing time value." : "invalid time value.");
             goto out;
         }
@@ -1698,13 +1918,18 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
     }
     case K_USERS:
     case K_GROUPS:
+        if (p->profile->number >= 1000 && a.n == 0) {
+            rc = refuse(p, "no %s specified", keyword);
+            goto out;
+        }
         while ((arg = arg_next(&a)) != NULL) {
             if (*arg == '\0') {
                 rc = refuse(p, "empty %s pattern", keyword);
                 goto out;
             }
             if (kw->kind == K_USERS) {
-                const char *at = strchr(arg, '@');
+                /* 10.0 splits user@host at the last '@', earlier versions at the first */
+                const char *at = p->profile->number >= 1000 ? strrchr(arg, '@') : strchr(arg, '@');
                 if (at != NULL && match_addr_list(NULL, at + 1) == -2) {
                     rc = refuse(p, "invalid %s pattern: \"%s\"", keyword, arg);
                     goto out;
@@ -1716,6 +1941,10 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
         }
         break;
     case K_ACCEPTENV:
+        if (p->profile->number >= 1000 && a.n == 0) {
+            rc = refuse(p, "no %s specified", keyword);
+            goto out;
+        }
         while ((arg = arg_next(&a)) != NULL) {
             if (*arg == '\0' || strchr(arg, '=') != NULL) {
                 rc = refuse(p, "Invalid environment name.");
@@ -1728,6 +1957,10 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
         break;
     case K_SETENV: {
         size_t had = o->s[kw->slot].n;
+        if (p->profile->number >= 1000 && a.n == 0) {
+            rc = refuse(p, "no %s specified", keyword);
+            goto out;
+        }
         while ((arg = arg_next(&a)) != NULL) {
             if (*arg == '\0' || strchr(arg, '=') == NULL) {
                 rc = refuse(p, "Invalid environment.");
@@ -1738,7 +1971,8 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             }
             size_t namelen = (size_t)(strchr(arg, '=') - arg);
             bool dup = false;
-            for (size_t i = 0; i < o->s[kw->slot].n && !dup; i++) {
+            /* 9.2 and later keep the first value of a name; 8.4 kept every one */
+            for (size_t i = 0; p->profile->number >= 900 && i < o->s[kw->slot].n && !dup; i++) {
                 const char *t = o->s[kw->slot].v[i].text;
                 dup = strncmp(t, arg, namelen) == 0 && t[namelen] == '=';
             }
@@ -1855,7 +2089,7 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             o->rekey_line = p->line;
         }
         if ((arg = arg_next(&a)) != NULL && strcmp(arg, "none") != 0) {
-            if ((num = convtime(arg)) < 0) {
+            if ((num = convtime(p, arg)) < 0) {
                 rc = refuse(p, "invalid time value.");
                 goto out;
             }
@@ -1899,10 +2133,20 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
         size_t had = o->s[kw->slot].n;
         int i = 0;
         bool any = false, got = false;
+        if (p->profile->number < 900 && had != 0 &&
+            (kw->kind == K_AUTHMETHODS || kw->kind == K_AUTHKEYSFILE)) {
+            args_consume(&a); /* 8.4 did not even read a later line */
+            break;
+        }
+        if (p->profile->number >= 1000 && a.n == 0) {
+            rc = refuse(p, "no %s specified", keyword);
+            goto out;
+        }
         while ((arg = arg_next(&a)) != NULL) {
             if (kw->kind == K_AUTHMETHODS) {
                 if (strcmp(arg, "any") == 0) {
-                    if (o->s[kw->slot].n > 0) {
+                    /* 9.2 looks at the values set so far, 10.0 at this line's */
+                    if (p->profile->number >= 1000 ? i > 0 : o->s[kw->slot].n > 0) {
                         rc = refuse(p, "\"any\" must appear alone in %s", keyword);
                         goto out;
                     }
@@ -1943,7 +2187,7 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
                 }
             } else if (kw->kind == K_CHANNELTIMEOUT) {
                 const char *eq = strchr(arg, '=');
-                if (eq == NULL || eq == arg || convtime(eq + 1) < 0) {
+                if (eq == NULL || eq == arg || convtime(p, eq + 1) < 0) {
                     rc = refuse(p, "invalid channel timeout %s", arg);
                     goto out;
                 }
@@ -1976,14 +2220,23 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             rc = refuse(p, "%s missing argument.", keyword);
             goto out;
         }
+        bool modern = p->profile->number >= 1000;
         if (!*active) {
-            arg_next(&a);
+            if (modern) {
+                args_consume(&a);
+            } else {
+                arg_next(&a);
+            }
             break;
         }
         size_t namelen = strlen(name);
         for (size_t i = 0; i < o->s[S_subsystem].n; i++) {
             const char *t = o->s[S_subsystem].v[i].text;
             if (strncmp(t, name, namelen) == 0 && t[namelen] == ' ') {
+                if (modern) { /* 10.0 keeps the first definition */
+                    args_consume(&a);
+                    goto out;
+                }
                 rc = refuse(p, "Subsystem '%s' already defined.", name);
                 goto out;
             }
@@ -1993,9 +2246,30 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             rc = refuse(p, "Missing subsystem command.");
             goto out;
         }
-        int used = snprintf(value, sizeof value, "%s %s", name, arg);
-        while ((arg = arg_next(&a)) != NULL && used >= 0 && (size_t)used < sizeof value) {
-            used += snprintf(value + used, sizeof value - (size_t)used, " %s", arg);
+        int used = snprintf(value, sizeof value, "%s ", name);
+        /* 10.0 quotes the words again as argv_assemble() does; earlier versions join them */
+        for (; arg != NULL && used >= 0 && (size_t)used < sizeof value; arg = arg_next(&a)) {
+            bool blank = modern && strpbrk(arg, " \t") != NULL;
+            if (value[used - 1] != ' ') {
+                value[used++] = ' ';
+            }
+            if (blank && (size_t)used < sizeof value) {
+                value[used++] = '"';
+            }
+            for (const char *c = arg; *c != '\0' && (size_t)used + 2 < sizeof value; c++) {
+                if (modern && (*c == '\\' || *c == '\'' || *c == '"')) {
+                    value[used++] = '\\';
+                }
+                value[used++] = *c;
+            }
+            if (blank && (size_t)used < sizeof value) {
+                value[used++] = '"';
+            }
+            if ((size_t)used >= sizeof value - 2) {
+                used = -1;
+                break;
+            }
+            value[used] = '\0';
         }
         if (used < 0 || (size_t)used >= sizeof value) {
             rc = refuse(p, "subsystem command too long");
@@ -2069,7 +2343,9 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
         if (strcmp(arg, "none") != 0 && num == INT_MAX) {
             arg = "none";
         }
-        rc = set_last(p, o, kw->slot, strcmp(arg, "none") == 0 ? "none" : arg, *active);
+        /* the last value wins in 9.2, the first from 10.0 */
+        rc = (p->profile->number >= 1000 ? set_first : set_last)(
+            p, o, kw->slot, strcmp(arg, "none") == 0 ? "none" : arg, *active);
         break;
     case K_TUNNEL: {
         static const char *const modes[] = {"no", "point-to-point", "ethernet", "yes"};
@@ -2210,20 +2486,21 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             rc = refuse(p, "%s missing argument.", keyword);
             goto out;
         }
-        int v1 = parse_ipqos(arg), v2;
+        bool modern = p->profile->number >= 1000;
+        int v1 = parse_ipqos(arg, modern), v2;
         if (v1 == -1) {
             rc = refuse(p, "Bad %s value: %s", keyword, arg);
             goto out;
         }
         arg = arg_next(&a);
-        v2 = arg == NULL ? v1 : parse_ipqos(arg);
+        v2 = arg == NULL ? v1 : parse_ipqos(arg, modern);
         if (v2 == -1) {
             rc = refuse(p, "Bad %s value: %s", keyword, arg);
             goto out;
         }
         char q1[16], q2[16];
-        format_ipqos(v1, q1, sizeof q1);
-        format_ipqos(v2, q2, sizeof q2);
+        format_ipqos(v1, modern, q1, sizeof q1);
+        format_ipqos(v2, modern, q2, sizeof q2);
         snprintf(value, sizeof value, "%s %s", q1, q2);
         rc = set_last(p, o, kw->slot, value, *active);
         break;
@@ -2281,6 +2558,85 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
                  touch ? (verify ? "touch-required " : "touch-required") : "",
                  verify ? "verify-required" : "");
         rc = set_first(p, o, kw->slot, value, *active);
+        break;
+    }
+    case K_EXEMPTLIST:
+        arg = arg_next(&a);
+        if (arg == NULL || *arg == '\0') {
+            rc = refuse(p, "missing argument.");
+            goto out;
+        }
+        if (match_addr_list(NULL, arg) != 0) {
+            rc = refuse(p, "keyword %s invalid address argument.", keyword);
+            goto out;
+        }
+        rc = set_first(p, o, kw->slot, arg, *active);
+        break;
+    case K_PENALTIES: {
+        /* crash authfail noauth grace-exceeded refuseconnection max min (times), then
+         * max-sources4 max-sources6 (numbers), overflow overflow6 (0 permissive, 1 deny-all) */
+        static const char *const parts[] = {"crash:", "authfail:", "noauth:", "grace-exceeded:",
+                                            "refuseconnection:", "max:", "min:",
+                                            "max-sources4:", "max-sources6:"};
+        bool found = false;
+        while ((arg = arg_next(&a)) != NULL) {
+            found = true;
+            if (strcasecmp(arg, "no") == 0 || strcasecmp(arg, "yes") == 0) {
+                if (a.next < a.n) {
+                    rc = refuse(p, "keyword %s \"%s\" argument must appear alone.", keyword, arg);
+                    goto out;
+                }
+                if (*active && o->penalties_enabled == -1) {
+                    o->penalties_enabled = strcasecmp(arg, "yes") == 0;
+                }
+                continue;
+            }
+            int part = -1;
+            long v = -1;
+            for (size_t i = 0; i < PST_COUNT(parts) && part < 0; i++) {
+                size_t plen = strlen(parts[i]);
+                if (strncmp(arg, parts[i], plen) == 0) {
+                    part = (int)i;
+                    if (i >= 7) {
+                        if (to_number(arg + plen, 0, INT_MAX, &num) != 0) {
+                            rc = refuse(p, "%s value invalid.", keyword);
+                            goto out;
+                        }
+                        v = (long)num;
+                    } else if ((v = convtime(p, arg + plen)) < 0) {
+                        rc = refuse(p, "invalid %s time value.", keyword);
+                        goto out;
+                    }
+                }
+            }
+            if (part < 0) {
+                static const char *const overflows[] = {"overflow:permissive", "overflow:deny-all",
+                                                        "overflow6:permissive",
+                                                        "overflow6:deny-all"};
+                for (size_t i = 0; i < PST_COUNT(overflows) && part < 0; i++) {
+                    if (strcmp(arg, overflows[i]) == 0) {
+                        part = 9 + (int)(i / 2);
+                        v = (long)(i % 2);
+                    }
+                }
+            }
+            if (part < 0) {
+                rc = refuse(p, "unsupported %s keyword %s", keyword, arg);
+                goto out;
+            }
+            if (*active && o->penalty[part] == -1) {
+                o->penalty[part] = (int)v;
+                o->penalties_enabled = 1; /* any part enables penalties */
+                if (o->penalty_file == NULL) {
+                    o->penalty_file = p->file;
+                    o->penalty_line = p->line;
+                }
+            }
+        }
+        if (!found) {
+            rc = refuse(p, "no %s specified", keyword);
+            goto out;
+        }
         break;
     }
     case K_RDOMAIN:
@@ -2382,6 +2738,13 @@ static int parse_file(struct parse *p, struct options *o, const char *path, unsi
         }
         lineno++;
         line += strspn(line, " \t\r"); /* load_server_config() strips leading blanks */
+        if (p->profile->number < 900) {
+            /* OpenSSH 8.4 cut every line at its first '#', inside quotes too */
+            char *hash = strchr(line, '#');
+            if (hash != NULL) {
+                *hash = '\0';
+            }
+        }
         p->file = file;
         p->line = lineno;
         if ((rc = parse_line(p, o, line, &flags, active)) != 0) {
@@ -2470,7 +2833,13 @@ static const struct {
     {S_persourcemaxstartups, "none"},
     {S_persourcenetblocksize, "32:128"},
     {S_permittunnel, "no"},
-    {S_ipqos, "lowdelay throughput"},
+    {S_pamservicename, "sshd"},
+    {S_refuseconnection, "no"},
+    {S_debianbanner, "yes"},
+    {S_sshdsessionpath, "/usr/lib/openssh/sshd-session"},
+    {S_sshdauthpath, "/usr/lib/openssh/sshd-auth"},
+    {S_persourcepenaltyexemptlist, "none"},
+    {S_challengeresponseauthentication, "yes"},
     {S_permitopen, "any"},
     {S_permitlisten, "any"},
     {S_permituserenvironment, "no"},
@@ -2589,6 +2958,12 @@ static int fill_defaults(struct parse *p, struct options *o)
     if (rc == 0 && o->s[S_port].n == 0) {
         rc = set_default(p, o, S_port, "22");
     }
+    if (rc == 0) {
+        rc = set_default(p, o, S_ipqos, p->profile->ipqos);
+    }
+    if (rc == 0 && p->profile->number < 807) {
+        rc = set_default(p, o, S_kbdinteractiveauthentication, "no");
+    }
     for (size_t i = 0; i < PST_COUNT(defaults) && rc == 0; i++) {
         rc = set_default(p, o, defaults[i].slot, defaults[i].value);
     }
@@ -2609,6 +2984,24 @@ static int fill_defaults(struct parse *p, struct options *o)
                                 S_chrootdirectory, S_hostkeyagent, S_hostkey, S_hostcertificate};
     for (size_t i = 0; i < PST_COUNT(nones) && rc == 0; i++) {
         rc = clear_on_none(o, nones[i]);
+    }
+    /* CLEAR_ON_NONE_ARRAY: a global "ChannelTimeout none" leaves no timeout */
+    struct setting *ct = &o->s[S_channeltimeout];
+    if (ct->n == 1 && strcasecmp(ct->v[0].text, "none") == 0) {
+        setting_clear(ct);
+    }
+    /* 8.4's sshd.c: challenge-response on turns keyboard-interactive on */
+    struct setting *cr = &o->s[S_challengeresponseauthentication];
+    if (rc == 0 && p->profile->number < 807 && cr->n > 0 && strcmp(cr->v[0].text, "yes") == 0) {
+        struct setting *kbd = &o->s[S_kbdinteractiveauthentication];
+        const char *file = cr->v[0].file;
+        long line = cr->v[0].line;
+        setting_clear(kbd);
+        const char *at = p->file;
+        p->file = file;
+        p->line = line;
+        rc = add_value(p, o, S_kbdinteractiveauthentication, "yes");
+        p->file = at;
     }
     return rc;
 }
@@ -2640,12 +3033,20 @@ static void move_setting(struct setting *dst, struct setting *src)
     src->n = 0;
 }
 
+/* And those OpenSSH 10 added to them. */
+static const int match_copied_100[] = {S_refuseconnection, S_pamservicename, S_subsystem};
+
 /* copy_set_server_options(): the match pass's values override the first pass's. */
-static void copy_matched(struct options *dst, struct options *src)
+static void copy_matched(const struct parse *p, struct options *dst, struct options *src)
 {
     for (size_t i = 0; i < PST_COUNT(match_copied); i++) {
         if (src->s[match_copied[i]].n > 0) {
             move_setting(&dst->s[match_copied[i]], &src->s[match_copied[i]]);
+        }
+    }
+    for (size_t i = 0; p->profile->number >= 1000 && i < PST_COUNT(match_copied_100); i++) {
+        if (src->s[match_copied_100[i]].n > 0) {
+            move_setting(&dst->s[match_copied_100[i]], &src->s[match_copied_100[i]]);
         }
     }
     if (src->rekey_limit_set) {
@@ -2718,6 +3119,12 @@ static int assemble_all(struct parse *p, struct options *o)
     return 0;
 }
 
+/* The names OpenSSH before 8.5 printed for two keywords that were renamed. */
+static const char *const old_names[][2] = {
+    {"hostbasedacceptedalgorithms", "hostbasedacceptedkeytypes"},
+    {"pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes"},
+};
+
 static int config_add(struct pst_sshd_config *c, const struct pst_sshd_keyword *kw,
                       const char *value, const char *file, long line)
 {
@@ -2732,6 +3139,12 @@ static int config_add(struct pst_sshd_config *c, const struct pst_sshd_keyword *
     }
     struct pst_sshd_setting *s = &c->settings[c->n];
     s->keyword = kw;
+    s->name = kw->name;
+    for (size_t i = 0; c->version != NULL && i < PST_COUNT(old_names); i++) {
+        if (version_number(c->version) < 805 && strcmp(kw->name, old_names[i][0]) == 0) {
+            s->name = old_names[i][1];
+        }
+    }
     s->value = strdup(value);
     s->file = file != NULL ? strdup(file) : NULL;
     s->line = line;
@@ -2765,11 +3178,39 @@ static int render(struct parse *p, struct options *o, struct pst_sshd_config *c)
     for (int slot = 0; slot < S_COUNT && rc == 0; slot++) {
         const struct pst_sshd_keyword *kw = &pst_sshd_keywords[slot];
         struct setting *s = &o->s[slot];
-        if ((slot == S_requiredrsasize && p->profile->number < 901) ||
-            ((slot == S_unusedconnectiontimeout || slot == S_channeltimeout) &&
-             p->profile->number < 902) ||
-            ((slot == S_persourcemaxstartups || slot == S_persourcenetblocksize) &&
-             p->profile->number < 805)) {
+        if ((kw->since != 0 && p->profile->number < kw->since) ||
+            (kw->until != 0 && p->profile->number > kw->until)) {
+            continue;
+        }
+        if (slot == S_persourcepenalties) {
+            static const int defaults_100[] = {90, 5, 1, 10, 10, 600, 15, 65536, 65536, 0, -1};
+            static const char *const names[] = {"crash", "authfail", "noauth", "grace-exceeded",
+                                                "refuseconnection", "max", "min", "max-sources4",
+                                                "max-sources6"};
+            char text[320];
+            int v[11];
+            for (size_t i = 0; i < 11; i++) {
+                v[i] = o->penalty[i] != -1 ? o->penalty[i] : defaults_100[i];
+            }
+            if (v[10] == -1) {
+                v[10] = v[9]; /* overflow6 follows overflow */
+            }
+            if (o->penalties_enabled == 0) {
+                snprintf(text, sizeof text, "no");
+            } else {
+                int at = 0;
+                for (size_t i = 0; i < PST_COUNT(names); i++) {
+                    at += snprintf(text + at, sizeof text - (size_t)at, "%s%s:%d", i > 0 ? " " : "",
+                                   names[i], v[i]);
+                }
+                snprintf(text + at, sizeof text - (size_t)at, " overflow:%s overflow6:%s",
+                         v[9] ? "deny-all" : "permissive", v[10] ? "deny-all" : "permissive");
+            }
+            rc = config_add(c, kw, text, o->penalty_file, o->penalty_line);
+            continue;
+        }
+        if (slot == S_channeltimeout && s->n == 0 && p->profile->number >= 1000) {
+            rc = config_add(c, kw, "none", NULL, 0); /* 10.0 prints the default */
             continue;
         }
         if (slot == S_rekeylimit) {
@@ -2782,8 +3223,7 @@ static int render(struct parse *p, struct options *o, struct pst_sshd_config *c)
         }
         if (kw->shape == PST_SSHD_WORDS) {
             /* one line: the values joined by spaces; channeltimeout none is not printed */
-            if (s->n == 0 || (slot == S_channeltimeout && s->n == 1 &&
-                              strcasecmp(s->v[0].text, "none") == 0)) {
+            if (s->n == 0) {
                 continue;
             }
             size_t len = 0;
@@ -2825,13 +3265,19 @@ int pst_sshd_config_resolve(struct pst_fs *fs, const char *path, const char *ver
 {
     struct parse p = {.fs = fs, .why = why, .why_n = n};
     struct options main = {0}, matched = {0};
+    for (size_t i = 0; i < PST_COUNT(main.penalty); i++) {
+        main.penalty[i] = matched.penalty[i] = -1;
+    }
+    main.penalties_enabled = matched.penalties_enabled = -1;
     struct pst_sshd_config *c = NULL;
     bool active = true;
     int rc = PST_ENOMEM;
 
     *out = NULL;
     why[0] = '\0';
-    p.profile = profile_find(version);
+    bool exact;
+    p.profile = profile_find(version, &exact);
+    p.release = version != NULL && strncmp(version, "OpenSSH_", 8) == 0 ? version : NULL;
     p.files = json_array();
     p.contents = json_object();
     p.globs = json_object();
@@ -2840,11 +3286,10 @@ int pst_sshd_config_resolve(struct pst_fs *fs, const char *path, const char *ver
         goto out;
     }
     p.notes = c->notes;
-    if (p.profile == NULL) {
-        p.profile = profile_find(NULL);
-        char msg[128];
-        snprintf(msg, sizeof msg, "no table of defaults for OpenSSH %s: those of %s are used",
-                 version, p.profile->version);
+    if (!exact) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "no table of defaults for OpenSSH %.40s: those of %s are used",
+                 version != NULL ? version : "(version unknown)", p.profile->version);
         if (json_array_append_new(p.notes, json_pack("{s:s, s:s}", "source", "default", "message", msg)) != 0) {
             goto out;
         }
@@ -2856,6 +3301,12 @@ int pst_sshd_config_resolve(struct pst_fs *fs, const char *path, const char *ver
     /* the first pass: the global section and Match all blocks */
     if ((rc = parse_file(&p, &main, path, 0, &active)) != 0 ||
         (rc = fill_defaults(&p, &main)) != 0) {
+        goto out;
+    }
+    if (conn != NULL && conn->invalid_user && p.profile->number < 1000) {
+        snprintf(why, n, "Invalid test mode specification invalid-user (OpenSSH %s)",
+                 p.profile->version);
+        rc = PST_EPARSE;
         goto out;
     }
     /* the match pass sshd -T always makes, for -C's connection (or none) */
@@ -2876,7 +3327,7 @@ int pst_sshd_config_resolve(struct pst_fs *fs, const char *path, const char *ver
     json_array_clear(p.notes);
     json_array_extend(p.notes, before);
     json_decref(before);
-    copy_matched(&main, &matched);
+    copy_matched(&p, &main, &matched);
     if ((rc = assemble_all(&p, &main)) != 0) {
         goto out;
     }
@@ -2924,8 +3375,14 @@ int pst_sshd_config_from_dump(const char *text, struct pst_sshd_config **out)
         }
         *space = '\0';
         const struct pst_sshd_keyword *kw = NULL;
+        const char *name = line;
+        for (size_t i = 0; i < PST_COUNT(old_names); i++) {
+            if (strcmp(line, old_names[i][1]) == 0) {
+                name = old_names[i][0];
+            }
+        }
         for (size_t i = 0; i < pst_sshd_keywords_count && kw == NULL; i++) {
-            if (strcmp(line, pst_sshd_keywords[i].name) == 0) {
+            if (strcmp(name, pst_sshd_keywords[i].name) == 0) {
                 kw = &pst_sshd_keywords[i];
             }
         }
@@ -2939,6 +3396,9 @@ int pst_sshd_config_from_dump(const char *text, struct pst_sshd_config **out)
             continue;
         }
         rc = config_add(c, kw, space + 1, NULL, 0);
+        if (rc == 0) {
+            c->settings[c->n - 1].name = strcmp(name, line) != 0 ? (kw == &pst_sshd_keywords[S_hostbasedacceptedalgorithms] ? old_names[0][1] : old_names[1][1]) : kw->name;
+        }
     }
     if (rc == 0 && c->n == 0) {
         rc = PST_EPARSE;
@@ -2980,7 +3440,7 @@ int pst_sshd_config_dump(const struct pst_sshd_config *config, char **text)
         return PST_ENOMEM;
     }
     for (size_t i = 0; i < config->n; i++) {
-        fprintf(f, "%s %s\n", config->settings[i].keyword->name, config->settings[i].value);
+        fprintf(f, "%s %s\n", config->settings[i].name, config->settings[i].value);
     }
     if (fclose(f) != 0) {
         free(buf);
@@ -3029,6 +3489,10 @@ int pst_sshd_conn_parse(const char *spec, struct pst_sshd_conn *conn, char *why,
                 done = true;
             }
         }
+        if (!done && strcmp(item, "invalid-user") == 0) {
+            conn->invalid_user = true;
+            done = true;
+        }
         if (!done && strncmp(item, "lport=", 6) == 0) {
             conn->lport = to_port(item + 6);
             if (conn->lport <= 0) {
@@ -3039,7 +3503,7 @@ int pst_sshd_conn_parse(const char *spec, struct pst_sshd_conn *conn, char *why,
         }
         if (!done) {
             snprintf(why, n, "invalid connection spec item '%s' (user=, host=, addr=, laddr=, "
-                             "lport=, rdomain=)", item);
+                             "lport=, rdomain=, invalid-user)", item);
             rc = PST_EINVAL;
         }
     }

@@ -6,6 +6,7 @@
 #include "probes/fs.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Nesting of Include directives sshd accepts (servconf.c SERVCONF_MAX_DEPTH). */
@@ -28,21 +29,24 @@ enum pst_sshd_shape {
 struct pst_sshd_keyword {
     const char *name; /* lowercase, as printed */
     enum pst_sshd_shape shape;
+    int since, until; /* the versions that print it (902 = 9.2); 0: no bound */
     const char *description;
 };
 
-/* Every keyword a supported OpenSSH version prints, in `sshd -T` order. */
+/* Every keyword a supported OpenSSH version prints, in `sshd -T` order (of the newest). */
 extern const struct pst_sshd_keyword pst_sshd_keywords[];
 extern const size_t pst_sshd_keywords_count;
 
 /* The connection a Match block is evaluated for: sshd's `-C` test specification. */
 struct pst_sshd_conn {
     char *user, *host, *addr, *laddr, *rdomain;
-    int lport; /* 0: not given */
+    int lport;         /* 0: not given */
+    bool invalid_user; /* "invalid-user" (OpenSSH 10): the user does not exist */
 };
 
 /*
- * Parses SPEC ("user=alice,host=h.example,addr=192.0.2.1,laddr=...,lport=22,rdomain=...")
+ * Parses SPEC ("user=alice,host=h.example,addr=192.0.2.1,laddr=...,lport=22,rdomain=...",
+ * and "invalid-user" for OpenSSH 10)
  * into CONN (owned by the caller, released with pst_sshd_conn_release). Returns 0, or
  * PST_EINVAL with the reason in WHY[N].
  */
@@ -52,6 +56,7 @@ void pst_sshd_conn_release(struct pst_sshd_conn *conn);
 /* One line of the effective configuration and where its value came from. */
 struct pst_sshd_setting {
     const struct pst_sshd_keyword *keyword;
+    const char *name; /* as this version prints it (8.4: pubkeyacceptedkeytypes...) */
     char *value;
     char *file; /* NULL: a compiled-in default (or `sshd -T`, which does not say) */
     long line;
@@ -70,7 +75,9 @@ void pst_sshd_config_free(struct pst_sshd_config *config);
 
 /*
  * Resolves the effective configuration of the sshd_config file PATH (absolute, inside FS's
- * root) as OpenSSH VERSION ("9.2"; NULL or unknown: the newest table, noted) would for
+ * root) as OpenSSH VERSION would ("9.2", "9.2p1", or the release sshd -V prints, such as
+ * "OpenSSH_10.0p2 Debian-7+deb13u4", which Match Version compares with; a version without a
+ * table of its own uses the nearest older table, noted; NULL: the newest table) for
  * `sshd -T` with connection CONN (NULL: no -C, as sshd applies the global section and
  * `Match all` blocks). On success returns 0 and *out (caller frees). A configuration sshd
  * would refuse returns PST_EPARSE with "FILE:LINE: reason" in WHY[N]; an unreadable file

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The packages and kernel probes against apt itself: `apt list --upgradable` reading the same
+# lists answers which packages have updates and from which suites (security ones included),
+# on a hand-made root (epochs, tildes, pins, holds, multi-arch, a security suite, lists kept
+# as gzip, xz and lz4), on this machine, and on a copy of the Debian 12 debootstrap root
+# whose installed versions were made older and newer than its lists, with apt run inside it.
+# Then bad input: truncated and garbled status files, a 100 MB list, corrupt compressed
+# lists, a missing Release file.
+. "$(dirname "$0")/lib.sh"
+command -v apt >/dev/null || { echo "SKIP: no apt"; exit 77; }
+
+# upgradable ROOT|"" -> "name:arch candidate security" lines from the probe
+probe_upgradable() {
+    local args=()
+    [ -n "$1" ] && args=(--root "$1")
+    "$POSTURE" probe packages "${args[@]}" --arg max_findings=1000000 --format json >"$WORK/probe.json"
+    jq -r '.facts.upgradable.value[] | "\(.name):\(.arch) \(.candidate) \(.security)"' "$WORK/probe.json" |
+        LC_ALL=C sort
+}
+
+# apt's answer from `apt list --upgradable` output on stdin: arch all is the native one;
+# a security update is one whose candidate a -security suite offers.
+apt_upgradable() {
+    local native=$1
+    awk -v native="$native" -F'[/ ]' '/upgradable from/ {
+        arch = ($4 == "all") ? native : $4
+        sec = ($2 ~ /-security(,|$)/) ? "true" : "false"
+        print $1 ":" arch, $3, sec }' | LC_ALL=C sort
+}
+
+# ---- a hand-made root, with lists compressed as apt may keep them -------------------------
+fixture=$WORK/pins
+rm -rf "$fixture"
+cp -a "$SRC/tests/data/apt/pins" "$fixture"
+lists=$fixture/var/lib/apt/lists
+gzip -n "$lists/deb.example.org_debian_dists_stable_main_binary-amd64_Packages"
+xz "$lists/security.example.org_debian-security_dists_stable-security_main_binary-amd64_Packages"
+lz4 -q --rm "$lists/deb.example.org_debian_dists_experimental_main_binary-amd64_Packages" \
+    "$lists/deb.example.org_debian_dists_experimental_main_binary-amd64_Packages.lz4"
+probe_upgradable "$fixture" >"$WORK/pins.got"
+grep -v '^#' "$SRC/tests/data/apt/pins.expected" >"$WORK/pins.want"
+if ! diff -u "$WORK/pins.want" "$WORK/pins.got"; then
+    fail "upgradable packages of the pins root differ from tests/data/apt/pins.expected"
+fi
+# apt on the same root: its own configuration, lists and status (this host's apt.conf.d is
+# read too, as apt always reads it first; it sets nothing that chooses versions).
+mkdir -p "$WORK/aptcache"
+apt list --upgradable -o Dir="$fixture" -o Dir::State::status="$fixture/var/lib/dpkg/status" \
+    -o APT::Architecture=amd64 -o APT::Architectures::=amd64 -o APT::Architectures::=i386 \
+    -o Dir::Cache="$WORK/aptcache" -o Debug::NoLocking=1 2>/dev/null | apt_upgradable amd64 >"$WORK/pins.apt"
+if ! diff -u "$WORK/pins.apt" "$WORK/pins.got"; then
+    fail "upgradable packages of the pins root differ from apt list --upgradable"
+fi
+facts() { jq -c "$1" "$WORK/probe.json"; }
+probe_upgradable "$fixture" >/dev/null
+expect_eq "security count" "2" "$(facts .facts.security_upgradable_count.value)"
+expect_eq "security list" '["heldpkg","secpkg"]' "$(facts '[.facts.security_upgradable.value[].name]')"
+expect_eq "held" '[{"name":"heldpkg","arch":"amd64","version":"1.0-1"}]' "$(facts .facts.held.value)"
+expect_eq "held marked" "true" "$(facts '.facts.upgradable.value[] | select(.name == "heldpkg") | .held')"
+expect_eq "broken" '[{"name":"halfpkg","arch":"amd64","version":"1.0-1","state":"half-configured"}]' \
+    "$(facts .facts.broken.value)"
+expect_eq "lists in use" "4" "$(facts .facts.lists_count.value)"
+expect_eq "security lists" "1" "$(facts .facts.security_lists_count.value)"
+expect_eq "missing list (security i386)" \
+    '["security.example.org_debian-security_dists_stable-security_main_binary-i386_Packages"]' \
+    "$(facts '[.facts.missing_lists.value[].list]')"
+expect_eq "lists present" "false" "$(facts .facts.lists_missing.value)"
+want_age=$((($(date +%s) - $(date -d '2026-11-21 00:53:02 UTC' +%s)) / 86400))
+expect_eq "list age from the newest Release Date" "$want_age" "$(facts .facts.list_age_days.value)"
+want_oldest=$((($(date +%s) - $(date -d '2026-11-01 10:00:00 UTC' +%s)) / 86400))
+expect_eq "oldest pending update (experimental's date)" "$want_oldest" "$(facts .facts.upgradable_oldest_days.value)"
+expect_eq "unattended-upgrades installed" "true" "$(facts .facts.unattended_upgrades_installed.value)"
+expect_eq "lists update turned off by a later file" '"0"' "$(facts .facts.update_package_lists.value)"
+expect_eq "source of that setting" '"/etc/apt/apt.conf.d/99disable:2"' "$(facts .facts.update_package_lists.source)"
+expect_eq "unattended-upgrades enabled" "false" "$(facts .facts.unattended_upgrades_enabled.value)"
+expect_eq "origins" '["origin=Debian,codename=${distro_codename},label=Debian","origin=Debian,codename=${distro_codename}-security,label=Debian-Security"]' \
+    "$(facts .facts.unattended_upgrades_origins.value)"
+expect_eq "no errors on the pins root" "[]" "$(facts .errors)"
+# with the lists update turned on again, unattended upgrades are enabled, security included
+rm "$fixture/etc/apt/apt.conf.d/99disable"
+probe_upgradable "$fixture" >/dev/null
+expect_eq "unattended-upgrades enabled" "true" "$(facts .facts.unattended_upgrades_enabled.value)"
+expect_eq "security origins" "true" "$(facts .facts.unattended_upgrades_security.value)"
+# APT::Default-Release pins experimental at 990: apt and the probe agree again (apt reads its
+# configuration files before -o Dir applies, so it gets the setting on the command line)
+printf 'APT::Default-Release "experimental";\n' >"$fixture/etc/apt/apt.conf.d/10release"
+probe_upgradable "$fixture" >"$WORK/release.got"
+apt list --upgradable -o Dir="$fixture" -o Dir::State::status="$fixture/var/lib/dpkg/status" \
+    -o APT::Default-Release=experimental -o APT::Architecture=amd64 -o APT::Architectures::=amd64 -o APT::Architectures::=i386 \
+    -o Dir::Cache="$WORK/aptcache" -o Debug::NoLocking=1 2>/dev/null | apt_upgradable amd64 >"$WORK/release.apt"
+if ! diff -u "$WORK/release.apt" "$WORK/release.got"; then
+    fail "with APT::Default-Release, the probe differs from apt list --upgradable"
+fi
+grep -q '^exppkg:amd64 2.0-1 ' "$WORK/release.got" || fail "Default-Release did not make exppkg upgradable"
+rm "$fixture/etc/apt/apt.conf.d/10release"
+
+# kernel probe on the same root: two images, the newest by package version
+"$POSTURE" probe kernel --root "$fixture" --format json >"$WORK/kernel.json"
+expect_eq "kernel images" '["6.1.0-25-amd64","6.1.0-26-amd64"]' "$(jq -c '.facts.images.value | sort' "$WORK/kernel.json")"
+expect_eq "newest image" '"linux-image-6.1.0-26-amd64"' "$(jq -c .facts.newest_image_package.value "$WORK/kernel.json")"
+expect_eq "newest release" '"6.1.0-26-amd64"' "$(jq -c .facts.newest_image_release.value "$WORK/kernel.json")"
+expect_eq "running kernel of an offline root" "null" "$(jq -c .facts.running_is_newest "$WORK/kernel.json")"
+expect_eq "offline root error" '"running kernel: not available for an offline root"' "$(jq -c '.errors[0].message' "$WORK/kernel.json")"
+expect_eq "no reboot pending" "false" "$(jq -c .facts.reboot_required.value "$WORK/kernel.json")"
+mkdir -p "$fixture/run"
+ln -sfn ../run "$fixture/var/run"
+printf '*** System restart required ***\n' >"$fixture/run/reboot-required"
+printf 'linux-image-6.1.0-26-amd64\nlibc6\nlinux-image-6.1.0-26-amd64\n' >"$fixture/run/reboot-required.pkgs"
+"$POSTURE" probe kernel --root "$fixture" --format json >"$WORK/kernel.json"
+expect_eq "reboot pending" "true" "$(jq -c .facts.reboot_required.value "$WORK/kernel.json")"
+expect_eq "reboot packages" '["linux-image-6.1.0-26-amd64","libc6"]' "$(jq -c .facts.reboot_required_packages.value "$WORK/kernel.json")"
+# the running system: uname's release
+expect_eq "running release" "\"$(uname -r)\"" "$("$POSTURE" probe kernel --format json | jq -c .facts.running_release.value)"
+
+# ---- this machine: the probe against apt on the same lists ---------------------------------
+if ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
+    probe_upgradable "" >"$WORK/host.got"
+    apt list --upgradable 2>/dev/null | apt_upgradable "$(dpkg --print-architecture)" >"$WORK/host.apt"
+    if ! diff -u "$WORK/host.apt" "$WORK/host.got"; then
+        fail "upgradable packages of this machine differ from apt list --upgradable"
+    fi
+    echo "this machine: $(wc -l <"$WORK/host.got") upgradable, $(grep -c ' true$' "$WORK/host.got" || true) from a security suite, as apt says"
+fi
+
+finish

@@ -123,4 +123,81 @@ if ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
     echo "this machine: $(wc -l <"$WORK/host.got") upgradable, $(grep -c ' true$' "$WORK/host.got" || true) from a security suite, as apt says"
 fi
 
+# ---- the Debian 12 debootstrap root: lists newer and older than what is installed ----------
+cache=${POSTURE_CACHE_DIR:-$WORK/cache}
+debroot=$cache/debian-bookworm
+if [ -f "$debroot/.complete" ] && [ "$(id -u)" = 0 ]; then
+    scratch=$(mktemp -d /tmp/posture-packages.XXXXXX)
+    trap 'rm -rf "$scratch"' EXIT
+    cp -a "$debroot" "$scratch/root"
+    root=$scratch/root
+    # Installed versions made older than the lists (upgradable) and newer (not upgradable).
+    awk '
+        /^Package: / {p = $2}
+        /^Version: / && (p == "base-files" || p == "bash" || p == "coreutils" || p == "libc6" || p == "tzdata") {print $0 "~old"; next}
+        /^Version: / && (p == "grep" || p == "sed") {print $0 "+local1"; next}
+        {print}' "$root/var/lib/dpkg/status" >"$root/var/lib/dpkg/status.new"
+    mv "$root/var/lib/dpkg/status.new" "$root/var/lib/dpkg/status"
+    # A security suite, with this machine's security list when it has one.
+    sec=$(ls /var/lib/apt/lists/*debian-security_dists_bookworm-security_main_binary-amd64_Packages* 2>/dev/null | head -1 || true)
+    if [ -n "$sec" ]; then
+        cp "$sec" /var/lib/apt/lists/*debian-security_dists_bookworm-security_InRelease "$root/var/lib/apt/lists/"
+        echo "deb http://deb.debian.org/debian-security bookworm-security main" >>"$root/etc/apt/sources.list"
+    fi
+    chroot "$root" apt list --upgradable 2>/dev/null | apt_upgradable amd64 >"$WORK/debian.apt"
+    probe_upgradable "$root" >"$WORK/debian.got"
+    if ! diff -u "$WORK/debian.apt" "$WORK/debian.got"; then
+        fail "upgradable packages of the Debian root differ from apt inside it"
+    fi
+    for p in base-files bash coreutils libc6 tzdata; do
+        grep -q "^$p:" "$WORK/debian.got" || fail "$p, installed older than its list, is not upgradable"
+    done
+    for p in grep sed; do
+        grep -q "^$p:" "$WORK/debian.got" && fail "$p, installed newer than its list, is upgradable"
+    done
+    [ -z "$sec" ] || [ "$(grep -c ' true$' "$WORK/debian.got")" -gt 0 ] ||
+        fail "no security update found in the Debian root with a security list"
+    echo "Debian root: $(wc -l <"$WORK/debian.got") upgradable ($(grep -c ' true$' "$WORK/debian.got" || true) security), as apt inside it says"
+
+    # ---- bad input, on the same root ---------------------------------------------------------
+    status=$root/var/lib/dpkg/status
+    cp "$status" "$scratch/status.orig"
+    # truncated in the middle of a stanza: the packages before it are read, no crash
+    head -c 200000 "$scratch/status.orig" >"$status"
+    expect_exit "truncated status" 0 "$POSTURE" probe packages --root "$root" --format json
+    [ "$(jq .facts.installed_count.value "$WORK/out")" -gt 50 ] || fail "truncated status: packages before the cut lost"
+    # garbled stanzas and unknown fields
+    { printf 'Package: garbled\nthis is not a field\nStatus: install ok installed\nX-Unknown: 1\nVersion: 1:\n\n'
+      printf 'Status: install ok installed\nVersion: 1.0\n\n'
+      cat "$scratch/status.orig"; } >"$status"
+    expect_exit "garbled status" 0 "$POSTURE" probe packages --root "$root" --format json
+    jq -r '.errors[].message' "$WORK/out" | grep -q "version '1:' of garbled is invalid" ||
+        fail "garbled status: the invalid version is not reported"
+    cp "$scratch/status.orig" "$status"
+    # a corrupt compressed list: a clear error naming it, the other lists still read
+    if [ -n "$sec" ]; then
+        secname=$root/var/lib/apt/lists/$(basename "$sec")
+        head -c 100000 "$sec" >"$secname"
+        expect_exit "truncated lz4 list" 0 "$POSTURE" probe packages --root "$root" --format json
+        jq -r '.errors[].message' "$WORK/out" | grep -q "read /var/lib/apt/lists/$(basename "$sec") near line [0-9]*: malformed input" ||
+            fail "truncated lz4 list: no error naming it ($(jq -c .errors "$WORK/out"))"
+        cp "$sec" "$secname"
+    fi
+    # a missing Release file: the list is used without origin or suite, and it is said
+    rm "$root"/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_*Release*
+    expect_exit "missing Release" 0 "$POSTURE" probe packages --root "$root" --format json
+    jq -r '.errors[].message' "$WORK/out" | grep -q "no Release file for deb.debian.org_debian_dists_bookworm_" ||
+        fail "missing Release: not reported"
+    # a list of 100 MB (the Debian main list twice): read within bounds
+    main=$root/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages
+    cat "$main" "$main" >"$main.big"
+    mv "$main.big" "$main"
+    [ "$(stat -c %s "$main")" -ge 100000000 ] || fail "the big list is smaller than 100 MB"
+    /usr/bin/time -f '%e %M' -o "$WORK/time" "$POSTURE" probe packages --root "$root" --format json >"$WORK/out"
+    expect_eq "100 MB list: packages found" "$(jq -r '.facts.upgradable_count.value' "$WORK/out")" \
+        "$(wc -l <"$WORK/debian.got")"
+    echo "100 MB list: $(cut -d' ' -f1 "$WORK/time") s, $(cut -d' ' -f2 "$WORK/time") KiB peak"
+    [ "$(cut -d' ' -f2 "$WORK/time")" -lt 32768 ] || fail "100 MB list: more than 32 MiB of memory"
+fi
+
 finish

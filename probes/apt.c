@@ -1420,7 +1420,9 @@ static int resolve_one(const struct pkg *p, struct pst_apt_list *lists,
             const struct offer *o = &p->offers[j];
             const struct pst_apt_list *l = &lists[o->list];
             r->security = r->security || l->security;
-            if (l->priority > best) {
+            /* the best list shows as origin and suite; a security suite wins a tie */
+            if (l->priority > best ||
+                (l->priority == best && l->security && !lists[r->list].security)) {
                 best = l->priority;
                 r->list = o->list;
                 r->from_list = true;

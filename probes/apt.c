@@ -765,7 +765,7 @@ int pst_apt_release_parse(const char *buf, size_t len, struct pst_apt_release *o
                 any = true;
             } else if (klen == 12 && strncasecmp(p, "NotAutomatic", 12) == 0) {
                 out->not_automatic = vlen == 3 && strncasecmp(v, "yes", 3) == 0;
-            } else if (klen == 21 && strncasecmp(p, "ButAutomaticUpgrades", 21) == 0) {
+            } else if (klen == 20 && strncasecmp(p, "ButAutomaticUpgrades", 20) == 0) {
                 out->but_automatic_upgrades = vlen == 3 && strncasecmp(v, "yes", 3) == 0;
             }
         }

@@ -54,7 +54,8 @@ static int kernel_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
     json_t *entry;
     json_t *images = json_array();
     json_t *pkgs = json_array();
-    const char *newest_name = NULL, *newest_version = NULL, *newest_release = NULL;
+    const char *newest_name = NULL, *newest_version = NULL;
+    char newest_release[256] = "";
     char newest_source[128] = DPKG_STATUS;
     struct utsname uts;
     bool live = pst_fs_is_live(ctx->fs);
@@ -119,7 +120,7 @@ static int kernel_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
             }
             newest_name = key;
             newest_version = version;
-            newest_release = image_release(name) - name + key;
+            snprintf(newest_release, sizeof(newest_release), "%s", release);
             snprintf(newest_source, sizeof(newest_source), "%s:%lld", DPKG_STATUS,
                      (long long)json_integer_value(json_object_get(entry, "line")));
         }
@@ -135,8 +136,7 @@ static int kernel_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
             if (newest_name != NULL) {
                 snprintf(package, sizeof(package), "%.*s", (int)strcspn(newest_name, ":"),
                          newest_name);
-                snprintf(release, sizeof(release), "%.*s", (int)strcspn(newest_release, ":"),
-                         newest_release);
+                snprintf(release, sizeof(release), "%s", newest_release);
             }
             if (pst_facts_set(out, "newest_image_release",
                               newest_name ? json_string(release) : json_null(),

@@ -34,6 +34,7 @@ struct pst_zread {
     int error;      /* sticky error */
     bool skipping;  /* inside an over-long line */
     bool mid_frame; /* a gzip member or lz4 frame has begun and not ended */
+    bool xz_done;   /* the xz decoder reached the end of its streams */
     z_stream gz;
     bool gz_init;
     lzma_stream xz;
@@ -218,6 +219,27 @@ static int produce(struct pst_zread *z)
         return rc;
     }
     if (z->in_off == z->in_len && z->in_eof) {
+        if (z->kind == PST_Z_XZ && !z->xz_done) {
+            /* the input has ended: let the decoder finish, or say it was cut short */
+            lzma_ret xrc;
+            z->xz.next_in = NULL;
+            z->xz.avail_in = 0;
+            z->xz.next_out = (uint8_t *)z->out + z->end;
+            z->xz.avail_out = room;
+            xrc = lzma_code(&z->xz, LZMA_FINISH);
+            made = room - z->xz.avail_out;
+            if (xrc == LZMA_STREAM_END) {
+                z->xz_done = true;
+            } else if (xrc != LZMA_OK || made == 0) {
+                return PST_EPARSE;
+            }
+            if (made > z->limit - z->total) {
+                return PST_ETOOBIG;
+            }
+            z->total += made;
+            z->end += made;
+            return PST_OK;
+        }
         if (z->mid_frame) {
             return PST_EPARSE; /* truncated inside a gzip member or an lz4 frame */
         }
@@ -259,11 +281,11 @@ static int produce(struct pst_zread *z)
         z->xz.avail_in = z->in_len - z->in_off;
         z->xz.next_out = (uint8_t *)z->out + z->end;
         z->xz.avail_out = room;
-        xrc = lzma_code(&z->xz, z->in_eof ? LZMA_FINISH : LZMA_RUN);
+        xrc = lzma_code(&z->xz, LZMA_RUN);
         made = room - z->xz.avail_out;
         z->in_off = z->in_len - z->xz.avail_in;
         if (xrc == LZMA_STREAM_END) {
-            z->out_eof = true;
+            z->xz_done = true;
         } else if (xrc != LZMA_OK && xrc != LZMA_BUF_ERROR) {
             return xrc == LZMA_MEM_ERROR || xrc == LZMA_MEMLIMIT_ERROR ? PST_ETOOBIG : PST_EPARSE;
         }
@@ -287,22 +309,6 @@ static int produce(struct pst_zread *z)
     }
     z->total += made;
     z->end += made;
-    /* xz with LZMA_CONCATENATED wants LZMA_FINISH once the input ends */
-    if (z->kind == PST_Z_XZ && !z->out_eof && z->in_eof && made == 0 && z->in_off == z->in_len) {
-        lzma_ret xrc;
-        z->xz.next_in = NULL;
-        z->xz.avail_in = 0;
-        z->xz.next_out = (uint8_t *)z->out + z->end;
-        z->xz.avail_out = OUT_SIZE - z->end;
-        xrc = lzma_code(&z->xz, LZMA_FINISH);
-        if (xrc == LZMA_STREAM_END) {
-            z->out_eof = true;
-        } else if (xrc != LZMA_OK) {
-            return PST_EPARSE;
-        } else if (z->xz.avail_out == OUT_SIZE - z->end) {
-            return PST_EPARSE; /* truncated: no progress and no end */
-        }
-    }
     return PST_OK;
 }
 
@@ -323,7 +329,7 @@ int pst_zread_line(struct pst_zread *z, char **line, size_t *len)
             z->start += n + (nl != NULL);
             z->skipping = false;
             z->lineno++;
-            if (was_skipping) {
+            if (was_skipping || n > PST_ZREAD_LINE_MAX) {
                 return 2; /* the tail of a long line: reported once, here */
             }
             s[n] = '\0';

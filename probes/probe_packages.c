@@ -512,8 +512,13 @@ static int read_list(struct scan *s, size_t index)
     bool failed = false;
     char *line;
     size_t len;
-    int rc = pst_zread_open(s->ctx->fs, path, pst_zread_kind(path), LIST_LIMIT, &z);
+    int rc;
 
+    if (ends_with(path, ".zst")) {
+        pst_facts_error(s->out, path, "read %s: zstd-compressed lists are not read", path);
+        return PST_OK;
+    }
+    rc = pst_zread_open(s->ctx->fs, path, pst_zread_kind(path), LIST_LIMIT, &z);
     if (rc != PST_OK) {
         if (rc != PST_ENOMEM) {
             pst_facts_error(s->out, path, "read %s: %s", path, pst_strerror(rc));

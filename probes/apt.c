@@ -375,10 +375,10 @@ static int add_entries(json_t *entries, json_t *uris, json_t *suites, json_t *co
                 continue;
             }
             e = json_pack("{s:O, s:O, s:O, s:O, s:s}", "uri", uri, "suite", suite, "components",
-                          flat ? json_array() : components, "archs", archs ? archs : json_null(),
-                          "source", source);
-            if (flat && e != NULL) {
-                json_object_set_new(e, "components", json_array());
+                          components, "archs", archs ? archs : json_null(), "source", source);
+            if (flat && e != NULL && json_object_set_new(e, "components", json_array()) != 0) {
+                json_decref(e);
+                e = NULL;
             }
             if (e == NULL || json_array_append_new(entries, e) != 0) {
                 return PST_ENOMEM;
@@ -1475,7 +1475,9 @@ int pst_apt_db_resolve(struct pst_apt_db *db, struct pst_apt_list *lists, size_t
         struct pkg *p = db->slots[i];
         if (p != NULL) {
             order[n++] = p;
-            qsort(p->offers, p->n_offers, sizeof(*p->offers), offer_cmp_desc);
+            if (p->n_offers > 1) {
+                qsort(p->offers, p->n_offers, sizeof(*p->offers), offer_cmp_desc);
+            }
         }
     }
     qsort(order, n, sizeof(*order), pkg_cmp_name);

@@ -545,18 +545,20 @@ static int read_list(struct scan *s, size_t index)
             failed = true;
             break;
         }
+        /* the four fields read start with P, V or A: one test skips the other lines */
         if (len == 0) {
             rc = offer_flush(s, &st, index, &bad_versions);
         } else if (line[0] == ' ' || line[0] == '\t') {
             continue;
-        } else if (strncmp(line, "Package:", 8) == 0) {
+        } else if (line[0] == 'P' && len > 8 && memcmp(line, "Package:", 8) == 0) {
             st.line = pst_zread_lineno(z);
             field_copy(&st, st.package, sizeof(st.package), pst_text_skip_blanks(line + 8));
-        } else if (strncmp(line, "Version:", 8) == 0) {
+        } else if (line[0] == 'V' && len > 8 && memcmp(line, "Version:", 8) == 0) {
             field_copy(&st, st.version, sizeof(st.version), pst_text_skip_blanks(line + 8));
-        } else if (strncmp(line, "Architecture:", 13) == 0) {
+        } else if (line[0] == 'A' && len > 13 && memcmp(line, "Architecture:", 13) == 0) {
             field_copy(&st, st.arch, sizeof(st.arch), pst_text_skip_blanks(line + 13));
-        } else if (strncmp(line, "Phased-Update-Percentage:", 25) == 0) {
+        } else if (line[0] == 'P' && len > 25 &&
+                   memcmp(line, "Phased-Update-Percentage:", 25) == 0) {
             char *end;
             long v = strtol(line + 25, &end, 10);
             st.phased = v >= 0 && v <= 100 ? (int)v : 100;

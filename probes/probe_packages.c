@@ -49,8 +49,8 @@ static const struct pst_probe_field packages_fields[] = {
      "reinstallation {name, arch, version, state}"},
     {"broken_count", PST_TYPE_INT, "how many"},
     {"lists_missing", PST_TYPE_BOOL,
-     "no package list of any configured source is on the system (apt update never ran, or "
-     "the lists were removed)"},
+     "no package list is in use: no source is configured, or none of their lists is on the "
+     "system (apt update never ran, or the lists were removed)"},
     {"lists_count", PST_TYPE_INT, "package lists in use"},
     {"security_lists_count", PST_TYPE_INT, "package lists of a security suite in use"},
     {"missing_lists", PST_TYPE_FINDINGS,

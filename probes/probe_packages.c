@@ -65,7 +65,7 @@ static const struct pst_probe_field packages_fields[] = {
      "the unattended-upgrades package is installed"},
     {"unattended_upgrades_enabled", PST_TYPE_BOOL,
      "installed, and APT::Periodic::Update-Package-Lists and ::Unattended-Upgrade are set and "
-     "not 0"},
+     "not 0 (nor APT::Periodic::Enable 0)"},
     {"unattended_upgrades_origins", PST_TYPE_LIST,
      "Unattended-Upgrade::Origins-Pattern and ::Allowed-Origins entries"},
     {"unattended_upgrades_security", PST_TYPE_BOOL,
@@ -748,6 +748,7 @@ static int unattended_facts(struct scan *s, const json_t *index)
     const char *upd_src = NULL, *uu_src = NULL;
     const char *upd = pst_aptconf_get(&s->conf, "APT::Periodic::Update-Package-Lists", &upd_src);
     const char *run = pst_aptconf_get(&s->conf, "APT::Periodic::Unattended-Upgrade", &uu_src);
+    const char *enable = pst_aptconf_get(&s->conf, "APT::Periodic::Enable", NULL);
     bool enabled;
     bool security = false;
     json_t *origins = json_array();
@@ -758,7 +759,9 @@ static int unattended_facts(struct scan *s, const json_t *index)
     }
     status_words(status ? status : "", want, eflag, state);
     installed = strcmp(state, "installed") == 0;
-    enabled = installed && periodic_on(upd) && periodic_on(run);
+    /* APT::Periodic::Enable "0" turns every periodic job off (apt's daily script reads it) */
+    enabled = installed && periodic_on(upd) && periodic_on(run) &&
+              (enable == NULL || periodic_on(enable));
     for (size_t k = 0; k < PST_COUNT(keys); k++) {
         size_t i;
         json_t *item;

@@ -82,6 +82,10 @@ rm "$fixture/etc/apt/apt.conf.d/99disable"
 probe_upgradable "$fixture" >/dev/null
 expect_eq "unattended-upgrades enabled" "true" "$(facts .facts.unattended_upgrades_enabled.value)"
 expect_eq "security origins" "true" "$(facts .facts.unattended_upgrades_security.value)"
+printf 'APT::Periodic::Enable "0";\n' >"$fixture/etc/apt/apt.conf.d/98off"
+probe_upgradable "$fixture" >/dev/null
+expect_eq "APT::Periodic::Enable 0 turns it off" "false" "$(facts .facts.unattended_upgrades_enabled.value)"
+rm "$fixture/etc/apt/apt.conf.d/98off"
 # APT::Default-Release pins experimental at 990: apt and the probe agree again (apt reads its
 # configuration files before -o Dir applies, so it gets the setting on the command line)
 printf 'APT::Default-Release "experimental";\n' >"$fixture/etc/apt/apt.conf.d/10release"

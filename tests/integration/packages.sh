@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # The packages and kernel probes against apt itself: `apt list --upgradable` reading the same
 # lists answers which packages have updates and from which suites (security ones included),
-# on a hand-made root (epochs, tildes, pins, holds, multi-arch, a security suite, lists kept
-# as gzip, xz and lz4), on this machine, and on a copy of the Debian 12 debootstrap root
+# on two hand-made roots (epochs, tildes, pins, holds, multi-arch, a security suite, lists
+# kept as gzip, xz and lz4; backports, an archive pinned by origin, generic, glob and
+# downgrade pins, APT::Default-Release), on this machine, and on a copy of the Debian 12 debootstrap root
 # whose installed versions were made older and newer than its lists, with apt run inside it.
 # Then bad input: truncated and garbled status files, a 100 MB list, corrupt compressed
 # lists, a missing Release file.
@@ -98,6 +99,24 @@ if ! diff -u "$WORK/release.apt" "$WORK/release.got"; then
 fi
 grep -q '^exppkg:amd64 2.0-1 ' "$WORK/release.got" || fail "Default-Release did not make exppkg upgradable"
 rm "$fixture/etc/apt/apt.conf.d/10release"
+
+# A second root: backports (NotAutomatic with ButAutomaticUpgrades), a third-party archive
+# pinned by origin below the release, generic and glob pins, a downgrade pin.
+rm -rf "$WORK/backports-root"
+cp -a "$SRC/tests/data/apt/backports" "$WORK/backports-root"
+probe_upgradable "$WORK/backports-root" >"$WORK/backports.got"
+grep -v '^#' "$SRC/tests/data/apt/backports.expected" >"$WORK/backports.want"
+if ! diff -u "$WORK/backports.want" "$WORK/backports.got"; then
+    fail "upgradable packages of the backports root differ from tests/data/apt/backports.expected"
+fi
+apt list --upgradable -o Dir="$WORK/backports-root" \
+    -o Dir::State::status="$WORK/backports-root/var/lib/dpkg/status" -o APT::Architecture=amd64 \
+    -o APT::Architectures::=amd64 -o Dir::Cache="$WORK/aptcache" -o Debug::NoLocking=1 2>/dev/null |
+    apt_upgradable amd64 >"$WORK/backports.apt"
+if ! diff -u "$WORK/backports.apt" "$WORK/backports.got"; then
+    fail "upgradable packages of the backports root differ from apt list --upgradable"
+fi
+rm -rf "$WORK/backports-root"
 
 # kernel probe on the same root: two images, the newest by package version
 "$POSTURE" probe kernel --root "$fixture" --format json >"$WORK/kernel.json"

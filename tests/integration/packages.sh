@@ -4,8 +4,9 @@
 # lists answers which packages have updates and from which suites (security ones included),
 # on two hand-made roots (epochs, tildes, pins, holds, multi-arch, a security suite, lists
 # kept as gzip, xz and lz4; backports, an archive pinned by origin, generic, glob and
-# downgrade pins, APT::Default-Release), on this machine, and on a copy of the Debian 12 debootstrap root
-# whose installed versions were made older and newer than its lists, with apt run inside it.
+# downgrade pins, APT::Default-Release), on this machine, and on a copy of the Debian 12
+# debootstrap root whose installed versions were made older and newer than its lists, with
+# apt run inside it.
 # Then bad input: truncated and garbled status files, a 100 MB list, corrupt compressed
 # lists, a missing Release file.
 . "$(dirname "$0")/lib.sh"

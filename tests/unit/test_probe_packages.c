@@ -72,7 +72,7 @@ static void test_aptconf_depth(void **state)
     (void)state;
     deep[0] = '\0';
     for (int i = 0; i < 200; i++) {
-        strcat(deep, "a { "); /* test-only: sized above */
+        memcpy(deep + i * 4, "a { ", 5);
     }
     assert_int_equal(pst_aptconf_init(&c), PST_OK);
     assert_int_equal(pst_aptconf_parse(&c, deep, "/deep", err, sizeof(err)), PST_EPARSE);
@@ -255,12 +255,12 @@ static void test_candidates(void **state)
     (void)state;
     memset(lists, 0, sizeof(lists));
     lists[0].has_release = true;
-    strcpy(lists[0].release.suite, "stable");
+    snprintf(lists[0].release.suite, sizeof(lists[0].release.suite), "stable");
     lists[1].has_release = true;
-    strcpy(lists[1].release.suite, "stable-security");
+    snprintf(lists[1].release.suite, sizeof(lists[1].release.suite), "stable-security");
     lists[1].security = true;
     lists[2].has_release = true;
-    strcpy(lists[2].release.suite, "experimental");
+    snprintf(lists[2].release.suite, sizeof(lists[2].release.suite), "experimental");
     lists[2].release.not_automatic = true;
     assert_int_equal(pst_apt_pins_parse(prefs, "/p", &pins, &n_pins, errors), PST_OK);
     assert_int_equal(pst_apt_db_new("amd64", &db), PST_OK);

@@ -9,10 +9,14 @@ packages=(
     # build
     build-essential cmake pkg-config
     libyaml-dev libjansson-dev libmbedtls-dev
+    # apt lists as apt keeps them: lz4, gzip, xz
+    liblz4-dev zlib1g-dev liblzma-dev
     # tests: unit tests, JSON assertions, a real Debian root, memory checks, fuzzing
     libcmocka-dev jq debootstrap valgrind clang libclang-rt-14-dev util-linux
     # the reference for the sshd probe: sshd -T
     openssh-server
+    # tests: reading lz4 lists from the shell
+    lz4
     # benchmarks: GNU time for peak RSS
     time
 )

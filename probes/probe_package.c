@@ -3,12 +3,12 @@
 #include "probes/probe.h"
 
 #include "agent/error.h"
+#include "probes/dpkg_status.h"
 #include "probes/text.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define DPKG_STATUS "/var/lib/dpkg/status"
 #define DPKG_STATUS_LIMIT (128u * 1024u * 1024u)
 
 static const struct pst_probe_arg package_args[] = {
@@ -81,8 +81,7 @@ static int index_stanza(json_t *index, const struct stanza *s)
     return PST_OK;
 }
 
-/* Parses dpkg's status file once per scan into {name[:arch] -> entry}; NULL with errors set. */
-static const json_t *status_index(struct pst_probe_ctx *ctx, struct pst_facts *out, int *rc)
+const json_t *pst_dpkg_status_index(struct pst_probe_ctx *ctx, struct pst_facts *out, int *rc)
 {
     json_t *index = json_object_get(ctx->memo, DPKG_STATUS);
     struct stanza s = {0};
@@ -147,7 +146,7 @@ static int package_collect(struct pst_probe_ctx *ctx, const json_t *args, struct
     char source[64];
     int rc;
 
-    index = status_index(ctx, out, &rc);
+    index = pst_dpkg_status_index(ctx, out, &rc);
     if (rc == PST_ENOMEM) {
         return rc;
     }

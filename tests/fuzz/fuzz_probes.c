@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the probes' parsers of files they read from a host (os-release, dpkg
- * status, md5sums, lists and diversions, passwd/group, shells, KEY VALUE files, line
+ * status (also as the packages and kernel probes read it), md5sums, lists and diversions,
+ * passwd/group, shells, KEY VALUE files, line
  * matching), through the root-aware fs layer.
  * The input becomes every one of those files in a scratch root.
  */
@@ -120,6 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run(&ctx, "lines", "{\"path\": \"/etc/group\", \"regex\": \"^[^:]*:[^:]*:0:\"}");
     run(&ctx, "package", "{\"name\": \"openssh-server\"}");
     run(&ctx, "package", "{\"name\": \"libc6:amd64\"}");
+    run(&ctx, "packages", "{}");
+    run(&ctx, "kernel", "{}");
     run(&ctx, "homes", "{}");
     run(&ctx, "dpkg_verify", "{\"prefixes\": [\"/etc\", \"/var\"], \"byte_budget\": 1000000}");
     run(&ctx, "fswalk", "{\"roots\": [\"/etc\"]}");

@@ -25,6 +25,10 @@ build_root() {
     chown -R -h 0:0 "$dest"
     find "$dest" -type d -exec chmod 0755 {} +
     find "$dest" -type f -exec chmod 0644 {} +
+    # apt lists as if just refreshed: a Release without a Date is as old as its file
+    if [ -d "$dest/var/lib/apt/lists" ]; then
+        find "$dest/var/lib/apt/lists" -type f -exec touch {} +
+    fi
     while read -r kind mode owner path; do
         case "$kind" in
         '#'* | '') continue ;;

@@ -98,5 +98,5 @@ expect_eq "encrypt-data-in-transit healthy through mitigation" "true 4" \
 expect_eq "waived endpoint protection leaves the score" "false 0" \
     "$(jq -r '.controls[] | select(.id == "enable-endpoint-protection") | "\(.in_score) \(.potential_increase)"' "$WORK/exempt.json")"
 expect_eq "parameter override" "pass" "$(jq -r '.results[] | select(.id == "password-max-days") | .status' "$WORK/exempt.json")"
-expect_eq "secure score with exemptions" "4 25" "$(jq -r '"\(.score.secure.current) \(.score.secure.max)"' "$WORK/exempt.json")"
+expect_eq "secure score with exemptions" "4 37" "$(jq -r '"\(.score.secure.current) \(.score.secure.max)"' "$WORK/exempt.json")"
 finish

@@ -28,9 +28,8 @@ static const char *const modprobe_dirs[] = {
     "/etc/modprobe.d",     "/run/modprobe.d", "/usr/local/lib/modprobe.d",
     "/usr/lib/modprobe.d", "/lib/modprobe.d",
 };
-#define MODPROBE_DIRS_TEXT                                                                         \
-    "/etc/modprobe.d, /run/modprobe.d, /usr/local/lib/modprobe.d, /usr/lib/modprobe.d, "           \
-    "/lib/modprobe.d"
+/* the source of a setting no modprobe.d file makes */
+#define MODPROBE_DIRS_TEXT "not set in modprobe.d"
 
 static const struct pst_probe_arg kmod_args[] = {
     {.name = "name",

@@ -32,7 +32,8 @@ static const char *const sysctl_dirs[] = {
     "/usr/local/lib/sysctl.d",
     "/usr/lib/sysctl.d",
 };
-#define SYSCTL_DIRS_TEXT "/etc/sysctl.d, /run/sysctl.d, /usr/local/lib/sysctl.d, /usr/lib/sysctl.d"
+/* the source of a value no file sets */
+#define SYSCTL_DIRS_TEXT "not set in sysctl.d"
 
 static const struct pst_probe_arg sysctl_args[] = {
     {.name = "key",

@@ -227,7 +227,8 @@ static int load_config(struct pst_probe_ctx *ctx, struct config *c)
         }
     }
     json_decref(files);
-    return rc;
+    /* a skipped file (dangling link, mask) leaves nothing to report */
+    return rc == PST_ENOMEM ? rc : PST_OK;
 }
 
 static const json_t *config_memo(struct pst_probe_ctx *ctx, int *rc)

@@ -312,7 +312,8 @@ static int load_persisted(struct pst_probe_ctx *ctx, struct persisted *p)
         }
     }
     json_decref(files);
-    return rc;
+    /* a skipped file (dangling link, mask) leaves nothing to report */
+    return rc == PST_ENOMEM ? rc : PST_OK;
 }
 
 static const json_t *persisted_memo(struct pst_probe_ctx *ctx, int *rc)

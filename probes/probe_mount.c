@@ -164,29 +164,37 @@ static int set_unmounted(struct pst_facts *out, const char *source)
     return PST_OK;
 }
 
-/* The running system: the last mountinfo line for PATH is the mount on top. */
-static int from_mountinfo(struct pst_probe_ctx *ctx, struct pst_facts *out, const char *path)
+/*
+ * The running system's mount table, parsed once a scan: mount point -> {fstype, device,
+ * options, line}. A later line for the same point replaces an earlier one: it is on top.
+ * NULL with *rc set when mountinfo cannot be read (the reason is in the memo).
+ */
+static const json_t *mount_table(struct pst_probe_ctx *ctx, int *rc)
 {
+    json_t *table = json_object_get(ctx->memo, MOUNTINFO);
     char *buf = NULL, *cursor, *line;
     size_t len;
     long lineno = 0;
-    struct mount m = {0};
-    bool found = false;
-    int rc = pst_fs_read(ctx->fs, MOUNTINFO, MOUNTINFO_LIMIT, true, &buf, &len);
 
-    if (rc != PST_OK) {
-        if (rc != PST_ENOMEM) {
-            pst_facts_error(out, MOUNTINFO, "read %s: %s", MOUNTINFO, pst_strerror(rc));
-            rc = PST_OK;
-        }
-        return rc;
+    *rc = PST_OK;
+    if (table != NULL) {
+        *rc = json_is_object(table) ? PST_OK : PST_EIO; /* the memo holds the reason */
+        return json_is_object(table) ? table : NULL;
     }
+    *rc = pst_fs_read(ctx->fs, MOUNTINFO, MOUNTINFO_LIMIT, true, &buf, &len);
+    if (*rc != PST_OK) {
+        json_object_set_new(ctx->memo, MOUNTINFO, json_string(pst_strerror(*rc)));
+        return NULL;
+    }
+    table = json_object();
     cursor = buf;
-    while ((line = pst_text_next_line(&cursor, &lineno)) != NULL) {
+    while (table != NULL && (line = pst_text_next_line(&cursor, &lineno)) != NULL) {
         /* id parent major:minor root mountpoint options [optional...] - fstype source super */
         char *f[64];
+        char options[8192];
         int n = split_fields(line, f, 64);
         int dash = 6;
+        json_t *entry;
         while (dash < n && strcmp(f[dash], "-") != 0) {
             dash++;
         }
@@ -195,27 +203,51 @@ static int from_mountinfo(struct pst_probe_ctx *ctx, struct pst_facts *out, cons
         }
         unescape(f[4]);
         trim_slashes(f[4]);
-        if (strcmp(f[4], path) != 0) {
-            continue;
-        }
         unescape(f[dash + 2]);
-        found = true;
-        m.fstype = f[dash + 1];
-        m.device = f[dash + 2];
-        snprintf(m.options, sizeof(m.options), "%s%s%s", f[5], dash + 3 < n ? "," : "",
+        snprintf(options, sizeof(options), "%s%s%s", f[5], dash + 3 < n ? "," : "",
                  dash + 3 < n ? f[dash + 3] : "");
-        snprintf(m.source, sizeof(m.source), "%s:%ld", MOUNTINFO, lineno);
-        /* keep going: a later mount on the same point is on top */
-        if (set_mount(out, &m) != PST_OK) {
-            rc = PST_ENOMEM;
-            break;
+        entry = json_pack("{s:o, s:o, s:o, s:I}", "fstype", json_string_nocheck(f[dash + 1]),
+                          "device", json_string_nocheck(f[dash + 2]), "options",
+                          json_string_nocheck(options), "line", (json_int_t)lineno);
+        if (entry == NULL || json_object_set_new_nocheck(table, f[4], entry) != 0) {
+            json_decref(table);
+            table = NULL;
         }
-    }
-    if (rc == PST_OK && !found) {
-        rc = set_unmounted(out, MOUNTINFO);
     }
     free(buf);
-    return rc;
+    if (table == NULL || json_object_set_new(ctx->memo, MOUNTINFO, table) != 0) {
+        *rc = PST_ENOMEM;
+        return NULL;
+    }
+    return table;
+}
+
+static int from_mountinfo(struct pst_probe_ctx *ctx, struct pst_facts *out, const char *path)
+{
+    struct mount m = {0};
+    const json_t *entry;
+    int rc;
+    const json_t *table = mount_table(ctx, &rc);
+
+    if (table == NULL) {
+        if (rc != PST_ENOMEM) {
+            const char *why = json_string_value(json_object_get(ctx->memo, MOUNTINFO));
+            pst_facts_error(out, MOUNTINFO, "read %s: %s", MOUNTINFO, why ? why : "failed");
+            rc = PST_OK;
+        }
+        return rc;
+    }
+    entry = json_object_get(table, path);
+    if (entry == NULL) {
+        return set_unmounted(out, MOUNTINFO);
+    }
+    m.fstype = json_string_value(json_object_get(entry, "fstype"));
+    m.device = json_string_value(json_object_get(entry, "device"));
+    snprintf(m.options, sizeof(m.options), "%s",
+             json_string_value(json_object_get(entry, "options")));
+    snprintf(m.source, sizeof(m.source), "%s:%lld", MOUNTINFO,
+             (long long)json_integer_value(json_object_get(entry, "line")));
+    return set_mount(out, &m);
 }
 
 /* systemd's unit name for a mount point (unit_name_path_escape): /var/tmp is var-tmp.mount. */
@@ -270,8 +302,8 @@ static int from_unit(struct pst_probe_ctx *ctx, struct pst_facts *out, const cha
     if (rc == PST_ENOENT || rc == PST_ETYPE) {
         /* a mask: a link to /dev/null, which an offline root may not even have */
         char *target = NULL;
-        bool masked = pst_fs_readlink(ctx->fs, path, &target) == PST_OK &&
-                      strcmp(target, "/dev/null") == 0;
+        bool masked =
+            pst_fs_readlink(ctx->fs, path, &target) == PST_OK && strcmp(target, "/dev/null") == 0;
         free(target);
         if (masked) {
             snprintf(m->source, sizeof(m->source), "%s", path);

@@ -133,4 +133,15 @@ if [ -f "$deb/.complete" ]; then
     compare "$deb" $units ssh.service systemd-timesyncd.service chrony.service
     expect_eq "units compared on the Debian root" "true" "$([ "$(wc -l <"$WORK/answers")" -gt 100 ] && echo true)"
 fi
+
+# Every unit of this host, against systemctl reading the same files.
+: >"$WORK/answers"
+host_units=$(find /usr/lib/systemd/system /etc/systemd/system -mindepth 1 -maxdepth 2 \( -type f -o -type l \) \
+    -printf '%f\n' 2>/dev/null | grep -E '\.(service|socket|timer|target|mount|path)$' | sort -u)
+for unit in $host_units; do
+    want=$(systemctl is-enabled "$unit" 2>/dev/null | tail -1) || true
+    [ -n "$want" ] || want=absent
+    got=$("$POSTURE" probe systemd --arg "unit=$unit" --format json | jq -r '.facts.state.value // "error"')
+    expect_eq "this host: $unit" "$want" "$got"
+done
 finish

@@ -195,8 +195,8 @@ static const json_t *unit_index(struct lookup *l, int *rc)
         const char *name;
         json_t *type;
         int r = pst_fs_list_typed(ctx->fs, unit_dirs[d].path, &entries);
-        if (r == PST_ENOENT || r == PST_ETYPE || r == PST_EACCES) {
-            entries = json_object(); /* systemd skips what it cannot open here */
+        if (r == PST_ENOENT || r == PST_ETYPE) {
+            entries = json_object(); /* no such directory */
         } else if (r != PST_OK) {
             snprintf(l->error, sizeof(l->error), "list %s: %s", unit_dirs[d].path, pst_strerror(r));
             entries = json_object();
@@ -511,7 +511,8 @@ static int load_path(struct lookup *l, struct info *info, const char *path)
     int rc = pst_fs_stat(fs, path, false, &st);
 
     if (rc != PST_OK) {
-        return rc == PST_EACCES ? PST_ENOENT : rc;
+        /* systemd, as root, skips what it cannot open; unreadable here means not root */
+        return rc;
     }
     free(info->path);
     info->path = strdup(path);

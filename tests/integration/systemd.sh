@@ -123,6 +123,15 @@ expect_eq "not a unit name" "'../x' is not a unit name" \
 expect_eq "offline: no active state" "active: not available for an offline root" \
     "$("$POSTURE" probe systemd --root "$root" --arg unit=enabled.service --format json | jq -r '.errors[0].message')"
 
+# What cannot be read is an error, not an absent or disabled unit (systemd, as root, reads it).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    chmod 600 "$lib/disabled.service"
+    expect_eq "unreadable unit file" "disabled.service: permission denied" \
+        "$(setpriv --reuid=65534 --regid=65534 --clear-groups "$POSTURE" probe systemd --root "$root" \
+            --arg unit=disabled.service --format json | jq -r '.errors[0].message')"
+    chmod 644 "$lib/disabled.service"
+fi
+
 # Every unit of the debootstrap root (built by debian_root.sh; skipped when it is missing).
 deb=${POSTURE_CACHE_DIR:-$WORK/cache}/debian-bookworm
 if [ -f "$deb/.complete" ]; then

@@ -13,6 +13,8 @@ packages=(
     libcmocka-dev jq debootstrap valgrind clang libclang-rt-14-dev util-linux
     # benchmarks: GNU time for peak RSS
     time
+    # the host probes' references: systemd-sysctl, systemctl, modprobe
+    systemd kmod
 )
 
 missing=()

@@ -19,6 +19,8 @@ packages=(
     lz4
     # benchmarks: GNU time for peak RSS
     time
+    # the host probes' references: systemd-sysctl, systemctl, modprobe
+    systemd kmod
 )
 
 missing=()

@@ -467,21 +467,45 @@ int pst_file_read(const char *path, size_t limit, bool text, char **buf, size_t 
     return rc;
 }
 
-static int cmp_names(const void *a, const void *b)
+/* One directory entry while listing: its name and its type (a DT_* value). */
+struct list_entry {
+    char *name;
+    unsigned char type;
+};
+
+static int cmp_entries(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const struct list_entry *)a)->name, ((const struct list_entry *)b)->name);
 }
 
-int pst_fs_list(struct pst_fs *fs, const char *path, json_t **names)
+static const char *entry_type_name(unsigned char type)
+{
+    switch (type) {
+    case DT_REG:
+        return "file";
+    case DT_DIR:
+        return "directory";
+    case DT_LNK:
+        return "symlink";
+    default:
+        return "other";
+    }
+}
+
+/*
+ * Lists directory PATH sorted bytewise: into a JSON array of names, or with TYPED into an
+ * object name -> type ("file", "directory", "symlink", "other"; symlinks not followed).
+ */
+static int list_dir(struct pst_fs *fs, const char *path, bool typed, json_t **out)
 {
     DIR *dir = NULL;
     struct dirent *de;
-    char **list = NULL;
+    struct list_entry *list = NULL;
     size_t n = 0, cap = 0;
     int fd;
     int rc = open_in_root(fs, path, O_RDONLY | O_DIRECTORY, &fd);
 
-    *names = NULL;
+    *out = NULL;
     if (rc != PST_OK) {
         return rc;
     }
@@ -497,7 +521,7 @@ int pst_fs_list(struct pst_fs *fs, const char *path, json_t **names)
         }
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 32;
-            char **grown;
+            struct list_entry *grown;
             if (ncap > 1000000) {
                 rc = PST_ETOOBIG;
                 goto out;
@@ -510,35 +534,81 @@ int pst_fs_list(struct pst_fs *fs, const char *path, json_t **names)
             list = grown;
             cap = ncap;
         }
-        list[n] = strdup(de->d_name);
-        if (list[n] == NULL) {
+        list[n].type = de->d_type;
+        if (typed && de->d_type == DT_UNKNOWN) {
+            /* Some filesystems do not fill d_type: ask, without following a symlink. */
+            struct stat st;
+            if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                list[n].type = S_ISREG(st.st_mode)   ? DT_REG
+                               : S_ISDIR(st.st_mode) ? DT_DIR
+                               : S_ISLNK(st.st_mode) ? DT_LNK
+                                                     : DT_UNKNOWN;
+            }
+        }
+        list[n].name = strdup(de->d_name);
+        if (list[n].name == NULL) {
             rc = PST_ENOMEM;
             goto out;
         }
         n++;
     }
     if (n > 0) {
-        qsort(list, n, sizeof(*list), cmp_names);
+        qsort(list, n, sizeof(*list), cmp_entries);
     }
-    *names = json_array();
-    if (*names == NULL) {
+    *out = typed ? json_object() : json_array();
+    if (*out == NULL) {
         rc = PST_ENOMEM;
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        /* names as the directory holds them, not necessarily UTF-8 (pst_json_text reports) */
-        if (json_array_append_new(*names, json_string_nocheck(list[i])) != 0) {
+        int failed = typed ? json_object_set_new_nocheck(*out, list[i].name,
+                                                         json_string(entry_type_name(list[i].type)))
+                           : json_array_append_new(*out, json_string_nocheck(list[i].name));
+        if (failed != 0) {
             rc = PST_ENOMEM;
-            json_decref(*names);
-            *names = NULL;
+            json_decref(*out);
+            *out = NULL;
             goto out;
         }
     }
 out:
     for (size_t i = 0; i < n; i++) {
-        free(list[i]);
+        free(list[i].name);
     }
     free(list);
     closedir(dir);
+    return rc;
+}
+
+int pst_fs_list(struct pst_fs *fs, const char *path, json_t **names)
+{
+    return list_dir(fs, path, false, names);
+}
+
+int pst_fs_list_typed(struct pst_fs *fs, const char *path, json_t **entries)
+{
+    return list_dir(fs, path, true, entries);
+}
+
+int pst_fs_readlink(struct pst_fs *fs, const char *path, char **target)
+{
+    char buf[PATH_MAX];
+    ssize_t n;
+    int fd;
+    int rc = open_in_root(fs, path, O_PATH | O_NOFOLLOW, &fd);
+
+    *target = NULL;
+    if (rc != PST_OK) {
+        return rc;
+    }
+    n = readlinkat(fd, "", buf, sizeof(buf) - 1);
+    if (n < 0) {
+        rc = (errno == ENOENT || errno == EINVAL) ? PST_ETYPE : pst_from_errno(errno);
+    } else {
+        buf[n] = '\0';
+        *target = strdup(buf);
+        rc = *target != NULL ? PST_OK : PST_ENOMEM;
+    }
+    close(fd);
     return rc;
 }

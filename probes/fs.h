@@ -70,6 +70,18 @@ int pst_file_read(const char *path, size_t limit, bool text, char **buf, size_t 
  */
 int pst_fs_list(struct pst_fs *fs, const char *path, json_t **names);
 
+/*
+ * Lists directory PATH as an object name -> type ("file", "directory", "symlink" or "other",
+ * a symlink not followed), names in bytewise order. The caller owns *entries. 0 or PST_E*.
+ */
+int pst_fs_list_typed(struct pst_fs *fs, const char *path, json_t **entries);
+
+/*
+ * Reads the symlink PATH itself (its directory resolved inside the root). *target is the
+ * link text as stored, owned by the caller; PST_ETYPE when PATH is not a symlink.
+ */
+int pst_fs_readlink(struct pst_fs *fs, const char *path, char **target);
+
 /* Every path the scan tried to read, in first-use order (borrowed; lives as long as FS). */
 const json_t *pst_fs_touched(const struct pst_fs *fs);
 

@@ -26,6 +26,28 @@ for name in hardened weak; do
     expect_eq "$name: schema" "posture.report/v1" "$(jq -r .schema "$WORK/$name.json")"
 done
 
+# Roots for the network service checks: the packages installed, their services disabled
+# (services-off) or enabled (services-on). Only the recommendations listed in their .expected
+# files are compared: these roots exist for those.
+for name in services-off services-on; do
+    root="$WORK/$name"
+    build_root "$name" "$root"
+    expect_exit "scan $name" 0 "$POSTURE" scan --root "$root" --format json --output "$WORK/$name.json"
+    jq -r '.results[] | "\(.id) \(.status)"' "$WORK/$name.json" | LC_ALL=C sort >"$WORK/$name.all"
+    LC_ALL=C sort "$SRC/tests/data/roots/$name.expected" >"$WORK/$name.want"
+    awk 'NR == FNR {want[$1] = 1; next} $1 in want' "$WORK/$name.want" "$WORK/$name.all" >"$WORK/$name.actual"
+    if ! diff -u "$WORK/$name.want" "$WORK/$name.actual"; then
+        fail "$name: statuses differ from $name.expected (diff above)"
+    fi
+done
+# Kernel parameters: the evidence says which value is wrong and where it was set.
+expect_eq "persisted sysctl from the shadowing /etc file" "sysctl.persisted_number 0 /etc/sysctl.d/99-protect-links.conf:1" \
+    "$(jq -r '.results[] | select(.id == "kernel-protected-links") | .evidence[1] | "\(.fact) \(.observed) \(.source)"' "$WORK/weak.json")"
+expect_eq "sysctl.conf through 99-sysctl.conf" "0 /etc/sysctl.d/99-sysctl.conf:2" \
+    "$(jq -r '.results[] | select(.id == "kernel-aslr-enabled") | .evidence[1] | "\(.observed) \(.source)"' "$WORK/weak.json")"
+expect_eq "SysV script with a start link" "enabled /etc/rc5.d/S01slapd" \
+    "$("$POSTURE" probe systemd --root "$WORK/services-on" --arg unit=slapd.service --format json | jq -r '"\(.facts.state.value) \(.facts.state.source)"')"
+
 # The weak root's evidence names the file and line a value came from.
 weak=$WORK/weak.json
 expect_eq "evidence of password-max-days" \

@@ -102,6 +102,25 @@ static int order_results(struct pst_scan *scan)
     return PST_OK;
 }
 
+/* pst_probe_prepare for every leaf of CHECK whose probe has slow work to start. */
+static int prepare_checks(struct pst_probe_ctx *probes, const struct pst_check *check)
+{
+    int rc = PST_OK;
+    if (check == NULL) {
+        return PST_OK;
+    }
+    if (check->kind == PST_CHECK_LEAF) {
+        /* a missing argument is the call's error to report, not the preparation's */
+        rc = check->probe->prepare != NULL ? pst_probe_prepare(probes, check->probe, check->args)
+                                           : PST_OK;
+        return rc == PST_EINVAL ? PST_OK : rc;
+    }
+    for (size_t i = 0; i < check->n && rc == PST_OK; i++) {
+        rc = prepare_checks(probes, check->children[i]);
+    }
+    return rc;
+}
+
 int pst_scan_run(const struct pst_policy_set *policies, const struct pst_config *config,
                  const char *root, const char *const *only, size_t n_only, struct pst_scan **out,
                  char **error)
@@ -162,6 +181,17 @@ int pst_scan_run(const struct pst_policy_set *policies, const struct pst_config 
     if (config != NULL && config->warning != NULL &&
         json_array_append_new(scan->warnings, json_string(config->warning)) != 0) {
         rc = PST_ENOMEM;
+        goto out;
+    }
+    /* let probes start their slow programs (sshd -T) while the rest is assessed */
+    for (size_t i = 0; i < policies->n_recommendations && rc == PST_OK; i++) {
+        const struct pst_recommendation *rec = policies->recommendations[i];
+        if (selected(rec, only, n_only)) {
+            rc = prepare_checks(&probes, rec->applies);
+            rc = rc == PST_OK ? prepare_checks(&probes, rec->check) : rc;
+        }
+    }
+    if (rc != PST_OK) {
         goto out;
     }
     for (size_t i = 0; i < policies->n_recommendations; i++) {

@@ -3,9 +3,13 @@
 #include "probes/probe.h"
 
 #include "agent/error.h"
+#include "probes/exec.h"
 
 #include <errno.h>
 #include <grp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <pwd.h>
 #include <limits.h>
 #include <regex.h>
@@ -190,7 +194,8 @@ int pst_probe_ctx_init(struct pst_probe_ctx *ctx, struct pst_fs *fs)
     ctx->fs = fs;
     ctx->cache = json_object();
     ctx->memo = json_object();
-    if (ctx->cache == NULL || ctx->memo == NULL) {
+    ctx->started = json_object();
+    if (ctx->cache == NULL || ctx->memo == NULL || ctx->started == NULL) {
         pst_probe_ctx_release(ctx);
         return PST_ENOMEM;
     }
@@ -199,30 +204,40 @@ int pst_probe_ctx_init(struct pst_probe_ctx *ctx, struct pst_fs *fs)
 
 void pst_probe_ctx_release(struct pst_probe_ctx *ctx)
 {
+    const char *key;
+    json_t *entry;
+    /* programs started ahead that no probe call took back: stop them, leave no zombie */
+    json_object_foreach(ctx->started, key, entry)
+    {
+        pid_t pid = (pid_t)json_integer_value(json_object_get(entry, "pid"));
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        close((int)json_integer_value(json_object_get(entry, "out")));
+        close((int)json_integer_value(json_object_get(entry, "err")));
+    }
+    json_decref(ctx->started);
+    ctx->started = NULL;
     json_decref(ctx->cache);
     json_decref(ctx->memo);
     ctx->cache = NULL;
     ctx->memo = NULL;
 }
 
-int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, const json_t *args,
-                   const json_t **result)
+/* ARGS with every default filled in, and the call's cache key "NAME {canonical args}". */
+static int call_key(const struct pst_probe *probe, const json_t *args, json_t **full, char **key)
 {
-    json_t *full = NULL;
-    json_t *res = NULL;
     char *argkey = NULL;
-    char *key = NULL;
-    struct pst_facts facts = {NULL, NULL};
     int rc = PST_OK;
 
-    *result = NULL;
-    full = args != NULL ? json_deep_copy(args) : json_object();
-    if (full == NULL) {
+    *key = NULL;
+    *full = args != NULL ? json_deep_copy(args) : json_object();
+    if (*full == NULL) {
         return PST_ENOMEM;
     }
     for (size_t i = 0; i < probe->n_args; i++) {
         const struct pst_probe_arg *a = &probe->args[i];
-        if (json_object_get(full, a->name) != NULL) {
+        if (json_object_get(*full, a->name) != NULL) {
             continue;
         }
         if (a->required) {
@@ -231,15 +246,83 @@ int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, con
         }
         json_t *def =
             a->default_value ? pst_value_from_text(a->type, a->default_value) : json_null();
-        if (def == NULL || json_object_set_new(full, a->name, def) != 0) {
+        if (def == NULL || json_object_set_new(*full, a->name, def) != 0) {
             rc = PST_ENOMEM;
             goto out;
         }
     }
-    argkey = json_dumps(full, JSON_COMPACT | JSON_SORT_KEYS);
-    if (argkey == NULL || asprintf(&key, "%s %s", probe->name, argkey) < 0) {
-        key = NULL;
+    argkey = json_dumps(*full, JSON_COMPACT | JSON_SORT_KEYS);
+    if (argkey == NULL || asprintf(key, "%s %s", probe->name, argkey) < 0) {
+        *key = NULL;
         rc = PST_ENOMEM;
+    }
+out:
+    free(argkey);
+    if (rc != PST_OK) {
+        json_decref(*full);
+        *full = NULL;
+    }
+    return rc;
+}
+
+int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe,
+                      const json_t *args)
+{
+    json_t *full = NULL;
+    char *key = NULL;
+    int rc;
+
+    if (probe->prepare == NULL) {
+        return PST_OK;
+    }
+    rc = call_key(probe, args, &full, &key);
+    if (rc == PST_OK && json_object_get(ctx->cache, key) == NULL) {
+        /* a placeholder keeps a second prepare of the same call from starting it again */
+        char prepared[PATH_MAX];
+        snprintf(prepared, sizeof(prepared), "prepared %s", key);
+        if (json_object_get(ctx->memo, prepared) == NULL) {
+            rc = json_object_set_new(ctx->memo, prepared, json_true()) != 0 ? PST_ENOMEM
+                                                                            : probe->prepare(ctx, full);
+        }
+    }
+    json_decref(full);
+    free(key);
+    return rc;
+}
+
+int pst_probe_started_put(struct pst_probe_ctx *ctx, const char *key, const struct pst_exec *proc)
+{
+    json_t *entry = json_pack("{s:i, s:i, s:i}", "pid", proc->pid, "out", proc->out, "err",
+                              proc->err);
+    return entry != NULL && json_object_set_new(ctx->started, key, entry) == 0 ? PST_OK
+                                                                               : PST_ENOMEM;
+}
+
+bool pst_probe_started_take(struct pst_probe_ctx *ctx, const char *key, struct pst_exec *proc)
+{
+    const json_t *entry = json_object_get(ctx->started, key);
+    if (entry == NULL) {
+        return false;
+    }
+    proc->pid = (int)json_integer_value(json_object_get(entry, "pid"));
+    proc->out = (int)json_integer_value(json_object_get(entry, "out"));
+    proc->err = (int)json_integer_value(json_object_get(entry, "err"));
+    json_object_del(ctx->started, key);
+    return true;
+}
+
+int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, const json_t *args,
+                   const json_t **result)
+{
+    json_t *full = NULL;
+    json_t *res = NULL;
+    char *key = NULL;
+    struct pst_facts facts = {NULL, NULL};
+    int rc = PST_OK;
+
+    *result = NULL;
+    rc = call_key(probe, args, &full, &key);
+    if (rc != PST_OK) {
         goto out;
     }
     res = json_object_get(ctx->cache, key);
@@ -268,7 +351,6 @@ out:
     json_decref(facts.facts);
     json_decref(facts.errors);
     json_decref(full);
-    free(argkey);
     free(key);
     return rc;
 }

@@ -53,8 +53,9 @@ struct pst_facts {
 /* Per-scan context handed to every probe. */
 struct pst_probe_ctx {
     struct pst_fs *fs;
-    json_t *cache; /* probe call key -> result, see pst_probe_call() */
-    json_t *memo;  /* shared parsed data (passwd, dpkg status) keyed by name */
+    json_t *cache;   /* probe call key -> result, see pst_probe_call() */
+    json_t *memo;    /* shared parsed data (passwd, dpkg status) keyed by name */
+    json_t *started; /* programs started ahead: key -> {pid, out, err}, see pst_probe_prepare */
 };
 
 struct pst_probe {
@@ -70,6 +71,12 @@ struct pst_probe {
      * Returns 0, or PST_ENOMEM when the facts could not be recorded at all.
      */
     int (*collect)(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out);
+    /*
+     * Optional: starts slow work that collect will need for ARGS (defaults applied), such as
+     * a reference program to run, so that it proceeds while the scan does the rest. collect
+     * must work whether or not prepare ran. Returns 0, or PST_ENOMEM.
+     */
+    int (*prepare)(struct pst_probe_ctx *ctx, const json_t *args);
 };
 
 /* The registry. */
@@ -105,6 +112,21 @@ void pst_probe_ctx_release(struct pst_probe_ctx *ctx);
  */
 int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, const json_t *args,
                    const json_t **result);
+
+/*
+ * Lets PROBE start, for ARGS, what a later pst_probe_call will need (its prepare function),
+ * once per distinct argument set. Returns 0, PST_EINVAL (missing argument) or PST_ENOMEM.
+ */
+int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe,
+                      const json_t *args);
+
+struct pst_exec;
+/*
+ * A program a prepare function started, kept in CTX under KEY until collect takes it back;
+ * a program never taken is killed and reaped when CTX is released. 0 or PST_ENOMEM.
+ */
+int pst_probe_started_put(struct pst_probe_ctx *ctx, const char *key, const struct pst_exec *proc);
+bool pst_probe_started_take(struct pst_probe_ctx *ctx, const char *key, struct pst_exec *proc);
 
 /* Helpers for collect functions. VALUE is stolen; SOURCE may be NULL. 0 or PST_ENOMEM. */
 int pst_facts_set(struct pst_facts *out, const char *field, json_t *value, const char *source);

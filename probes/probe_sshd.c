@@ -445,30 +445,85 @@ static void package_version(struct pst_probe_ctx *ctx, char *out, size_t n)
     json_decref(args);
 }
 
-/* Asks sshd. Returns its configuration, or NULL with the reason in WHY. */
-static struct pst_sshd_config *ask_sshd(const char *config, const char *spec, char *version,
-                                        size_t vn, char *why, size_t n)
+/* The keys under which prepare leaves the two sshd programs for collect. */
+static void started_keys(const char *config, const char *spec, char *t, size_t tn, char *v,
+                         size_t vn)
+{
+    snprintf(t, tn, "sshd -T -f %s -C %s", config, spec != NULL ? spec : "");
+    snprintf(v, vn, "sshd -V");
+}
+
+static bool ask_live(struct pst_probe_ctx *ctx)
+{
+    struct stat st;
+    return pst_fs_is_live(ctx->fs) && pst_fs_stat(ctx->fs, SSHD_BINARY, true, &st) == 0;
+}
+
+/* Starts sshd -T (and sshd -V, once a scan) unless already started; both run at once. */
+static int start_sshd(struct pst_probe_ctx *ctx, const char *config, const char *spec)
 {
     const char *argv[] = {SSHD_BINARY, "-T", "-f", config, spec != NULL ? "-C" : NULL, spec, NULL};
     const char *vargv[] = {SSHD_BINARY, "-V", NULL};
-    char *sout = NULL, *serr = NULL, vwhy[256];
+    char tkey[PATH_MAX + 600], vkey[32], why[256];
+    struct pst_exec proc;
+    int rc = PST_OK;
+
+    started_keys(config, spec, tkey, sizeof tkey, vkey, sizeof vkey);
+    if (json_object_get(ctx->started, tkey) == NULL && pst_exec_start(argv, &proc, why, sizeof why) == 0) {
+        rc = pst_probe_started_put(ctx, tkey, &proc);
+    }
+    if (rc == PST_OK && json_object_get(ctx->started, vkey) == NULL &&
+        json_object_get(ctx->memo, "sshd -V asked") == NULL &&
+        pst_exec_start(vargv, &proc, why, sizeof why) == 0) {
+        rc = pst_probe_started_put(ctx, vkey, &proc);
+        if (rc == PST_OK && json_object_set_new(ctx->memo, "sshd -V asked", json_true()) != 0) {
+            rc = PST_ENOMEM;
+        }
+    }
+    return rc;
+}
+
+static int sshd_prepare(struct pst_probe_ctx *ctx, const json_t *args)
+{
+    if (!ask_live(ctx)) {
+        return PST_OK;
+    }
+    return start_sshd(ctx, json_string_value(json_object_get(args, "config")),
+                      json_string_value(json_object_get(args, "connection")));
+}
+
+/* Asks sshd (or collects what prepare started). Returns its configuration, or NULL. */
+static struct pst_sshd_config *ask_sshd(struct pst_probe_ctx *ctx, const char *config,
+                                        const char *spec, char *version, size_t vn, char *why,
+                                        size_t n)
+{
+    char *sout = NULL, *serr = NULL, vwhy[256], tkey[PATH_MAX + 600], vkey[32];
     int status;
     struct pst_sshd_config *c = NULL;
     struct pst_exec t, v;
 
-    /* both at once: each spends its few milliseconds loading OpenSSL and host keys */
-    if (pst_exec_start(argv, &t, why, n) != 0) {
+    if (start_sshd(ctx, config, spec) != PST_OK) {
+        snprintf(why, n, "out of memory");
         return NULL;
     }
-    if (pst_exec_start(vargv, &v, vwhy, sizeof vwhy) == 0) {
+    started_keys(config, spec, tkey, sizeof tkey, vkey, sizeof vkey);
+    if (pst_probe_started_take(ctx, vkey, &v)) {
         if (pst_exec_finish(&v, "sshd -V", SSHD_TIMEOUT_MS, 4096, &sout, &serr, &status, vwhy,
                             sizeof vwhy) == 0 &&
             strncmp(serr, "OpenSSH_", 8) == 0) {
             short_version(serr, version, vn);
+            /* the release sshd -V names, for the other calls of this scan */
+            json_object_set_new(ctx->memo, "sshd -V version", json_string(version));
         }
         free(sout);
         free(serr);
         sout = serr = NULL;
+    } else if (json_is_string(json_object_get(ctx->memo, "sshd -V version"))) {
+        snprintf(version, vn, "%s", json_string_value(json_object_get(ctx->memo, "sshd -V version")));
+    }
+    if (!pst_probe_started_take(ctx, tkey, &t)) {
+        snprintf(why, n, "cannot run %s", SSHD_BINARY);
+        return NULL;
     }
     if (pst_exec_finish(&t, "sshd -T", SSHD_TIMEOUT_MS, SSHD_OUTPUT_MAX, &sout, &serr, &status,
                         why, n) != 0) {
@@ -522,9 +577,8 @@ static int sshd_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
         goto out;
     }
     package_version(ctx, version, sizeof version);
-    struct stat st;
-    if (pst_fs_is_live(ctx->fs) && pst_fs_stat(ctx->fs, SSHD_BINARY, true, &st) == 0) {
-        live = ask_sshd(config, spec, version, sizeof version, live_why, sizeof live_why);
+    if (ask_live(ctx)) {
+        live = ask_sshd(ctx, config, spec, version, sizeof version, live_why, sizeof live_why);
     }
     rc = pst_sshd_config_resolve(ctx->fs, config, version[0] != '\0' ? version : NULL,
                                  spec != NULL ? &conn : NULL, &parsed, why, sizeof why);
@@ -690,4 +744,5 @@ const struct pst_probe pst_probe_sshd = {
     .fields = sshd_fields,
     .n_fields = PST_COUNT(sshd_fields),
     .collect = sshd_collect,
+    .prepare = sshd_prepare,
 };

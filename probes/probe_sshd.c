@@ -485,11 +485,20 @@ static int start_sshd(struct pst_probe_ctx *ctx, const char *config, const char 
 
 static int sshd_prepare(struct pst_probe_ctx *ctx, const json_t *args)
 {
+    const char *spec = json_string_value(json_object_get(args, "connection"));
+    struct pst_sshd_conn conn;
+    char why[256];
     if (!ask_live(ctx)) {
         return PST_OK;
     }
-    return start_sshd(ctx, json_string_value(json_object_get(args, "config")),
-                      json_string_value(json_object_get(args, "connection")));
+    /* a spec collect will refuse is not worth a program */
+    if (spec != NULL) {
+        if (pst_sshd_conn_parse(spec, &conn, why, sizeof why) != PST_OK) {
+            return PST_OK;
+        }
+        pst_sshd_conn_release(&conn);
+    }
+    return start_sshd(ctx, json_string_value(json_object_get(args, "config")), spec);
 }
 
 /* Asks sshd (or collects what prepare started). Returns its configuration, or NULL. */

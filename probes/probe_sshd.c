@@ -51,6 +51,21 @@ static const struct pst_probe_arg sshd_args[] = {
 #define FIELD(name, shape, since, until, description) {#name, TYPE_OF_##shape, description},
 static const struct pst_probe_field sshd_fields[] = {
     PST_SSHD_KEYWORDS(FIELD)
+    {"match_settings", PST_TYPE_FINDINGS,
+     "what Match blocks set, whichever connection they match {match, source, keyword, value}"},
+    {"match_settings_count", PST_TYPE_INT, "how many"},
+    {"match_permitrootlogin", PST_TYPE_LIST, "PermitRootLogin values Match blocks set"},
+    {"match_passwordauthentication", PST_TYPE_LIST,
+     "PasswordAuthentication values Match blocks set"},
+    {"match_permitemptypasswords", PST_TYPE_LIST, "PermitEmptyPasswords values Match blocks set"},
+    {"match_hostbasedauthentication", PST_TYPE_LIST,
+     "HostbasedAuthentication values Match blocks set"},
+    {"match_ignorerhosts", PST_TYPE_LIST, "IgnoreRhosts values Match blocks set"},
+    {"match_x11forwarding", PST_TYPE_LIST, "X11Forwarding values Match blocks set"},
+    {"match_allowtcpforwarding", PST_TYPE_LIST, "AllowTcpForwarding values Match blocks set"},
+    {"match_disableforwarding", PST_TYPE_LIST, "DisableForwarding values Match blocks set"},
+    {"match_permittunnel", PST_TYPE_LIST, "PermitTunnel values Match blocks set"},
+    {"match_gatewayports", PST_TYPE_LIST, "GatewayPorts values Match blocks set"},
     {"maxstartups_begin", PST_TYPE_INT, "MaxStartups: unauthenticated connections before sshd starts refusing some"},
     {"maxstartups_rate", PST_TYPE_INT, "MaxStartups: percent refused from there on"},
     {"maxstartups_full", PST_TYPE_INT, "MaxStartups: unauthenticated connections beyond which all are refused"},
@@ -421,6 +436,42 @@ static int config_files(struct pst_probe_ctx *ctx, struct pst_facts *out, const 
     return rc != 0 ? (json_decref(bad), rc) : set_findings(out, "config_files_bad_permissions", bad);
 }
 
+/* match_settings, and for some keywords the distinct values Match blocks give them. */
+static int match_fields(struct pst_facts *out, const json_t *settings)
+{
+    size_t i;
+    const json_t *item;
+    int rc = PST_OK;
+    for (size_t f = 0; f < PST_COUNT(sshd_fields) && rc == PST_OK; f++) {
+        const char *name = sshd_fields[f].name;
+        if (strncmp(name, "match_", 6) != 0 || sshd_fields[f].type != PST_TYPE_LIST) {
+            continue;
+        }
+        json_t *values = json_array();
+        const char *source = NULL;
+        json_array_foreach(settings, i, item) {
+            const json_t *v = json_object_get(item, "value");
+            bool seen = false;
+            size_t k;
+            const json_t *have;
+            if (strcmp(json_string_value(json_object_get(item, "keyword")), name + 6) != 0) {
+                continue;
+            }
+            json_array_foreach(values, k, have) {
+                seen = seen || json_equal(have, v);
+            }
+            if (!seen && values != NULL && json_array_append(values, (json_t *)v) != 0) {
+                json_decref(values);
+                values = NULL;
+            }
+            source = source != NULL ? source : json_string_value(json_object_get(item, "source"));
+        }
+        rc = pst_facts_set(out, name, values, source);
+    }
+    json_t *all = json_deep_copy(settings);
+    return rc != PST_OK ? rc : set_findings(out, "match_settings", all != NULL ? all : NULL);
+}
+
 /* ---- the daemon itself -------------------------------------------------------------------- */
 
 /* "1:9.2p1-2+deb12u10" (dpkg) or "OpenSSH_9.2, OpenSSL..." (sshd -V) -> "9.2". */
@@ -711,6 +762,9 @@ static int sshd_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
     }
     if (rc == 0 && parsed != NULL) {
         rc = config_files(ctx, out, parsed->files);
+    }
+    if (rc == 0 && parsed != NULL) {
+        rc = match_fields(out, parsed->match_settings);
     }
     size_t count;
     const struct pst_sshd_setting *hk = pst_sshd_config_find(used, "hostkey", &count);

@@ -11,6 +11,7 @@
 
 #include "agent/error.h"
 #include "probes/probe.h"
+#include "probes/text.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -497,6 +498,9 @@ struct parse {
     json_t *files;                    /* interned file names (a JSON array keeps them) */
     json_t *contents;                 /* path -> text read, for the second pass (as sshd) */
     json_t *globs;                    /* include pattern -> its matches, likewise */
+    json_t *match_settings;           /* what Match blocks set, see pst_sshd_config */
+    char block[256];                  /* the current Match block's criteria (first pass) */
+    char block_source[PATH_MAX + 32];
     json_t *notes;
     struct accounts accounts;
     size_t files_read, bytes_read;
@@ -1698,6 +1702,35 @@ static int absolute_path(const char *arg, char *out, size_t n)
     return strlen(out) + 1 < n ? 0 : -1;
 }
 
+/*
+ * Notes what a Match block sets (first pass: every block is inactive then, except
+ * `Match all`), in sshd -T's printed form, for the keywords whose values are words or numbers.
+ */
+static int record_match_setting(struct parse *p, const struct keyword *kw, const char *arg)
+{
+    char printed[64];
+    const char *value = NULL;
+    if (kw->kind == K_FLAG || kw->kind == K_MULTI) {
+        for (const struct choice *c = kw->choices; c->word != NULL && value == NULL; c++) {
+            value = strcasecmp(arg, c->word) == 0 ? c->printed : NULL;
+        }
+    } else if (kw->kind == K_INT || kw->kind == K_TUNNEL) {
+        value = arg;
+    } else if (kw->kind == K_TIME) {
+        snprintf(printed, sizeof printed, "%ld", convtime(p, arg));
+        value = printed;
+    }
+    if (value == NULL) {
+        return 0;
+    }
+    char source[PATH_MAX + 32];
+    snprintf(source, sizeof source, "%s:%ld", p->file, p->line);
+    json_t *item = json_pack("{s:o, s:o, s:s, s:o}", "match", pst_json_text(p->block), "source",
+                             pst_json_text(source), "keyword", pst_sshd_keywords[kw->slot].name,
+                             "value", pst_json_text(value));
+    return item != NULL && json_array_append_new(p->match_settings, item) == 0 ? 0 : PST_ENOMEM;
+}
+
 static int set_int_first(struct parse *p, struct options *o, int slot, long v, bool active)
 {
     char buf[32];
@@ -2393,6 +2426,9 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
                 goto out;
             }
             bool outer = *active;
+            char outer_block[sizeof p->block], outer_source[sizeof p->block_source];
+            memcpy(outer_block, p->block, sizeof outer_block);
+            memcpy(outer_source, p->block_source, sizeof outer_source);
             unsigned inc = (*flags & MATCH_ONLY) ? MATCH_ONLY : (outer ? 0 : NEVERMATCH);
             size_t i;
             json_t *m;
@@ -2403,6 +2439,8 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
                 p->file = file;
                 p->line = lineno;
                 *active = outer;
+                memcpy(p->block, outer_block, sizeof p->block);
+                memcpy(p->block_source, outer_source, sizeof p->block_source);
                 if (rc != 0) {
                     break;
                 }
@@ -2419,6 +2457,13 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
         break;
     }
     case K_MATCH: {
+        if (p->conn == NULL) {
+            /* the criteria as written, for the report of what Match blocks change */
+            char *c = str + strspn(str, WHITESPACE);
+            snprintf(p->block, sizeof p->block, "%.*s", (int)strcspn(c, "#"), c);
+            pst_text_rstrip(p->block);
+            snprintf(p->block_source, sizeof p->block_source, "%s:%ld", p->file, p->line);
+        }
         int r = match_line(p, &str, (*flags & NEVERMATCH) ? NULL : p->conn);
         if (r < 0) {
             rc = r;
@@ -2654,6 +2699,10 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
     }
     if (rc == 0 && a.next < a.n) {
         rc = refuse(p, "keyword %s extra arguments at end of line", keyword);
+    }
+    if (rc == 0 && p->conn == NULL && !*active && p->block[0] != '\0' && kw->slot != S_NONE &&
+        a.n > 0) {
+        rc = record_match_setting(p, kw, a.v[0]);
     }
 out:
     args_release(&a);
@@ -3281,8 +3330,10 @@ int pst_sshd_config_resolve(struct pst_fs *fs, const char *path, const char *ver
     p.files = json_array();
     p.contents = json_object();
     p.globs = json_object();
+    p.match_settings = json_array();
     c = config_new();
-    if (p.files == NULL || p.contents == NULL || p.globs == NULL || c == NULL) {
+    if (p.files == NULL || p.contents == NULL || p.globs == NULL || p.match_settings == NULL ||
+        c == NULL) {
         goto out;
     }
     p.notes = c->notes;
@@ -3334,6 +3385,7 @@ int pst_sshd_config_resolve(struct pst_fs *fs, const char *path, const char *ver
     rc = render(&p, &main, c);
     if (rc == 0) {
         c->files = json_incref(p.files);
+        c->match_settings = json_incref(p.match_settings);
     }
 out:
     if (rc == 0) {
@@ -3350,6 +3402,7 @@ out:
     json_decref(p.files);
     json_decref(p.contents);
     json_decref(p.globs);
+    json_decref(p.match_settings);
     return rc;
 }
 
@@ -3463,6 +3516,7 @@ void pst_sshd_config_free(struct pst_sshd_config *config)
     free(config->version);
     json_decref(config->notes);
     json_decref(config->files);
+    json_decref(config->match_settings);
     free(config);
 }
 

@@ -69,6 +69,9 @@ struct pst_sshd_config {
     char *version; /* the OpenSSH version whose compiled-in defaults were used, "9.2" */
     json_t *notes; /* [{"source": "FILE:LINE", "message": ...}]: deprecated keywords... */
     json_t *files; /* paths of the configuration files read, in order (parser only) */
+    /* what each Match block sets, whatever the connection (parser only; sshd -T cannot say):
+     * [{"match": "User alice", "source": "FILE:LINE", "keyword": ..., "value": ...}] */
+    json_t *match_settings;
 };
 
 void pst_sshd_config_free(struct pst_sshd_config *config);

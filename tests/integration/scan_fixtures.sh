@@ -92,6 +92,17 @@ expect_eq "sshd: key permissions" '["/etc/ssh/sshd_config"] ["/etc/ssh/ssh_host_
 expect_eq "sshd: strong keys" '["ssh-ed25519 256","ssh-rsa 4096"]' \
     "$("$POSTURE" probe sshd --root "$WORK/hardened" --format json | jq -c '[.facts.host_keys.value[] | "\(.type) \(.bits)"]')"
 
+# A Match block that lets root in from some addresses fails the root-login check, though the
+# global value is right, and the evidence names the block.
+cp -a "$WORK/hardened" "$WORK/match-root"
+chmod u+w "$WORK/match-root/etc/ssh/sshd_config"
+printf 'Match Address 10.0.0.0/8\n    PermitRootLogin yes\n' >>"$WORK/match-root/etc/ssh/sshd_config"
+expect_exit "scan match-root" 0 "$POSTURE" scan --root "$WORK/match-root" --only ssh-root-login-disabled --format json --output "$WORK/match-root.json"
+expect_eq "sshd: Match block weakens root login" 'fail no ["yes"] /etc/ssh/sshd_config:19' \
+    "$(jq -r '.results[0] | "\(.status) \(.evidence[1].observed) \(.evidence[2].observed | tojson) \(.evidence[2].source)"' "$WORK/match-root.json")"
+expect_eq "sshd: the block is named" "Address 10.0.0.0/8" \
+    "$("$POSTURE" probe sshd --root "$WORK/match-root" --format json | jq -r '.facts.match_settings.value[] | select(.keyword == "permitrootlogin") | .match')"
+
 # Report order: controls by potential increase, failing recommendations first.
 expect_eq "first control" "secure-management-ports" "$(jq -r '.controls[0].id' "$weak")"
 expect_eq "first result" "fail" "$(jq -r '.results[0].status' "$weak")"

@@ -94,7 +94,7 @@ expect_eq "sshd: strong keys" '["ssh-ed25519 256","ssh-rsa 4096"]' \
 
 # A Match block that lets root in from some addresses fails the root-login check, though the
 # global value is right, and the evidence names the block.
-cp -a "$WORK/hardened" "$WORK/match-root"
+rm -rf "$WORK/match-root" && cp -a "$WORK/hardened" "$WORK/match-root"
 chmod u+w "$WORK/match-root/etc/ssh/sshd_config"
 printf 'Match Address 10.0.0.0/8\n    PermitRootLogin yes\n' >>"$WORK/match-root/etc/ssh/sshd_config"
 expect_exit "scan match-root" 0 "$POSTURE" scan --root "$WORK/match-root" --only ssh-root-login-disabled --format json --output "$WORK/match-root.json"

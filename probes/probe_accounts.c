@@ -56,8 +56,8 @@ static const struct pst_probe_field accounts_fields[] = {
     {"malformed", PST_TYPE_FINDINGS,
      "lines of passwd, shadow or group that are not valid entries {file, line, problem}"},
     {"malformed_count", PST_TYPE_INT, "how many"},
-    {"uid0", PST_TYPE_LIST, "accounts with uid 0"},
-    {"gid0", PST_TYPE_LIST, "groups with gid 0"},
+    {"uid0", PST_TYPE_LIST, "accounts with uid 0 (source: the first one not named root)"},
+    {"gid0", PST_TYPE_LIST, "groups with gid 0 (source: the first one not named root)"},
     {"not_shadowed", PST_TYPE_FINDINGS,
      "accounts whose /etc/passwd password field is not \"x\" {user, line}"},
     {"not_shadowed_count", PST_TYPE_INT, "how many"},
@@ -134,6 +134,7 @@ struct account {
 
 /* The classification of one /etc/shadow entry: never the hash itself. */
 struct shadow_entry {
+    const char *name; /* points into the shadow buffer, which is wiped at the end */
     long line;
     bool empty, locked;
     long lastchg, min, max, warn, inactive; /* -1: the field is empty */
@@ -687,7 +688,7 @@ static int parse_shadow(struct scan *s, char *buf, json_t *index, struct shadow_
     while ((line = pst_text_next_line(&cursor, &lineno)) != NULL) {
         char *f[10];
         bool ok = true;
-        struct shadow_entry e = {.line = lineno};
+        struct shadow_entry e = {.name = line, .line = lineno};
         if (line[0] == '\0' || line[0] == '+' || line[0] == '-') {
             continue;
         }
@@ -762,7 +763,7 @@ static int collect_groups(struct scan *s, char *buf, json_t *gids, long *groups,
                           json_t *shadow_members, long *shadow_gid)
 {
     char *cursor = buf, *line;
-    long lineno = 0;
+    long lineno = 0, gid0_line = 0;
     json_t *by_gid = json_object(), *by_name = json_object(), *gid0 = json_array();
     int rc = PST_ENOMEM;
 
@@ -795,6 +796,9 @@ static int collect_groups(struct scan *s, char *buf, json_t *gids, long *groups,
         if (gid == 0 && json_array_append_new(gid0, pst_json_text(f[0])) != 0) {
             goto out;
         }
+        if (gid == 0 && gid0_line == 0 && strcmp(f[0], "root") != 0) {
+            gid0_line = lineno;
+        }
         if (strcmp(f[0], "shadow") == 0 && *shadow_gid < 0) {
             *shadow_gid = gid;
             for (char *m = f[3]; *m != '\0';) {
@@ -808,7 +812,7 @@ static int collect_groups(struct scan *s, char *buf, json_t *gids, long *groups,
     }
     report_duplicates(s, by_gid, DUP_GIDS, "gid", "groups", true);
     report_duplicates(s, by_name, DUP_GNAMES, "group", NULL, false);
-    rc = pst_facts_set(s->out, "gid0", json_incref(gid0), "/etc/group");
+    rc = pst_facts_set_at(s->out, "gid0", json_incref(gid0), "/etc/group", gid0_line);
 out:
     json_decref(by_gid);
     json_decref(by_name);
@@ -828,6 +832,7 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
     json_t *gids = json_object(), *shadow_members = json_array(), *uid0 = json_array();
     json_t *shells = NULL;
     long groups = 0, shadow_gid = -1, uid_min = 1000, inactive_default = -1, inactive_line = 0;
+    long uid0_line = 0;
     long today = (long)(time(NULL) / 86400);
     bool have_shadow = false, have_group = false;
     int rc;
@@ -897,6 +902,9 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
             s.rc = PST_ENOMEM;
             break;
         }
+        if (a->uid == 0 && uid0_line == 0 && strcmp(a->name, "root") != 0) {
+            uid0_line = a->line;
+        }
         if (strcmp(a->password, "x") != 0) {
             add(&s, NOT_SHADOWED,
                 json_pack("{s:o, s:I}", "user", pst_json_text(a->name), "line",
@@ -922,19 +930,20 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
                           (json_int_t)a->uid, "shell", pst_json_text(a->shell)));
         }
         if (have_shadow) {
-            const json_t *idx = json_object_get(shadow_index, a->name);
-            if (idx == NULL) {
+            if (json_object_get(shadow_index, a->name) == NULL) {
                 add(&s, NO_SHADOW, json_pack("{s:o}", "user", pst_json_text(a->name)));
-                continue;
             }
-            const struct shadow_entry *e = &sh[json_integer_value(idx)];
-            if (e->empty) {
-                add(&s, EMPTY_PW,
-                    json_pack("{s:o, s:I}", "user", pst_json_text(a->name), "line",
-                              (json_int_t)e->line));
-            } else if (!e->locked) {
-                check_aging(&s, a->name, e, today);
-            }
+        }
+    }
+    /* password state and aging: one finding per /etc/shadow entry */
+    for (size_t i = 0; i < n_sh && s.rc == PST_OK; i++) {
+        const struct shadow_entry *e = &sh[i];
+        if (e->empty) {
+            add(&s, EMPTY_PW,
+                json_pack("{s:o, s:I}", "user", pst_json_text(e->name), "line",
+                          (json_int_t)e->line));
+        } else if (!e->locked) {
+            check_aging(&s, e->name, e, today);
         }
     }
     report_duplicates(&s, by_uid, DUP_UIDS, "uid", "users", true);
@@ -943,7 +952,7 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
         goto out;
     }
     if (pst_facts_set(out, "accounts", json_integer((json_int_t)n_acc), "/etc/passwd") != PST_OK ||
-        pst_facts_set(out, "uid0", json_incref(uid0), "/etc/passwd") != PST_OK ||
+        pst_facts_set_at(out, "uid0", json_incref(uid0), "/etc/passwd", uid0_line) != PST_OK ||
         pst_findings_set(out, "not_shadowed", &s.lists[NOT_SHADOWED], "/etc/passwd") != PST_OK ||
         pst_findings_set(out, "system_login_shells", &s.lists[SYS_SHELLS], "/etc/passwd") !=
             PST_OK ||

@@ -151,6 +151,19 @@ static int set_string(char **dst, const char *text)
     return *dst != NULL ? PST_OK : PST_ENOMEM;
 }
 
+/* A watched path without its trailing slashes: -w /etc/apparmor/ watches /etc/apparmor. */
+static int set_path(char **dst, const char *text)
+{
+    size_t len = strlen(text);
+
+    while (len > 1 && text[len - 1] == '/') {
+        len--;
+    }
+    free(*dst);
+    *dst = strndup(text, len);
+    return *dst != NULL ? PST_OK : PST_ENOMEM;
+}
+
 /*
  * Parses one auditctl rule line (as in rules.d or as `auditctl -l` prints it) into SET.
  * Control lines (-D, -b, -f, -r, --backlog_wait_time...) are ignored, -e is remembered.
@@ -181,7 +194,7 @@ static int parse_rule(struct rule_set *set, char *line, const char **why)
         }
         if (strcmp(tok, "-w") == 0) {
             is_rule = true;
-            rc = set_string(&r.path, arg);
+            rc = set_path(&r.path, arg);
         } else if (strcmp(tok, "-p") == 0) {
             rc = set_string(&r.perms, arg);
         } else if (strcmp(tok, "-a") == 0 || strcmp(tok, "-A") == 0) {
@@ -193,7 +206,7 @@ static int parse_rule(struct rule_set *set, char *line, const char **why)
             if (strncmp(arg, "arch=", 5) == 0) {
                 rc = set_string(&r.arch, arg + 5);
             } else if (strncmp(arg, "path=", 5) == 0 || strncmp(arg, "dir=", 4) == 0) {
-                rc = set_string(&r.path, strchr(arg, '=') + 1);
+                rc = set_path(&r.path, strchr(arg, '=') + 1);
             } else if (strncmp(arg, "perm=", 5) == 0) {
                 rc = set_string(&r.perms, arg + 5);
             } else {

@@ -109,7 +109,10 @@ static void grub_defaults_file(struct pst_probe_ctx *ctx, struct pst_facts *out,
         p += skip;
         pst_text_rstrip(p);
         pst_text_unquote(p);
-        expand(g, p, target, sizeof(g->linux_args));
+        char expanded[sizeof(g->linux_args)];
+        /* the value may name the variable it assigns: expand before overwriting it */
+        expand(g, p, expanded, sizeof(expanded));
+        memcpy(target, expanded, sizeof(expanded));
         snprintf(g->source, sizeof(g->source), "%s:%ld", path, lineno);
     }
     free(buf);

@@ -20,8 +20,8 @@
 
 static const struct pst_probe_field mac_fields[] = {
     {"apparmor_enabled", PST_TYPE_BOOL,
-     "the running kernel enforces AppArmor (/sys/module/apparmor/parameters/enabled); "
-     "not available for an offline root"},
+     "the running kernel enforces AppArmor (/sys/module/apparmor/parameters/enabled); for an "
+     "offline root, no boot parameter (apparmor=0, security=OTHER) turns it off"},
     {"apparmor_profiles", PST_TYPE_INT,
      "AppArmor profiles: loaded in the kernel (live), or defined in /etc/apparmor.d and not "
      "disabled (offline root)"},
@@ -187,6 +187,41 @@ static int selinux_fact(struct pst_probe_ctx *ctx, struct pst_facts *out)
                          source[0] ? source : cfg);
 }
 
+/*
+ * An offline root: the kernel enables AppArmor at boot (Debian's and Ubuntu's kernels do by
+ * default) unless a boot parameter turns it off: apparmor=0, or security= naming another
+ * module, on the default command line or a linux line of grub.cfg.
+ */
+static int boot_enables_apparmor(struct pst_probe_ctx *ctx, struct pst_facts *out)
+{
+    static const char *const fields[] = {"default_kernel_params", "grub_cfg_kernel_params"};
+    const json_t *boot = NULL;
+    const char *off = NULL;
+    int rc = pst_probe_call(ctx, pst_probe_find("bootloader"), NULL, &boot);
+
+    if (rc != PST_OK) {
+        return rc;
+    }
+    for (size_t f = 0; f < PST_COUNT(fields) && off == NULL; f++) {
+        const json_t *params =
+            json_object_get(json_object_get(json_object_get(boot, "facts"), fields[f]), "value");
+        size_t i;
+        const json_t *p;
+        json_array_foreach(params, i, p)
+        {
+            const char *w = json_string_value(p);
+            if (strcmp(w, "apparmor=0") == 0 || (strncmp(w, "security=", 9) == 0 &&
+                                                 strcmp(w + 9, "apparmor") != 0 && w[9] != '\0')) {
+                off = w;
+                break;
+            }
+        }
+    }
+    return pst_facts_set(out, "apparmor_enabled", json_boolean(off == NULL),
+                         off != NULL ? "boot parameters (offline root)"
+                                     : "no boot parameter disables it (offline root)");
+}
+
 static int mac_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out)
 {
     struct counts c = {0};
@@ -214,8 +249,7 @@ static int mac_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst
         }
         free(buf);
     } else {
-        pst_facts_error(out, NULL, "apparmor_enabled: not available for an offline root");
-        rc = PST_OK;
+        rc = boot_enables_apparmor(ctx, out);
     }
     if (rc != PST_OK) {
         goto out;

@@ -27,6 +27,10 @@ static const struct pst_probe_arg sudo_args[] = {
      .default_value = "/etc/sudoers",
      .path = true,
      .description = "the main sudoers file"},
+    {.name = "max_timeout",
+     .type = PST_TYPE_INT,
+     .default_value = "15",
+     .description = "timestamp_timeout settings above this many minutes (or -1) are findings"},
     {.name = "max_findings",
      .type = PST_TYPE_INT,
      .default_value = "20",
@@ -42,10 +46,10 @@ static const struct pst_probe_field sudo_fields[] = {
     {"timestamp_timeout", PST_TYPE_INT,
      "minutes a cached authentication lasts (fractions rounded up; -1 never expires), from "
      "the global Defaults; 15 by default"},
-    {"timestamp_timeouts", PST_TYPE_FINDINGS,
-     "every timestamp_timeout setting, global or per user, host, command or runas "
-     "{who, minutes, source}"},
-    {"timestamp_timeouts_count", PST_TYPE_INT, "how many"},
+    {"timestamp_timeouts_over", PST_TYPE_FINDINGS,
+     "timestamp_timeout settings, global or per user, host, command or runas, above "
+     "max_timeout or never expiring {who, minutes, source}"},
+    {"timestamp_timeouts_over_count", PST_TYPE_INT, "how many"},
     {"nopasswd", PST_TYPE_FINDINGS, "user specifications tagged NOPASSWD {who, source}"},
     {"nopasswd_count", PST_TYPE_INT, "how many"},
     {"no_authenticate", PST_TYPE_FINDINGS,
@@ -63,7 +67,7 @@ struct sudo_scan {
     char use_pty_source[PATH_MAX + 32];
     char *logfile;
     char logfile_source[PATH_MAX + 32];
-    long timeout;
+    long timeout, max_timeout;
     char timeout_source[PATH_MAX + 32];
     bool incomplete; /* something that could change the answers could not be read */
     int rc;
@@ -162,9 +166,13 @@ static void defaults_line(struct sudo_scan *s, char *line, const char *source)
                 continue;
             }
             whole = minutes < 0 ? -1 : (long)ceil(minutes);
-            add(s, &s->timeouts,
-                json_pack("{s:o, s:I, s:s}", "who", pst_json_text(who), "minutes",
-                          (json_int_t)whole, "source", source));
+            if (whole >= 0 && whole <= s->max_timeout) {
+                /* within bounds */
+            } else {
+                add(s, &s->timeouts,
+                    json_pack("{s:o, s:I, s:s}", "who", pst_json_text(who), "minutes",
+                              (json_int_t)whole, "source", source));
+            }
             if (global) {
                 s->timeout = whole;
                 snprintf(s->timeout_source, sizeof(s->timeout_source), "%s", source);
@@ -364,6 +372,8 @@ static int sudo_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
     const char *path = json_string_value(json_object_get(args, "path"));
     long max = (long)json_integer_value(json_object_get(args, "max_findings"));
     struct sudo_scan s = {.ctx = ctx, .out = out, .timeout = 15, .rc = PST_OK};
+
+    s.max_timeout = (long)json_integer_value(json_object_get(args, "max_timeout"));
     struct stat st;
     int rc;
 
@@ -392,7 +402,7 @@ static int sudo_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
                       s.logfile_source[0] ? s.logfile_source : "default") != PST_OK ||
         pst_facts_set(out, "timestamp_timeout", json_integer(s.timeout),
                       s.timeout_source[0] ? s.timeout_source : "default") != PST_OK ||
-        pst_findings_set(out, "timestamp_timeouts", &s.timeouts, path) != PST_OK ||
+        pst_findings_set(out, "timestamp_timeouts_over", &s.timeouts, path) != PST_OK ||
         pst_findings_set(out, "nopasswd", &s.nopasswd, path) != PST_OK ||
         pst_findings_set(out, "no_authenticate", &s.noauth, path) != PST_OK) {
         s.rc = PST_ENOMEM;

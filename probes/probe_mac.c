@@ -134,6 +134,7 @@ static int file_profiles(struct pst_probe_ctx *ctx, struct pst_facts *out, struc
         }
         snprintf(other, sizeof(other), "/etc/apparmor.d/force-complain/%s", n);
         bool complain = pst_fs_stat(ctx->fs, other, false, &st) == PST_OK;
+        bool is_profile = strstr(buf, "profile ") != NULL || strchr(buf, '{') != NULL;
         /* flags=(complain) or flags=(..., complain) on the profile's header */
         char *flags = strstr(buf, "flags=(");
         if (flags != NULL) {
@@ -143,7 +144,7 @@ static int file_profiles(struct pst_probe_ctx *ctx, struct pst_facts *out, struc
                 complain = complain || strstr(flags, "complain") != NULL;
             }
         }
-        if (strstr(buf, "profile ") != NULL || strchr(buf, '{') != NULL) {
+        if (is_profile) {
             count_profile(c, n, complain ? "complain" : "enforce");
         }
         free(buf);

@@ -11,6 +11,8 @@ packages=(
     libyaml-dev libjansson-dev libmbedtls-dev
     # tests: unit tests, JSON assertions, a real Debian root, memory checks, fuzzing
     libcmocka-dev jq debootstrap valgrind clang libclang-rt-14-dev util-linux
+    # reference tools the host probes are compared with: visudo, augenrules and auditctl
+    sudo auditd
     # benchmarks: GNU time for peak RSS
     time
 )

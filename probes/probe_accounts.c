@@ -529,13 +529,14 @@ static void check_path_value(struct scan *s, const char *source, char *value)
 }
 
 /* PATH=... assignments (plain, or after export) of a shell file or /etc/environment. */
-static void root_path_in_file(struct scan *s, const char *path)
+static int root_path_in_file(struct scan *s, const char *path)
 {
     char *buf = NULL, *cursor, *line;
     long lineno = 0;
+    int rc = read_file(s, path, &buf, false);
 
-    if (read_file(s, path, &buf, false) != PST_OK) {
-        return;
+    if (rc != PST_OK) {
+        return rc;
     }
     cursor = buf;
     while ((line = pst_text_next_line(&cursor, &lineno)) != NULL) {
@@ -571,9 +572,11 @@ static void root_path_in_file(struct scan *s, const char *path)
         check_path_value(s, source, p);
     }
     free(buf);
+    return PST_OK;
 }
 
-static void collect_root_path(struct scan *s)
+/* False when a file that may assign root's PATH could not be read. */
+static bool collect_root_path(struct scan *s)
 {
     static const char *const files[] = {"/etc/environment",  "/etc/profile",
                                         "/root/.profile",    "/root/.bash_profile",
@@ -589,8 +592,12 @@ static void collect_root_path(struct scan *s)
         check_path_value(s, source, value);
     }
     for (size_t i = 0; i < PST_COUNT(files); i++) {
-        root_path_in_file(s, files[i]);
+        int rc = root_path_in_file(s, files[i]);
+        if (rc != PST_OK && rc != PST_ENOENT) {
+            return false; /* one reason is enough: the rest of /root is as closed */
+        }
     }
+    return true;
 }
 
 /* ---- the account files ---------------------------------------------------------------- */
@@ -1013,7 +1020,7 @@ settings:
         }
     }
     collect_umask(&s);
-    collect_root_path(&s);
+    bool root_path_complete = collect_root_path(&s);
     if (s.rc != PST_OK) {
         goto out;
     }
@@ -1028,7 +1035,8 @@ settings:
                          inactive_line > 0 ? "/etc/default/useradd" : "default",
                          inactive_line) != PST_OK ||
         pst_findings_set(out, "umask_weak", &s.lists[UMASK_WEAK], NULL) != PST_OK ||
-        pst_findings_set(out, "root_path_problems", &s.lists[ROOT_PATH], NULL) != PST_OK ||
+        (root_path_complete &&
+         pst_findings_set(out, "root_path_problems", &s.lists[ROOT_PATH], NULL) != PST_OK) ||
         pst_findings_set(out, "malformed", &s.lists[MALFORMED], NULL) != PST_OK) {
         s.rc = PST_ENOMEM;
     }

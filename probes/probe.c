@@ -280,7 +280,9 @@ int pst_facts_set(struct pst_facts *out, const char *field, json_t *value, const
     if (value == NULL) {
         return PST_ENOMEM;
     }
-    fact = json_pack("{s:o, s:s?}", "value", value, "source", source);
+    /* a source names a file of the scanned system: its name may not be UTF-8 */
+    fact = json_pack("{s:o, s:o?}", "value", value, "source",
+                     source != NULL ? pst_json_text(source) : NULL);
     if (fact == NULL || json_object_set_new(out->facts, field, fact) != 0) {
         return PST_ENOMEM;
     }
@@ -308,8 +310,9 @@ void pst_facts_error(struct pst_facts *out, const char *source, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
-    json_array_append_new(out->errors,
-                          json_pack("{s:s?, s:s}", "source", source, "message", message));
+    json_array_append_new(out->errors, json_pack("{s:o?, s:o}", "source",
+                                                 source != NULL ? pst_json_text(source) : NULL,
+                                                 "message", pst_json_text(message)));
 }
 
 /*

@@ -259,6 +259,15 @@ static int read_file(struct scan *s, const char *path, char **buf, bool required
     return rc;
 }
 
+/* Appends the LEN bytes at NAME to LIST as text. Returns 0 or -1. */
+static int append_name(json_t *list, const char *name, size_t len)
+{
+    char copy[1024];
+
+    snprintf(copy, sizeof(copy), "%.*s", (int)(len < sizeof(copy) ? len : sizeof(copy) - 1), name);
+    return json_array_append_new(list, pst_json_text(copy));
+}
+
 /* Adds NAME to the JSON array at KEY of MAP (created on first use). */
 static int map_append(json_t *map, const char *key, const char *name)
 {
@@ -266,7 +275,7 @@ static int map_append(json_t *map, const char *key, const char *name)
 
     if (names == NULL) {
         names = json_array();
-        if (names == NULL || json_object_set_new(map, key, names) != 0) {
+        if (names == NULL || json_object_set_new_nocheck(map, key, names) != 0) {
             return PST_ENOMEM;
         }
     }
@@ -399,7 +408,8 @@ static void umask_setting(struct scan *s, struct umask_state *u, const char *pat
     snprintf(u->source, sizeof(u->source), "%s", source);
     u->set = true;
     if ((mask & s->umask_limit) != s->umask_limit) {
-        add(s, UMASK_WEAK, json_pack("{s:s, s:s}", "source", source, "umask", u->value));
+        add(s, UMASK_WEAK,
+            json_pack("{s:o, s:s}", "source", pst_json_text(source), "umask", u->value));
     }
 }
 
@@ -518,8 +528,8 @@ static void check_path_value(struct scan *s, const char *source, char *value)
         }
         if (problem != NULL) {
             add(s, ROOT_PATH,
-                json_pack("{s:s, s:o, s:s}", "source", source, "entry", pst_json_text(entry),
-                          "problem", problem));
+                json_pack("{s:o, s:o, s:s}", "source", pst_json_text(source), "entry",
+                          pst_json_text(entry), "problem", problem));
         }
         if (colon == NULL) {
             break;
@@ -729,7 +739,7 @@ static int parse_shadow(struct scan *s, char *buf, json_t *index, struct shadow_
             cap = ncap;
         }
         if (json_object_get(index, f[0]) == NULL &&
-            json_object_set_new(index, f[0], json_integer((json_int_t)*n)) != 0) {
+            json_object_set_new_nocheck(index, f[0], json_integer((json_int_t)*n)) != 0) {
             return PST_ENOMEM;
         }
         (*entries)[(*n)++] = e;
@@ -810,7 +820,7 @@ static int collect_groups(struct scan *s, char *buf, json_t *gids, long *groups,
             *shadow_gid = gid;
             for (char *m = f[3]; *m != '\0';) {
                 size_t len = strcspn(m, ",");
-                if (len > 0 && json_array_append_new(shadow_members, json_stringn(m, len)) != 0) {
+                if (len > 0 && append_name(shadow_members, m, len) != 0) {
                     goto out;
                 }
                 m += len + (m[len] == ',');

@@ -171,7 +171,7 @@ static int set_path(char **dst, const char *text)
  */
 static int parse_rule(struct rule_set *set, char *line, const char **why)
 {
-    struct rule r = {NULL};
+    struct rule r = {0};
     char *save = NULL, *tok;
     bool is_rule = false;
     int rc = PST_OK;
@@ -424,7 +424,7 @@ static int persisted_rules(struct pst_probe_ctx *ctx, struct pst_facts *out, str
             rc = rc == PST_ENOMEM ? rc : PST_OK;
             continue;
         }
-        if (json_array_append_new(files, json_string(path)) != 0) {
+        if (json_array_append_new(files, pst_json_text(path)) != 0) {
             rc = PST_ENOMEM;
         } else {
             rc = parse_rules_text(out, path, buf, set, bad);
@@ -630,7 +630,7 @@ static int audit_collect(struct pst_probe_ctx *ctx, const json_t *args, struct p
 {
     long max = (long)json_integer_value(json_object_get(args, "max_findings"));
     struct rule_set persisted = {.enable_flag = -1}, loaded = {.enable_flag = -1};
-    struct pst_findings missing = {NULL}, loaded_missing = {NULL};
+    struct pst_findings missing = {0}, loaded_missing = {0};
     json_t *files = json_array();
     bool bad = false;
     struct stat st;

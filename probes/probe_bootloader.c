@@ -126,7 +126,9 @@ static json_t *split_words(const char *text)
     while (words != NULL && *p != '\0') {
         p += strspn(p, " \t");
         size_t n = strcspn(p, " \t");
-        if (n > 0 && json_array_append_new(words, json_stringn(p, n)) != 0) {
+        char word[4096];
+        snprintf(word, sizeof(word), "%.*s", (int)(n < sizeof(word) ? n : sizeof(word) - 1), p);
+        if (n > 0 && json_array_append_new(words, pst_json_text(word)) != 0) {
             json_decref(words);
             return NULL;
         }

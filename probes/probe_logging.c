@@ -176,7 +176,10 @@ static int journald_facts(struct pst_probe_ctx *ctx, struct pst_facts *out)
             /* a drop-in of an earlier directory shadows one of the same name later on */
             if (len > 5 && strcmp(nm + len - 5, ".conf") == 0 &&
                 json_object_get(dropins, nm) == NULL) {
-                json_object_set_new(dropins, nm, json_sprintf("%s/%s", dirs[d], nm));
+                char full[PATH_MAX];
+                snprintf(full, sizeof(full), "%s/%s", dirs[d], nm);
+                /* internal only: the real name, UTF-8 or not, so that it can be opened */
+                json_object_set_new_nocheck(dropins, nm, json_string_nocheck(full));
             }
         }
         json_decref(names);
@@ -208,7 +211,7 @@ static int journald_facts(struct pst_probe_ctx *ctx, struct pst_facts *out)
         (strcmp(j.storage, "auto") == 0 &&
          pst_fs_stat(ctx->fs, "/var/log/journal", true, &st) == PST_OK && S_ISDIR(st.st_mode));
     rc = PST_OK;
-    if (pst_facts_set(out, "journald_storage", json_string(j.storage),
+    if (pst_facts_set(out, "journald_storage", pst_json_text(j.storage),
                       j.storage_source[0] ? j.storage_source : "default") != PST_OK ||
         pst_facts_set(out, "journald_persistent", json_boolean(persistent),
                       j.storage_source[0] ? j.storage_source : "/var/log/journal") != PST_OK ||
@@ -220,7 +223,8 @@ static int journald_facts(struct pst_probe_ctx *ctx, struct pst_facts *out)
     }
 out:
     json_decref(dropins);
-    return rc == PST_ENOENT ? PST_OK : rc;
+    /* a file that could not be read leaves journald's facts out, with the reason */
+    return rc == PST_ENOMEM ? rc : PST_OK;
 }
 
 struct rsyslog {

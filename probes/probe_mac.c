@@ -51,7 +51,9 @@ static void count_profile(struct counts *c, const char *name, const char *mode)
         c->other++;
     }
     if (json_array_size(c->not_enforced) < PST_FINDINGS_MAX) {
-        json_array_append_new(c->not_enforced, json_sprintf("%s (%s)", name, mode));
+        char text[1024];
+        snprintf(text, sizeof(text), "%s (%s)", name, mode);
+        json_array_append_new(c->not_enforced, pst_json_text(text));
     }
 }
 

@@ -230,7 +230,7 @@ static void read_service(struct pam_scan *s, const char *name, int only_type, in
         s->incomplete = true;
         return;
     }
-    if (json_object_set_new(s->stack, path, json_true()) != 0) {
+    if (json_object_set_new_nocheck(s->stack, path, json_true()) != 0) {
         s->rc = PST_ENOMEM;
         free(buf);
         return;
@@ -546,7 +546,7 @@ static int unix_facts(struct pam_scan *s)
         }
         if (json_is_null(hash)) {
             char *m = login_defs_method(s, defs_source, sizeof(defs_source));
-            hash = m != NULL ? json_string(m) : json_string("des");
+            hash = m != NULL ? pst_json_text(m) : json_string("des");
             hash_source = m != NULL ? defs_source : "default";
             free(m);
         }
@@ -625,7 +625,10 @@ static json_t *group_members(struct pam_scan *s, const char *group)
         for (char *m = f[3]; members != NULL && *m != '\0';) {
             size_t l = strcspn(m, ",");
             if (l > 0) {
-                json_array_append_new(members, json_stringn(m, l));
+                char name[1024];
+                snprintf(name, sizeof(name), "%.*s", (int)(l < sizeof(name) ? l : sizeof(name) - 1),
+                         m);
+                json_array_append_new(members, pst_json_text(name));
             }
             m += l + (m[l] == ',');
         }
@@ -699,8 +702,9 @@ static int pam_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst
         goto out; /* facts stay out: a part of the stack could not be read */
     }
     for (size_t i = 0; i < s->n; i++) {
-        if (json_array_append_new(modules, json_sprintf("%s %s", pam_types[s->lines[i].type],
-                                                        s->lines[i].module)) != 0) {
+        char text[PATH_MAX + 16];
+        snprintf(text, sizeof(text), "%s %s", pam_types[s->lines[i].type], s->lines[i].module);
+        if (json_array_append_new(modules, pst_json_text(text)) != 0) {
             rc = PST_ENOMEM;
             goto out;
         }

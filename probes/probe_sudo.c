@@ -170,8 +170,8 @@ static void defaults_line(struct sudo_scan *s, char *line, const char *source)
                 /* within bounds */
             } else {
                 add(s, &s->timeouts,
-                    json_pack("{s:o, s:I, s:s}", "who", pst_json_text(who), "minutes",
-                              (json_int_t)whole, "source", source));
+                    json_pack("{s:o, s:I, s:o}", "who", pst_json_text(who), "minutes",
+                              (json_int_t)whole, "source", pst_json_text(source)));
             }
             if (global) {
                 s->timeout = whole;
@@ -179,7 +179,8 @@ static void defaults_line(struct sudo_scan *s, char *line, const char *source)
             }
         } else if (strcmp(item, "authenticate") == 0 && negated) {
             add(s, &s->noauth,
-                json_pack("{s:o, s:s}", "who", pst_json_text(who), "source", source));
+                json_pack("{s:o, s:o}", "who", pst_json_text(who), "source",
+                          pst_json_text(source)));
         }
     }
 }
@@ -300,7 +301,8 @@ static void sudoers_line(struct sudo_scan *s, const char *path, long lineno, cha
             size_t len = strcspn(p, " \t");
             snprintf(who, sizeof(who), "%.*s", (int)(len < 255 ? len : 255), p);
             add(s, &s->nopasswd,
-                json_pack("{s:o, s:s}", "who", pst_json_text(who), "source", source));
+                json_pack("{s:o, s:o}", "who", pst_json_text(who), "source",
+                          pst_json_text(source)));
             break;
         }
         tag += 8;
@@ -345,7 +347,7 @@ static void read_sudoers(struct sudo_scan *s, const char *path, int depth, bool 
         return;
     }
     if (json_array_append_new(s->files, pst_json_text(path)) != 0 ||
-        json_object_set_new(s->stack, path, json_true()) != 0) {
+        json_object_set_new_nocheck(s->stack, path, json_true()) != 0) {
         s->rc = PST_ENOMEM;
         free(buf);
         return;

@@ -320,18 +320,24 @@ static int check_events(const struct rule_set *set, struct pst_findings *finding
                 *field++ = '\0';
             }
             if (req[0] != 's') {
+                /* a missing requirement is written as the rule that would meet it */
                 if (!covered(set, req, what, NULL, NULL)) {
-                    json_array_append_new(missing,
-                                          json_sprintf("%s %s", req[0] == 'w' ? "-w" : "-x", what));
+                    json_array_append_new(
+                        missing, req[0] == 'w'
+                                     ? json_sprintf("-w %s -p wa", what)
+                                     : json_sprintf("-a always,exit -F path=%s -F perm=x", what));
                 }
                 continue;
             }
             for (int a = 0; a < 2; a++) {
                 const char *arch = a == 0 ? "b64" : "b32";
                 if (!covered(set, "s", what, field, arch)) {
-                    json_array_append_new(missing,
-                                          json_sprintf("%s %s%s%s", arch, what, field ? " " : "",
-                                                       field ? field : ""));
+                    json_array_append_new(
+                        missing, json_sprintf("-a always,exit -F arch=%s -S %s%s%s", arch, what,
+                                              field == NULL                    ? ""
+                                              : strncmp(field, "euid", 4) == 0 ? " -C "
+                                                                               : " -F ",
+                                              field ? field : ""));
                 }
             }
         }

@@ -55,15 +55,18 @@ static void test_merge_and_events(void **state)
     {
         const char *event = json_string_value(json_object_get(item, "event"));
         if (strcmp(event, "identity") == 0) {
-            expect_json(json_object_get(item, "missing"), "[\"-w /etc/gshadow\"]");
+            expect_json(json_object_get(item, "missing"), "[\"-w /etc/gshadow -p wa\"]");
         }
         if (strcmp(event, "mounts") == 0) {
-            expect_json(json_object_get(item, "missing"), "[\"b32 mount\"]");
+            expect_json(json_object_get(item, "missing"),
+                        "[\"-a always,exit -F arch=b32 -S mount\"]");
         }
         /* -S all on b64 covers every b64 syscall: only b32 is missing */
         if (strcmp(event, "delete") == 0) {
             expect_json(json_object_get(item, "missing"),
-                        "[\"b32 unlink\", \"b32 unlinkat\", \"b32 rename\", \"b32 renameat\"]");
+                        "[\"-a always,exit -F arch=b32 -S unlink\", \"-a always,exit -F "
+                        "arch=b32 -S unlinkat\", \"-a always,exit -F arch=b32 -S rename\", "
+                        "\"-a always,exit -F arch=b32 -S renameat\"]");
         }
         /* a field condition is required too: exit=-EACCES is not in -S all's rule */
         if (strcmp(event, "access") == 0) {
@@ -115,6 +118,35 @@ static void test_complete_rules(void **state)
     tmproot_free(root);
 }
 
+/* The rules the probe lists as missing, once added, leave nothing missing. */
+static void test_missing_rules_are_rules(void **state)
+{
+    char *root = tmproot_new();
+    json_t *r;
+    size_t i, k;
+    const json_t *item, *rule;
+    char text[16384] = "";
+
+    (void)state;
+    tmproot_mkdir(root, "/etc/audit/rules.d", 0750);
+    r = probe_run(root, "audit", "{}");
+    expect_json(fact_value(r, "missing_events_count"), "18");
+    json_array_foreach(fact_value(r, "missing_events"), i, item)
+    {
+        json_array_foreach(json_object_get(item, "missing"), k, rule)
+        {
+            snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s\n",
+                     json_string_value(rule));
+        }
+    }
+    json_decref(r);
+    tmproot_write(root, "/etc/audit/rules.d/50-added.rules", text, 0640);
+    r = probe_run(root, "audit", "{}");
+    expect_json(fact_value(r, "missing_events"), "[]");
+    json_decref(r);
+    tmproot_free(root);
+}
+
 static void test_bad_rules(void **state)
 {
     char *root = tmproot_new();
@@ -148,6 +180,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_and_events),
         cmocka_unit_test(test_complete_rules),
+        cmocka_unit_test(test_missing_rules_are_rules),
         cmocka_unit_test(test_bad_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

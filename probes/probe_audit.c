@@ -470,7 +470,9 @@ static int run_auditctl(char **text, char *why, size_t n)
         snprintf(why, n, "auditctl is not installed");
         return PST_ENOENT;
     }
-    if (pipe2(pipefd, O_CLOEXEC) != 0 || (buf = malloc(AUDITCTL_OUTPUT_MAX + 1)) == NULL) {
+    size_t cap = 16384; /* grows by doubling up to the bound: rule lists are usually small */
+
+    if (pipe2(pipefd, O_CLOEXEC) != 0 || (buf = malloc(cap + 1)) == NULL) {
         snprintf(why, n, "cannot run auditctl: %s", strerror(errno));
         rc = PST_EIO;
         goto out;
@@ -509,7 +511,17 @@ static int run_auditctl(char **text, char *why, size_t n)
         if (ready <= 0) {
             continue; /* the clock decides */
         }
-        ssize_t got = read(pipefd[0], buf + len, AUDITCTL_OUTPUT_MAX - len);
+        if (len == cap) {
+            char *grown = cap < AUDITCTL_OUTPUT_MAX ? realloc(buf, cap * 2 + 1) : NULL;
+            if (grown == NULL) {
+                snprintf(why, n, "%s -l printed more than %u bytes", bin, AUDITCTL_OUTPUT_MAX);
+                rc = cap < AUDITCTL_OUTPUT_MAX ? PST_ENOMEM : PST_ETOOBIG;
+                goto out;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        ssize_t got = read(pipefd[0], buf + len, cap - len);
         if (got < 0 && errno == EINTR) {
             continue;
         }
@@ -517,11 +529,6 @@ static int run_auditctl(char **text, char *why, size_t n)
             break;
         }
         len += (size_t)got;
-        if (len == AUDITCTL_OUTPUT_MAX) {
-            snprintf(why, n, "%s -l printed more than %u bytes", bin, AUDITCTL_OUTPUT_MAX);
-            rc = PST_ETOOBIG;
-            goto out;
-        }
     }
     buf[len] = '\0';
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -74,7 +74,7 @@ struct pam_line {
     char *control;
     char *module; /* base name: pam_unix.so */
     json_t *args; /* array of strings */
-    char source[PATH_MAX + 32];
+    char *source; /* FILE:LINE */
 };
 
 struct pam_scan {
@@ -177,9 +177,9 @@ static void pam_line(struct pam_scan *s, const char *path, long lineno, char *li
     l->control = strdup(control);
     l->module = strdup(base != NULL ? base + 1 : module);
     l->args = json_array();
-    snprintf(l->source, sizeof(l->source), "%s", source);
+    l->source = strdup(source);
     s->n++;
-    if (l->control == NULL || l->module == NULL || l->args == NULL) {
+    if (l->control == NULL || l->module == NULL || l->args == NULL || l->source == NULL) {
         s->rc = PST_ENOMEM;
         return;
     }
@@ -722,6 +722,7 @@ out:
     for (size_t i = 0; i < s->n; i++) {
         free(s->lines[i].control);
         free(s->lines[i].module);
+        free(s->lines[i].source);
         json_decref(s->lines[i].args);
     }
     json_decref(s->stack);

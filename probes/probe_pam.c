@@ -61,7 +61,8 @@ static const struct pst_probe_field pam_fields[] = {
     {"pwhistory_enforce_for_root", PST_TYPE_BOOL, "pam_pwhistory enforce_for_root"},
     {"wheel", PST_TYPE_BOOL,
      "pam_wheel is in the auth stack as required or requisite, with use_uid"},
-    {"wheel_group", PST_TYPE_STRING, "pam_wheel's group= (root's gid 0 group by default)"},
+    {"wheel_group", PST_TYPE_STRING,
+     "pam_wheel's group=, else \"wheel\", else the gid 0 group, as pam_wheel picks it"},
     {"wheel_group_members", PST_TYPE_LIST,
      "members of that group in /etc/group; null if the group does not exist"},
 };
@@ -595,8 +596,11 @@ static int pwhistory_facts(struct pam_scan *s)
     return set_options(s, opts, PST_COUNT(opts), line != NULL, "default");
 }
 
-/* Members of GROUP (by name, or the gid 0 group when NULL) in the root's /etc/group. */
-static json_t *group_members(struct pam_scan *s, const char *group)
+/*
+ * Members of GROUP (by name, or the gid 0 group when NULL) in the root's /etc/group; the
+ * group's name goes to FOUND[SIZE]. NULL when there is no such group.
+ */
+static json_t *group_members(struct pam_scan *s, const char *group, char *found, size_t size)
 {
     char *buf = NULL, *cursor, *line;
     size_t len;
@@ -622,6 +626,7 @@ static json_t *group_members(struct pam_scan *s, const char *group)
             continue;
         }
         members = json_array();
+        snprintf(found, size, "%s", f[0]);
         for (char *m = f[3]; members != NULL && *m != '\0';) {
             size_t l = strcspn(m, ",");
             if (l > 0) {
@@ -655,13 +660,24 @@ static int wheel_facts(struct pam_scan *s)
     if (line != NULL) {
         group = arg_value(line, "group");
     }
-    members = line != NULL ? group_members(s, group) : NULL;
+    char name[256] = "";
+    members = NULL;
+    if (line != NULL) {
+        /* without group=, pam_wheel uses the group "wheel", or else the gid 0 group */
+        members = group_members(s, group != NULL ? group : "wheel", name, sizeof(name));
+        if (members == NULL && group == NULL) {
+            members = group_members(s, NULL, name, sizeof(name));
+        }
+        if (group == NULL && name[0] != '\0') {
+            group = name;
+        }
+    }
     if (pst_facts_set(s->out, "wheel", json_boolean(line != NULL), line ? line->source : NULL) !=
             PST_OK ||
         pst_facts_set(s->out, "wheel_group",
                       line == NULL ? json_null()
                       : group      ? pst_json_text(group)
-                                   : json_string("root"),
+                                   : json_null(),
                       line ? line->source : NULL) != PST_OK ||
         pst_facts_set(s->out, "wheel_group_members", members ? members : json_null(),
                       "/etc/group") != PST_OK) {

@@ -112,6 +112,17 @@ static void test_auth_stack(void **state)
     r = probe_run(root, "pam", "{\"service\": \"su-open\"}");
     expect_json(fact_value(r, "wheel"), "false"); /* optional does not restrict */
     json_decref(r);
+    /* without group=, pam_wheel takes "wheel" if it exists, else the gid 0 group */
+    tmproot_write(root, "/etc/pam.d/su-default", "auth required pam_wheel.so use_uid\n", 0644);
+    r = probe_run(root, "pam", "{\"service\": \"su-default\"}");
+    expect_json(fact_value(r, "wheel_group"), "\"root\"");
+    expect_json(fact_value(r, "wheel_group_members"), "[]");
+    json_decref(r);
+    tmproot_write(root, "/etc/group", "root:x:0:\nwheel:x:10:carol\n", 0644);
+    r = probe_run(root, "pam", "{\"service\": \"su-default\"}");
+    expect_json(fact_value(r, "wheel_group"), "\"wheel\"");
+    expect_json(fact_value(r, "wheel_group_members"), "[\"carol\"]");
+    json_decref(r);
     /* pam_unix without a hash option takes ENCRYPT_METHOD of login.defs (last wins) */
     r = probe_run(root, "pam", "{}");
     expect_json(fact_value(r, "unix_hash"), "\"yescrypt\"");

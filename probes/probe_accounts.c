@@ -58,6 +58,8 @@ static const struct pst_probe_field accounts_fields[] = {
     {"malformed_count", PST_TYPE_INT, "how many"},
     {"uid0", PST_TYPE_LIST, "accounts with uid 0 (source: the first one not named root)"},
     {"gid0", PST_TYPE_LIST, "groups with gid 0 (source: the first one not named root)"},
+    {"gid0_accounts", PST_TYPE_LIST,
+     "accounts whose primary group is gid 0 (source: the first one not named root)"},
     {"not_shadowed", PST_TYPE_FINDINGS,
      "accounts whose /etc/passwd password field is not \"x\" {user, line}"},
     {"not_shadowed_count", PST_TYPE_INT, "how many"},
@@ -847,9 +849,10 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
     size_t n_acc = 0, n_sh = 0;
     json_t *shadow_index = json_object(), *by_uid = json_object(), *by_name = json_object();
     json_t *gids = json_object(), *shadow_members = json_array(), *uid0 = json_array();
+    json_t *gid0_accounts = json_array();
     json_t *shells = NULL;
     long groups = 0, shadow_gid = -1, uid_min = 1000, inactive_default = -1, inactive_line = 0;
-    long uid0_line = 0;
+    long uid0_line = 0, gid0_line = 0;
     long today = (long)(time(NULL) / 86400);
     bool have_shadow = false, have_group = false;
     int rc;
@@ -861,7 +864,7 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
         }
     }
     if (s.rc != PST_OK || shadow_index == NULL || by_uid == NULL || by_name == NULL ||
-        gids == NULL || shadow_members == NULL || uid0 == NULL) {
+        gids == NULL || shadow_members == NULL || uid0 == NULL || gid0_accounts == NULL) {
         s.rc = PST_ENOMEM;
         goto out;
     }
@@ -922,6 +925,15 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
         if (a->uid == 0 && uid0_line == 0 && strcmp(a->name, "root") != 0) {
             uid0_line = a->line;
         }
+        if (a->gid == 0) {
+            if (json_array_append_new(gid0_accounts, pst_json_text(a->name)) != 0) {
+                s.rc = PST_ENOMEM;
+                break;
+            }
+            if (gid0_line == 0 && strcmp(a->name, "root") != 0) {
+                gid0_line = a->line;
+            }
+        }
         if (strcmp(a->password, "x") != 0) {
             add(&s, NOT_SHADOWED,
                 json_pack("{s:o, s:I}", "user", pst_json_text(a->name), "line",
@@ -970,6 +982,8 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
     }
     if (pst_facts_set(out, "accounts", json_integer((json_int_t)n_acc), "/etc/passwd") != PST_OK ||
         pst_facts_set_at(out, "uid0", json_incref(uid0), "/etc/passwd", uid0_line) != PST_OK ||
+        pst_facts_set_at(out, "gid0_accounts", json_incref(gid0_accounts), "/etc/passwd",
+                         gid0_line) != PST_OK ||
         pst_findings_set(out, "not_shadowed", &s.lists[NOT_SHADOWED], "/etc/passwd") != PST_OK ||
         pst_findings_set(out, "system_login_shells", &s.lists[SYS_SHELLS], "/etc/passwd") !=
             PST_OK ||
@@ -1064,6 +1078,7 @@ out:
     json_decref(gids);
     json_decref(shadow_members);
     json_decref(uid0);
+    json_decref(gid0_accounts);
     json_decref(shells);
     free(acc);
     free(sh);

@@ -43,6 +43,7 @@ static const struct pst_probe_field pam_fields[] = {
     {"maxsequence", PST_TYPE_INT, "pam_pwquality maxsequence (default 0: no limit)"},
     {"difok", PST_TYPE_INT, "pam_pwquality difok (default 1)"},
     {"dictcheck", PST_TYPE_INT, "pam_pwquality dictcheck (default 1)"},
+    {"enforcing", PST_TYPE_INT, "pam_pwquality enforcing (default 1; 0 only warns)"},
     {"pwquality_enforce_for_root", PST_TYPE_BOOL, "pam_pwquality enforce_for_root"},
     {"faillock", PST_TYPE_BOOL, "pam_faillock is in the auth stack"},
     {"deny", PST_TYPE_INT, "pam_faillock deny (default 3)"},
@@ -453,6 +454,7 @@ static int pwquality_facts(struct pam_scan *s)
         OPT("difok", false, 1),
         OPT("dictcheck", false, 1),
         OPT("pwquality_enforce_for_root", true, 0),
+        OPT("enforcing", false, 1),
     };
     const struct pam_line *line = find_module(s, 2, "pam_pwquality.so");
 

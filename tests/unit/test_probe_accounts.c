@@ -67,6 +67,9 @@ static void test_accounts(void **state)
     expect_json(fact_value(r, "uid0"), "[\"root\", \"toor\"]");
     assert_string_equal(fact_source(r, "uid0"), "/etc/passwd:9");
     expect_json(fact_value(r, "gid0"), "[\"root\", \"wheel0\"]");
+    /* toor's primary group is gid 0 too; sync's is 65534 */
+    expect_json(fact_value(r, "gid0_accounts"), "[\"root\", \"toor\"]");
+    assert_string_equal(fact_source(r, "gid0_accounts"), "/etc/passwd:9");
     assert_string_equal(fact_source(r, "gid0"), "/etc/group:3");
     expect_json(fact_value(r, "accounts"), "11");
     expect_json(fact_value(r, "malformed"),

@@ -31,7 +31,7 @@ static void test_password_stack(void **state)
                   0644);
     tmproot_write(root, "/etc/pam.d/common-auth", "auth required pam_faillock.so preauth\n", 0644);
     tmproot_write(root, "/etc/security/pwquality.conf",
-                  "minlen = 12\n   maxrepeat=3\ndcredit = -1 # digits\n", 0644);
+                  "minlen = 12\n   maxrepeat=3\ndcredit = -1 # digits\nenforcing=0\n", 0644);
     tmproot_write(root, "/etc/security/pwquality.conf.d/10-a.conf", "maxrepeat = 2\ndifok = 5\n",
                   0644);
     tmproot_write(root, "/etc/security/pwquality.conf.d/20-b.txt", "difok = 9\n", 0644);
@@ -51,6 +51,8 @@ static void test_password_stack(void **state)
     assert_string_equal(fact_source(r, "difok"), "/etc/security/pwquality.conf.d/10-a.conf:2");
     expect_json(fact_value(r, "dcredit"), "-1");
     expect_json(fact_value(r, "dictcheck"), "1");
+    expect_json(fact_value(r, "enforcing"), "0");
+    assert_string_equal(fact_source(r, "enforcing"), "/etc/security/pwquality.conf:4");
     assert_string_equal(fact_source(r, "dictcheck"), "default");
     expect_json(fact_value(r, "pwquality_enforce_for_root"), "true");
     expect_json(fact_value(r, "unix_hash"), "\"sha512\"");

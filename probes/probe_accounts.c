@@ -122,6 +122,10 @@ static const struct pst_probe_field accounts_fields[] = {
      "/etc/profile, root's shell start-up files) that are empty, relative, not directories, "
      "writable by group or others, or not owned by root {source, entry, problem}"},
     {"root_path_problems_count", PST_TYPE_INT, "how many"},
+    {"root_umask_weak", PST_TYPE_FINDINGS,
+     "umask commands in root's start-up files (/root/.profile, .bash_profile, .bash_login, "
+     ".bashrc) that mask fewer bits than the umask argument {source, umask}"},
+    {"root_umask_weak_count", PST_TYPE_INT, "how many"},
 };
 
 /* One /etc/passwd entry; strings point into the file's buffer. */
@@ -171,6 +175,7 @@ enum list {
     FUTURE,
     UMASK_WEAK,
     ROOT_PATH,
+    ROOT_UMASK,
     N_LISTS
 };
 static const char *const list_fields[N_LISTS] = {
@@ -179,7 +184,7 @@ static const char *const list_fields[N_LISTS] = {
     "duplicate_gids",  "duplicate_user_names", "duplicate_group_names",
     "missing_groups",  "max_days_exceeded",    "min_days_short",
     "warn_days_short", "inactive_unset",       "last_change_future",
-    "umask_weak",      "root_path_problems"};
+    "umask_weak",      "root_path_problems",   "root_umask_weak"};
 
 struct scan {
     struct pst_probe_ctx *ctx;
@@ -396,7 +401,7 @@ struct umask_state {
 };
 
 static void umask_setting(struct scan *s, struct umask_state *u, const char *path, long line,
-                          const char *text)
+                          const char *text, enum list weak)
 {
     unsigned mask;
     char source[PATH_MAX + 32];
@@ -410,8 +415,7 @@ static void umask_setting(struct scan *s, struct umask_state *u, const char *pat
     snprintf(u->source, sizeof(u->source), "%s", source);
     u->set = true;
     if ((mask & s->umask_limit) != s->umask_limit) {
-        add(s, UMASK_WEAK,
-            json_pack("{s:o, s:s}", "source", pst_json_text(source), "umask", u->value));
+        add(s, weak, json_pack("{s:o, s:s}", "source", pst_json_text(source), "umask", u->value));
     }
 }
 
@@ -433,7 +437,7 @@ static void umask_in_shell_file(struct scan *s, struct umask_state *u, const cha
         p = pst_text_skip_blanks(p + 5);
         p[strcspn(p, " \t;#&|")] = '\0';
         if (*p != '\0' && *p != '-') {
-            umask_setting(s, u, path, lineno, p);
+            umask_setting(s, u, path, lineno, p, UMASK_WEAK);
         }
     }
     free(buf);
@@ -457,7 +461,7 @@ static void umask_in_pam(struct scan *s, struct umask_state *u, const char *path
         }
         arg += 6;
         arg[strcspn(arg, " \t")] = '\0';
-        umask_setting(s, u, path, lineno, arg);
+        umask_setting(s, u, path, lineno, arg, UMASK_WEAK);
     }
     free(buf);
 }
@@ -470,7 +474,8 @@ static void collect_umask(struct scan *s)
     json_t *name;
 
     if (s->defs[D_UMASK].set) {
-        umask_setting(s, &u, "/etc/login.defs", s->defs[D_UMASK].line, s->defs[D_UMASK].value);
+        umask_setting(s, &u, "/etc/login.defs", s->defs[D_UMASK].line, s->defs[D_UMASK].value,
+                      UMASK_WEAK);
     }
     umask_in_pam(s, &u, "/etc/pam.d/common-session");
     umask_in_pam(s, &u, "/etc/pam.d/common-session-noninteractive");
@@ -554,6 +559,17 @@ static int root_path_in_file(struct scan *s, const char *path)
     while ((line = pst_text_next_line(&cursor, &lineno)) != NULL) {
         char *p = pst_text_skip_blanks(line);
         char source[PATH_MAX + 32];
+        if (strncmp(path, "/root/", 6) == 0 && strncmp(p, "umask", 5) == 0 &&
+            (p[5] == ' ' || p[5] == '\t')) {
+            /* root's own start-up files may set a umask for root alone */
+            struct umask_state u = {.set = false};
+            char *v = pst_text_skip_blanks(p + 5);
+            v[strcspn(v, " \t;#&|")] = '\0';
+            if (*v != '\0' && *v != '-') {
+                umask_setting(s, &u, path, lineno, v, ROOT_UMASK);
+            }
+            continue;
+        }
         if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
             p = pst_text_skip_blanks(p + 6);
         }
@@ -1060,7 +1076,8 @@ settings:
                          inactive_line) != PST_OK ||
         pst_findings_set(out, "umask_weak", &s.lists[UMASK_WEAK], NULL) != PST_OK ||
         (root_path_complete &&
-         pst_findings_set(out, "root_path_problems", &s.lists[ROOT_PATH], NULL) != PST_OK) ||
+         (pst_findings_set(out, "root_path_problems", &s.lists[ROOT_PATH], NULL) != PST_OK ||
+          pst_findings_set(out, "root_umask_weak", &s.lists[ROOT_UMASK], NULL) != PST_OK)) ||
         pst_findings_set(out, "malformed", &s.lists[MALFORMED], NULL) != PST_OK) {
         s.rc = PST_ENOMEM;
     }

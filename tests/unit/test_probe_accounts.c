@@ -192,7 +192,8 @@ static void test_root_path(void **state)
     tmproot_write(root, "/etc/login.defs", "ENV_SUPATH PATH=/usr/bin:/usr/sbin::/missing\n", 0644);
     tmproot_write(root, "/etc/environment", "PATH=\"/usr/bin:.\"\n", 0644);
     tmproot_write(root, "/root/.profile",
-                  "export PATH=\"$PATH:/opt/tools\" # tools\nPATH=/home/alice/bin:$PATH; x\n",
+                  "export PATH=\"$PATH:/opt/tools\" # tools\nPATH=/home/alice/bin:$PATH; x\n"
+                  "umask 022\n",
                   0644);
     r = probe_run(root, "accounts", "{}");
     expect_json(fact_value(r, "root_path_problems"),
@@ -206,6 +207,8 @@ static void test_root_path(void **state)
                 "\"writable by group or others\"},"
                 " {\"source\": \"/root/.profile:2\", \"entry\": \"/home/alice/bin\", \"problem\": "
                 "\"not owned by root\"}]");
+    expect_json(fact_value(r, "root_umask_weak"),
+                "[{\"source\": \"/root/.profile:3\", \"umask\": \"0022\"}]");
     json_decref(r);
     tmproot_free(root);
 }

@@ -526,7 +526,8 @@ int pst_fs_list(struct pst_fs *fs, const char *path, json_t **names)
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        if (json_array_append_new(*names, json_string(list[i])) != 0) {
+        /* the name as it is, UTF-8 or not, so that it can be opened; see fs.h */
+        if (json_array_append_new(*names, json_string_nocheck(list[i])) != 0) {
             rc = PST_ENOMEM;
             json_decref(*names);
             *names = NULL;

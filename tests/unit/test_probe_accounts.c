@@ -244,12 +244,36 @@ static void test_bad_input(void **state)
     tmproot_free(root);
 }
 
+/* Names that are not UTF-8 are reported with '?' in their place, never as a failure. */
+static void test_not_utf8(void **state)
+{
+    char *root = tmproot_new();
+    json_t *r;
+
+    (void)state;
+    tmproot_write(root, "/etc/passwd",
+                  "root:x:0:0::/root:/bin/bash\n\xff\xfeuser:x:1000:1000::/h:/bin/sh\n"
+                  "\xff\xfeuser:x:1001:1000::/h:/bin/sh\n",
+                  0644);
+    tmproot_write(root, "/etc/shadow", "root:*:1:::::: \n\xff\xfeuser::1::::::\n", 0640);
+    tmproot_write(root, "/etc/group", "root:x:0:\nshadow:x:42:\xe9t\xe9\n", 0644);
+    tmproot_write(root, "/etc/profile.d/\xff.sh", "umask 000\n", 0644);
+    r = probe_run(root, "accounts", "{}");
+    expect_json(fact_value(r, "duplicate_user_names"), "[{\"user\": \"??user\"}]");
+    expect_json(fact_value(r, "empty_password"), "[{\"user\": \"??user\", \"line\": 2}]");
+    expect_json(fact_value(r, "shadow_group_members"), "[\"?t?\"]");
+    expect_json(fact_value(r, "umask_weak"), "[{\"source\": \"/etc/profile.d/?.sh:1\", "
+                                             "\"umask\": \"0000\"}]");
+    json_decref(r);
+    tmproot_free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accounts),  cmocka_unit_test(test_defaults_unset),
         cmocka_unit_test(test_umask),     cmocka_unit_test(test_root_path),
-        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_bad_input), cmocka_unit_test(test_not_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,11 +34,13 @@ static void test_policy(void **state)
     tmproot_write(root, "/etc/sudoers.d/20-old~", "carol ALL=(ALL) NOPASSWD: ALL\n", 0440);
     tmproot_write(root, "/etc/sudoers.d/30-x.dpkg-dist", "Defaults !authenticate\n", 0440);
     tmproot_write(root, "/etc/sudoers.d/README", "# sudo reads this one: no dot, no ~\n", 0440);
+    /* a file name that is not UTF-8 is read all the same, and reported with '?' */
+    tmproot_write(root, "/etc/sudoers.d/z\xff", "dave ALL=(ALL) NOPASSWD: ALL\n", 0440);
     r = probe_run(root, "sudo", "{}");
     assert_string_equal(probe_errors(r), "");
     expect_json(fact_value(r, "files"),
                 "[\"/etc/sudoers\", \"/etc/sudoers.local\", \"/etc/sudoers.extra\", "
-                "\"/etc/sudoers.d/10-ops\", \"/etc/sudoers.d/README\"]");
+                "\"/etc/sudoers.d/10-ops\", \"/etc/sudoers.d/README\", \"/etc/sudoers.d/z?\"]");
     expect_json(fact_value(r, "use_pty"), "true");
     assert_string_equal(fact_source(r, "use_pty"), "/etc/sudoers.d/10-ops:2");
     expect_json(fact_value(r, "logfile"), "\"/var/log/sudo.log\"");
@@ -48,7 +50,8 @@ static void test_policy(void **state)
                 "[{\"who\": \"alice\", \"minutes\": 30, \"source\": \"/etc/sudoers:3\"}]");
     expect_json(fact_value(r, "nopasswd"),
                 "[{\"who\": \"%wheel\", \"source\": \"/etc/sudoers:8\"}, {\"who\": \"bob\", "
-                "\"source\": \"/etc/sudoers.extra:1\"}]");
+                "\"source\": \"/etc/sudoers.extra:1\"}, {\"who\": \"dave\", \"source\": "
+                "\"/etc/sudoers.d/z?:1\"}]");
     expect_json(fact_value(r, "no_authenticate"),
                 "[{\"who\": \">root\", \"source\": \"/etc/sudoers.local:1\"}]");
     json_decref(r);

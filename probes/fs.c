@@ -526,7 +526,7 @@ int pst_fs_list(struct pst_fs *fs, const char *path, json_t **names)
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        /* the name as it is, UTF-8 or not, so that it can be opened; see fs.h */
+        /* names as the directory holds them, not necessarily UTF-8 (pst_json_text reports) */
         if (json_array_append_new(*names, json_string_nocheck(list[i])) != 0) {
             rc = PST_ENOMEM;
             json_decref(*names);

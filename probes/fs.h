@@ -65,9 +65,8 @@ int pst_file_read(const char *path, size_t limit, bool text, char **buf, size_t 
 
 /*
  * Lists the names in directory PATH (no "." or ".."), sorted bytewise. *names is a JSON
- * array of strings owned by the caller (json_decref). A name is kept byte for byte even when
- * it is not UTF-8 (so that it can be opened): put it in a fact through pst_json_text().
- * Returns 0 or PST_E*.
+ * array of strings owned by the caller (json_decref); a name keeps its bytes, UTF-8 or not,
+ * so output must pass it through pst_json_text. Returns 0 or PST_E*.
  */
 int pst_fs_list(struct pst_fs *fs, const char *path, json_t **names);
 

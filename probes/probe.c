@@ -280,7 +280,7 @@ int pst_facts_set(struct pst_facts *out, const char *field, json_t *value, const
     if (value == NULL) {
         return PST_ENOMEM;
     }
-    /* a source names a file of the scanned system: its name may not be UTF-8 */
+    /* a source names a file of the scanned system: its bytes need not be UTF-8 */
     fact = json_pack("{s:o, s:o?}", "value", value, "source",
                      source != NULL ? pst_json_text(source) : NULL);
     if (fact == NULL || json_object_set_new(out->facts, field, fact) != 0) {
@@ -310,6 +310,7 @@ void pst_facts_error(struct pst_facts *out, const char *source, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
+    /* messages quote what the system holds: never lose one to a byte that is not UTF-8 */
     json_array_append_new(out->errors, json_pack("{s:o?, s:o}", "source",
                                                  source != NULL ? pst_json_text(source) : NULL,
                                                  "message", pst_json_text(message)));

@@ -17,6 +17,8 @@ packages=(
     openssh-server
     # tests: reading lz4 lists from the shell
     lz4
+    # reference tools the host probes are compared with: visudo, augenrules and auditctl
+    sudo auditd
     # benchmarks: GNU time for peak RSS
     time
     # the host probes' references: systemd-sysctl, systemctl, modprobe

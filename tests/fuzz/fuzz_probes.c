@@ -2,8 +2,9 @@
 /*
  * libFuzzer target: the probes' parsers of files they read from a host (os-release, dpkg
  * status (also as the packages and kernel probes read it), md5sums, lists and diversions,
- * passwd/group, shells, KEY VALUE files, line
- * matching), through the root-aware fs layer.
+ * passwd/group, shells, KEY VALUE files, line matching; shadow, PAM stacks and module files,
+ * sudoers with includes, audit rules and auditd.conf, journald and rsyslog configuration, GRUB
+ * files, AppArmor profiles, shell start-up files), through the root-aware fs layer.
  * The input becomes every one of those files in a scratch root.
  */
 #include "agent/error.h"
@@ -44,6 +45,35 @@ static void remove_root(void)
         "/etc/passwd",
         "/etc/group",
         "/etc/login.defs",
+        "/etc/shadow",
+        "/etc/shells",
+        "/etc/sudoers",
+        "/etc/sudoers.d/fuzz",
+        "/etc/sudoers.d",
+        "/etc/pam.d/common-password",
+        "/etc/pam.d/common-auth",
+        "/etc/pam.d/su",
+        "/etc/pam.d",
+        "/etc/security/pwquality.conf",
+        "/etc/security/faillock.conf",
+        "/etc/security/pwhistory.conf",
+        "/etc/security",
+        "/etc/audit/rules.d/fuzz.rules",
+        "/etc/audit/rules.d",
+        "/etc/audit/auditd.conf",
+        "/etc/audit",
+        "/etc/systemd/journald.conf",
+        "/etc/systemd",
+        "/etc/rsyslog.conf",
+        "/etc/default/grub",
+        "/etc/default",
+        "/etc/apparmor.d/fuzz",
+        "/etc/apparmor.d",
+        "/etc/profile",
+        "/etc/environment",
+        "/boot/grub/grub.cfg",
+        "/boot/grub",
+        "/boot",
         "/var/lib/dpkg/status",
         "/var/lib/dpkg",
         "/var/lib",
@@ -75,6 +105,14 @@ static void setup_root(void)
     mkdir(path, 0755);
     snprintf(path, sizeof(path), "%s/var/lib/dpkg/info", root);
     mkdir(path, 0755);
+    static const char *const dirs[] = {"/etc/sudoers.d", "/etc/pam.d",      "/etc/security",
+                                       "/etc/audit",     "/etc/audit/rules.d", "/etc/systemd",
+                                       "/etc/default",   "/etc/apparmor.d", "/boot",
+                                       "/boot/grub"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", root, dirs[i]);
+        mkdir(path, 0755);
+    }
     atexit(remove_root);
 }
 
@@ -109,6 +147,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     put("/var/lib/dpkg/diversions", data, size);
     put("/var/lib/dpkg/info/fuzz.list", data, size);
     put("/var/lib/dpkg/info/fuzz.md5sums", data, size);
+    put("/etc/shadow", data, size);
+    put("/etc/sudoers", data, size);
+    put("/etc/sudoers.d/fuzz", data, size);
+    put("/etc/pam.d/common-password", data, size);
+    put("/etc/pam.d/common-auth", data, size);
+    put("/etc/pam.d/su", data, size);
+    put("/etc/security/pwquality.conf", data, size);
+    put("/etc/security/faillock.conf", data, size);
+    put("/etc/security/pwhistory.conf", data, size);
+    put("/etc/audit/rules.d/fuzz.rules", data, size);
+    put("/etc/audit/auditd.conf", data, size);
+    put("/etc/systemd/journald.conf", data, size);
+    put("/etc/rsyslog.conf", data, size);
+    put("/etc/default/grub", data, size);
+    put("/etc/apparmor.d/fuzz", data, size);
+    put("/etc/profile", data, size);
+    put("/etc/environment", data, size);
+    put("/boot/grub/grub.cfg", data, size);
     if (pst_fs_new(root, &fs) != PST_OK || pst_probe_ctx_init(&ctx, fs) != PST_OK) {
         abort();
     }
@@ -126,6 +182,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run(&ctx, "homes", "{}");
     run(&ctx, "dpkg_verify", "{\"prefixes\": [\"/etc\", \"/var\"], \"byte_budget\": 1000000}");
     run(&ctx, "fswalk", "{\"roots\": [\"/etc\"]}");
+    run(&ctx, "accounts", "{}");
+    run(&ctx, "pam", "{}");
+    run(&ctx, "pam", "{\"service\": \"su\"}");
+    run(&ctx, "sudo", "{}");
+    run(&ctx, "audit", "{}");
+    run(&ctx, "logging", "{}");
+    run(&ctx, "mac", "{}");
+    run(&ctx, "bootloader", "{}");
     pst_probe_ctx_release(&ctx);
     pst_fs_free(fs);
     return 0;

@@ -18,8 +18,16 @@ fi
 expect_exit "unprivileged scan" 0 as_nobody "$POSTURE" scan --root "$WORK/hardened" --format json
 report=$WORK/out
 expect_eq "unreadable shadow is an error" \
-    "error read /etc/shadow: permission denied" \
+    "error read /etc/shadow: permission denied; read /root/.profile: permission denied" \
     "$(jq -r '.results[] | select(.id == "shadow-password-fields-not-empty") | "\(.status) \(.reason)"' "$report")"
+expect_eq "root's closed start-up files leave root's PATH unknown" \
+    "error" "$(jq -r '.results[] | select(.id == "root-path-integrity") | .status' "$report")"
+expect_eq "the account databases that others may read are still judged" "pass pass" \
+    "$(jq -r '[.results[] | select(.id == "root-only-uid-0" or .id == "no-duplicate-uids") | .status] | sort | join(" ")' "$report")"
+expect_eq "unreadable sudoers is an error" "error read /etc/sudoers: permission denied" \
+    "$(jq -r '.results[] | select(.id == "sudo-use-pty") | "\(.status) \(.reason)"' "$report")"
+expect_eq "unreadable audit rules are an error" "error" \
+    "$(jq -r '.results[] | select(.id == "audit-rules-cis-events") | .status' "$report")"
 expect_eq "its control is unhealthy" "false" \
     "$(jq -r '.controls[] | select(.id == "manage-access-and-permissions") | .healthy' "$report")"
 expect_eq "needs root counted" "true" "$(jq -r '.assessment.needs_root > 0' "$report")"

@@ -13,7 +13,7 @@ summarise() {
         LC_ALL=C sort
 }
 
-for name in hardened weak; do
+for name in hardened weak lax; do
     root="$WORK/$name"
     build_root "$name" "$root"
     expect_exit "scan $name" 0 "$POSTURE" scan --root "$root" --format json --output "$WORK/$name.json"
@@ -51,10 +51,10 @@ expect_eq "SysV script with a start link" "enabled /etc/rc5.d/S01slapd" \
 # The weak root's evidence names the file and line a value came from.
 weak=$WORK/weak.json
 expect_eq "evidence of password-max-days" \
-    "keyvalue.number 99999 le 365 (\$pass_max_days) /etc/login.defs:2" \
+    "accounts.pass_max_days 99999 le 365 (\$pass_max_days) /etc/login.defs:2" \
     "$(jq -r '.results[] | select(.id == "password-max-days") | .evidence[0] | "\(.fact) \(.observed) \(.expected) \(.source)"' "$weak")"
-expect_eq "evidence of root-only-uid-0" "/etc/passwd:1 2" \
-    "$(jq -r '.results[] | select(.id == "root-only-uid-0") | .evidence[0] | "\(.source) \(.observed)"' "$weak")"
+expect_eq "evidence of root-only-uid-0" '/etc/passwd:2 ["root","toor"]' \
+    "$(jq -c -r '.results[] | select(.id == "root-only-uid-0") | .evidence[0] | "\(.source) \(.observed | tojson)"' "$weak")"
 # /etc/shells is a symlink to a world-writable file inside the root: the target is judged.
 expect_eq "symlinked /etc/shells" "0666" \
     "$(jq -r '.results[] | select(.id == "shells-permissions") | .evidence[] | select(.fact == "file.mode") | .observed' "$weak")"
@@ -75,7 +75,7 @@ expect_eq "packaged SUID" "sudo" \
     "$("$POSTURE" probe fswalk --root "$WORK/hardened" --format json | jq -r '.facts.suid_sgid.value[0].package')"
 expect_eq "modified binary" '[{"path":"/usr/bin/telnet.netkit","package":"telnet","conffile":false}] [{"path":"/usr/sbin/in.telnetd","package":"telnetd","conffile":false}]' \
     "$("$POSTURE" probe dpkg_verify --root "$WORK/weak" --format json | jq -c '.facts.modified.value, .facts.missing.value' | tr '\n' ' ' | sed 's/ $//')"
-expect_eq "homes" '["legacy"] [{"user":"guest","home":"/home/guest","mode":"0755"}] ["/home/guest/.rhosts"]' \
+expect_eq "homes" '["legacy","games"] [{"user":"guest","home":"/home/guest","mode":"0755"}] ["/home/guest/.rhosts"]' \
     "$("$POSTURE" probe homes --root "$WORK/weak" --format json | jq -c '[.facts.missing.value[].user], .facts.bad_mode.value, [.facts.forbidden_files.value[].path]' | tr '\n' ' ' | sed 's/ $//')"
 
 # SSH: a drop-in read first wins over the main file, and the evidence says which line.

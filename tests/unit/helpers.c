@@ -165,3 +165,31 @@ void expect_diag(const struct pst_diag *d, const char *file, const char *const *
         assert_string_equal(d->messages[i], expected);
     }
 }
+
+void expect_json(const json_t *value, const char *text)
+{
+    json_t *want = json_loads(text, JSON_DECODE_ANY, NULL);
+    char *got = value != NULL ? json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+    assert_non_null(want);
+    if (value == NULL || !json_equal(value, want)) {
+        fail_msg("expected %s, got %s", text, got != NULL ? got : "(absent)");
+    }
+    free(got);
+    json_decref(want);
+}
+
+const char *probe_errors(const json_t *result)
+{
+    static char text[8192];
+    size_t i;
+    const json_t *e;
+
+    text[0] = '\0';
+    json_array_foreach(json_object_get(result, "errors"), i, e)
+    {
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s%s", i ? "; " : "",
+                 json_string_value(json_object_get(e, "message")));
+    }
+    return text;
+}

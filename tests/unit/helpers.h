@@ -43,4 +43,9 @@ const json_t *fact_value(const json_t *result, const char *field);
 /* The source of FIELD in a probe result, or NULL. */
 const char *fact_source(const json_t *result, const char *field);
 
+/* Asserts that VALUE equals the JSON value written in TEXT (a fact is NULL: fails). */
+void expect_json(const json_t *value, const char *text);
+/* The messages of a probe result's errors, joined with "; " (static buffer). */
+const char *probe_errors(const json_t *result);
+
 #endif

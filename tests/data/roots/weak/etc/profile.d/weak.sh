@@ -1,0 +1,2 @@
+# site defaults
+umask 002

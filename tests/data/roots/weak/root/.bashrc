@@ -1,0 +1,2 @@
+# convenience
+umask 022

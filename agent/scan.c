@@ -102,6 +102,23 @@ static int order_results(struct pst_scan *scan)
     return PST_OK;
 }
 
+/* Whether a leaf of CHECK calls a probe that starts work ahead (and may wait for it). */
+static bool uses_prepare(const struct pst_check *check)
+{
+    if (check == NULL) {
+        return false;
+    }
+    if (check->kind == PST_CHECK_LEAF) {
+        return check->probe->prepare != NULL;
+    }
+    for (size_t i = 0; i < check->n; i++) {
+        if (uses_prepare(check->children[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* pst_probe_prepare for every leaf of CHECK whose probe has slow work to start. */
 static int prepare_checks(struct pst_probe_ctx *probes, const struct pst_check *check)
 {
@@ -194,9 +211,13 @@ int pst_scan_run(const struct pst_policy_set *policies, const struct pst_config 
     if (rc != PST_OK) {
         goto out;
     }
-    for (size_t i = 0; i < policies->n_recommendations; i++) {
-        const struct pst_recommendation *rec = policies->recommendations[i];
-        if (!selected(rec, only, n_only)) {
+    /* those that wait for a started program last, so that it has the most time to finish
+     * (the report orders results by itself: evaluation order does not show) */
+    for (size_t i = 0; i < 2 * policies->n_recommendations; i++) {
+        const struct pst_recommendation *rec =
+            policies->recommendations[i % policies->n_recommendations];
+        bool waits = uses_prepare(rec->applies) || uses_prepare(rec->check);
+        if (!selected(rec, only, n_only) || waits != (i >= policies->n_recommendations)) {
             continue;
         }
         rc = pst_eval_recommendation(&eval, rec, &scan->results[scan->n_results++]);

@@ -44,6 +44,9 @@ static int drain(struct sink *s, size_t limit)
     if (s->len + (size_t)got > limit) {
         return PST_ETOOBIG;
     }
+    if (memchr(chunk, '\0', (size_t)got) != NULL) {
+        return PST_EBINARY; /* the programs run here print text */
+    }
     char *grown = realloc(s->buf, s->len + (size_t)got + 1);
     if (grown == NULL) {
         return PST_ENOMEM;
@@ -148,6 +151,8 @@ int pst_exec_finish(struct pst_exec *proc, const char *name, int timeout_ms, siz
                 rc = r;
                 if (r == PST_ETOOBIG) {
                     snprintf(why, n, "%s printed more than %zu bytes", name, limit);
+                } else if (r == PST_EBINARY) {
+                    snprintf(why, n, "%s printed binary content", name);
                 }
             }
         }

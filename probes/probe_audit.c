@@ -9,20 +9,15 @@
 #include "probes/probe.h"
 
 #include "agent/error.h"
+#include "probes/exec.h"
 #include "probes/findings.h"
 #include "probes/text.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -443,124 +438,68 @@ out:
     return rc;
 }
 
-/*
- * Runs `auditctl -l` (no shell, empty stdin, stderr discarded) and reads its output, at
- * most AUDITCTL_OUTPUT_MAX bytes within AUDITCTL_TIMEOUT_MS. Returns 0 with *text (caller
- * frees), or PST_E* with a reason in WHY.
- */
-static int run_auditctl(char **text, char *why, size_t n)
+/* The auditctl program of the running system, or NULL. */
+static const char *auditctl_path(void)
 {
     static const char *const candidates[] = {"/usr/sbin/auditctl", "/sbin/auditctl"};
-    const char *bin = NULL;
-    int pipefd[2] = {-1, -1};
-    posix_spawn_file_actions_t actions;
-    pid_t pid = -1;
-    char *buf = NULL;
-    size_t len = 0;
-    int status = 0, rc = PST_OK;
-    struct timespec start, now;
-
-    *text = NULL;
-    for (size_t i = 0; i < PST_COUNT(candidates) && bin == NULL; i++) {
+    for (size_t i = 0; i < PST_COUNT(candidates); i++) {
         if (access(candidates[i], X_OK) == 0) {
-            bin = candidates[i];
+            return candidates[i];
         }
     }
+    return NULL;
+}
+
+#define AUDITCTL_KEY "auditctl -l"
+
+/* Starts `auditctl -l` ahead (a probe's prepare), on a running system that has it. */
+static int audit_prepare(struct pst_probe_ctx *ctx, const json_t *args)
+{
+    const char *bin = auditctl_path();
+    struct pst_exec proc;
+    char why[256];
+    (void)args;
+    if (!pst_fs_is_live(ctx->fs) || bin == NULL || json_object_get(ctx->started, AUDITCTL_KEY) != NULL) {
+        return PST_OK;
+    }
+    const char *const argv[] = {bin, "-l", NULL};
+    return pst_exec_start(argv, &proc, why, sizeof why) == 0
+               ? pst_probe_started_put(ctx, AUDITCTL_KEY, &proc)
+               : PST_OK;
+}
+
+/*
+ * Runs `auditctl -l` (no shell, empty stdin; probes/exec.c), or collects the run prepare
+ * started, and reads its output, at most AUDITCTL_OUTPUT_MAX bytes within
+ * AUDITCTL_TIMEOUT_MS. Returns 0 with *text (caller frees), or PST_E* with a reason in WHY.
+ */
+static int run_auditctl(struct pst_probe_ctx *ctx, char **text, char *why, size_t n)
+{
+    const char *bin = auditctl_path();
+    struct pst_exec proc;
+    char *err = NULL;
+    int status = 0, rc;
+
+    *text = NULL;
     if (bin == NULL) {
         snprintf(why, n, "auditctl is not installed");
         return PST_ENOENT;
     }
-    size_t cap = 16384; /* grows by doubling up to the bound: rule lists are usually small */
-
-    if (pipe2(pipefd, O_CLOEXEC) != 0 || (buf = malloc(cap + 1)) == NULL) {
-        snprintf(why, n, "cannot run auditctl: %s", strerror(errno));
-        rc = PST_EIO;
-        goto out;
+    const char *const argv[] = {bin, "-l", NULL};
+    if (!pst_probe_started_take(ctx, AUDITCTL_KEY, &proc) &&
+        pst_exec_start(argv, &proc, why, n) != 0) {
+        return PST_EIO;
     }
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    char *const argv[] = {(char *)bin, (char *)"-l", NULL};
-    char *const envp[] = {(char *)"LC_ALL=C", (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-    int err = posix_spawn(&pid, bin, &actions, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&actions);
-    close(pipefd[1]);
-    pipefd[1] = -1;
-    if (err != 0) {
-        pid = -1;
-        snprintf(why, n, "cannot run %s: %s", bin, strerror(err));
-        rc = PST_EIO;
-        goto out;
-    }
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
-        long elapsed;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-        if (elapsed >= AUDITCTL_TIMEOUT_MS) {
-            snprintf(why, n, "%s -l did not finish within %d ms", bin, AUDITCTL_TIMEOUT_MS);
-            rc = PST_EIO;
-            goto out;
-        }
-        int ready = poll(&pfd, 1, (int)(AUDITCTL_TIMEOUT_MS - elapsed));
-        if (ready < 0 && errno == EINTR) {
-            continue;
-        }
-        if (ready <= 0) {
-            continue; /* the clock decides */
-        }
-        if (len == cap) {
-            char *grown = cap < AUDITCTL_OUTPUT_MAX ? realloc(buf, cap * 2 + 1) : NULL;
-            if (grown == NULL) {
-                snprintf(why, n, "%s -l printed more than %u bytes", bin, AUDITCTL_OUTPUT_MAX);
-                rc = cap < AUDITCTL_OUTPUT_MAX ? PST_ENOMEM : PST_ETOOBIG;
-                goto out;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-        ssize_t got = read(pipefd[0], buf + len, cap - len);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            break;
-        }
-        len += (size_t)got;
-    }
-    buf[len] = '\0';
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid = -1;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    rc = pst_exec_finish(&proc, AUDITCTL_KEY, AUDITCTL_TIMEOUT_MS, AUDITCTL_OUTPUT_MAX, text,
+                         &err, &status, why, n);
+    free(err);
+    if (rc == PST_OK && status != 0) {
         snprintf(why, n, "%s -l failed (exit status %d): the audit rules cannot be read here%s",
-                 bin, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-                 geteuid() != 0 ? " (a complete assessment needs root)" : "");
+                 bin, status, geteuid() != 0 ? " (a complete assessment needs root)" : "");
+        free(*text);
+        *text = NULL;
         rc = PST_EIO;
-        goto out;
     }
-    if (memchr(buf, '\0', len) != NULL) {
-        snprintf(why, n, "%s -l printed binary content", bin);
-        rc = PST_EBINARY;
-        goto out;
-    }
-    *text = buf;
-    buf = NULL;
-out:
-    if (pid > 0) {
-        kill(pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-    }
-    if (pipefd[0] >= 0) {
-        close(pipefd[0]);
-    }
-    if (pipefd[1] >= 0) {
-        close(pipefd[1]);
-    }
-    free(buf);
     return rc;
 }
 
@@ -675,7 +614,7 @@ static int audit_collect(struct pst_probe_ctx *ctx, const json_t *args, struct p
         char *text = NULL;
         char why[512];
         bool loaded_bad = false;
-        rc = run_auditctl(&text, why, sizeof(why));
+        rc = run_auditctl(ctx, &text, why, sizeof(why));
         if (rc != PST_OK) {
             pst_facts_error(out, "auditctl -l", "%s", why);
         } else {
@@ -728,4 +667,5 @@ const struct pst_probe pst_probe_audit = {
     .fields = audit_fields,
     .n_fields = PST_COUNT(audit_fields),
     .collect = audit_collect,
+    .prepare = audit_prepare,
 };

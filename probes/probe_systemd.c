@@ -8,19 +8,15 @@
 
 #include "agent/error.h"
 #include "probes/confdirs.h"
+#include "probes/exec.h"
 #include "probes/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define INDEX_KEY "systemd.index"
@@ -31,7 +27,6 @@
 #define LINKS_MAX 40
 #define ACTIVE_TIMEOUT_MS 3000
 
-extern char **environ;
 
 enum dir_kind { DIR_CONFIG, DIR_RUNTIME, DIR_GENERATOR, DIR_TRANSIENT, DIR_VENDOR };
 
@@ -920,69 +915,34 @@ out:
 }
 
 /*
- * `systemctl is-active UNIT`, run directly (no shell) with a timeout. Fills OUT[N] with its
- * first line. Returns 0, or PST_EIO when it could not run or did not answer in time.
+ * `systemctl is-active UNIT`, run directly (no shell, probes/exec.c) with a timeout. Fills
+ * OUT[N] with its first line (it exits non-zero for an inactive unit and says so). Returns 0,
+ * or PST_EIO when it could not run or did not answer in time.
  */
 static int is_active(const char *unit, char *out, size_t n)
 {
     static const char *const systemctl[] = {"/usr/bin/systemctl", "/bin/systemctl"};
     const char *prog = NULL;
-    posix_spawn_file_actions_t actions;
-    int pipefd[2] = {-1, -1};
-    pid_t pid = -1;
-    size_t used = 0;
-    int rc = PST_EIO, status;
-    struct timespec start, now;
+    char *sout = NULL, *serr = NULL, why[256];
+    int status;
 
     for (size_t i = 0; i < PST_COUNT(systemctl) && prog == NULL; i++) {
         if (access(systemctl[i], X_OK) == 0) {
             prog = systemctl[i];
         }
     }
-    if (prog == NULL || pipe2(pipefd, O_CLOEXEC) != 0) {
+    if (prog == NULL) {
         return PST_EIO;
     }
-    char *argv[] = {(char *)prog, "is-active", "--", (char *)unit, NULL};
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipefd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    if (posix_spawn(&pid, prog, &actions, NULL, argv, environ) != 0) {
-        pid = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-    close(pipefd[1]);
-    if (pid < 0) {
-        close(pipefd[0]);
+    const char *const argv[] = {prog, "is-active", "--", unit, NULL};
+    if (pst_exec_capture(argv, ACTIVE_TIMEOUT_MS, 4096, &sout, &serr, &status, why, sizeof why) !=
+        PST_OK) {
         return PST_EIO;
     }
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
-        long waited;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-        if (waited >= ACTIVE_TIMEOUT_MS || poll(&p, 1, (int)(ACTIVE_TIMEOUT_MS - waited)) <= 0) {
-            kill(pid, SIGKILL);
-            break;
-        }
-        ssize_t got = read(pipefd[0], out + used, n - 1 - used);
-        if (got <= 0) {
-            rc = PST_OK;
-            break;
-        }
-        used += (size_t)got;
-        if (used == n - 1) {
-            rc = PST_OK;
-            break;
-        }
-    }
-    close(pipefd[0]);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    out[used] = '\0';
-    out[strcspn(out, "\r\n")] = '\0';
-    return rc == PST_OK && out[0] != '\0' ? PST_OK : PST_EIO;
+    snprintf(out, n, "%.*s", (int)strcspn(sout, "\r\n"), sout);
+    free(sout);
+    free(serr);
+    return out[0] != '\0' ? PST_OK : PST_EIO;
 }
 
 static int systemd_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out)

@@ -10,6 +10,7 @@
 
 #include "agent/error.h"
 #include "probes/exec.h"
+#include "probes/findings.h"
 #include "probes/sshd_config.h"
 #include "probes/sshd_keywords.h"
 
@@ -391,17 +392,24 @@ static int host_key(struct pst_probe_ctx *ctx, struct pst_facts *out, const char
     return 0;
 }
 
-/* A findings field with its count beside it. LIST is stolen. */
+/* A findings field with its count beside it (probes/findings.h). LIST is stolen. */
 static int set_findings(struct pst_facts *out, const char *field, json_t *list)
 {
-    char count[96];
-    size_t n = json_array_size(list);
-    snprintf(count, sizeof count, "%s_count", field);
-    while (json_array_size(list) > PST_FINDINGS_MAX) {
-        json_array_remove(list, PST_FINDINGS_MAX);
+    struct pst_findings f;
+    size_t i;
+    json_t *item;
+    int rc = list != NULL ? pst_findings_init(&f, PST_FINDINGS_MAX) : PST_ENOMEM;
+    if (rc == PST_OK) {
+        json_array_foreach(list, i, item) {
+            if (rc == PST_OK) {
+                rc = pst_findings_add(&f, json_incref(item));
+            }
+        }
+        rc = rc == PST_OK ? pst_findings_set(out, field, &f, NULL) : rc;
+        pst_findings_release(&f);
     }
-    int rc = pst_facts_set(out, field, list, NULL);
-    return rc != 0 ? rc : pst_facts_set(out, count, json_integer((json_int_t)n), NULL);
+    json_decref(list);
+    return rc;
 }
 
 static int config_files(struct pst_probe_ctx *ctx, struct pst_facts *out, const json_t *files)

@@ -8,6 +8,7 @@
 #include "probes/probe.h"
 
 #include "agent/error.h"
+#include "probes/debversion.h"
 #include "probes/findings.h"
 #include "probes/text.h"
 
@@ -41,7 +42,8 @@ static const struct pst_probe_field sudo_fields[] = {
     {"exists", PST_TYPE_BOOL, "the main sudoers file exists"},
     {"files", PST_TYPE_LIST, "the files read, in the order sudo reads them"},
     {"use_pty", PST_TYPE_BOOL,
-     "Defaults use_pty for everyone (last setting wins); false when unset (sudo before 1.9.14)"},
+     "Defaults use_pty for everyone (last setting wins); when unset, sudo's own default: on "
+     "from sudo 1.9.14 (the installed package's version), off before"},
     {"logfile", PST_TYPE_STRING, "Defaults logfile for everyone; null when unset"},
     {"timestamp_timeout", PST_TYPE_INT,
      "minutes a cached authentication lasts (fractions rounded up; -1 never expires), from "
@@ -56,6 +58,22 @@ static const struct pst_probe_field sudo_fields[] = {
      "Defaults setting !authenticate {who (ALL for the global Defaults), source}"},
     {"no_authenticate_count", PST_TYPE_INT, "how many"},
 };
+
+/* Whether the installed sudo (dpkg's record) is 1.9.14 or later, where use_pty is on. */
+static bool sudo_pty_by_default(struct pst_probe_ctx *ctx)
+{
+    const json_t *result = NULL;
+    json_t *args = json_pack("{s:s}", "name", "sudo");
+    bool on = false, ok = false;
+    if (args != NULL && pst_probe_call(ctx, pst_probe_find("package"), args, &result) == PST_OK) {
+        const json_t *v =
+            json_object_get(json_object_get(json_object_get(result, "facts"), "version"), "value");
+        on = json_is_string(v) && pst_debversion_compare(json_string_value(v), "1.9.14", &ok) >= 0 &&
+             ok;
+    }
+    json_decref(args);
+    return on;
+}
 
 struct sudo_scan {
     struct pst_probe_ctx *ctx;
@@ -395,6 +413,12 @@ static int sudo_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
     read_sudoers(&s, path, 0, true);
     if (s.rc != PST_OK || s.incomplete || json_array_size(s.files) == 0) {
         goto out; /* the facts stay out; errors say why */
+    }
+    if (s.use_pty_source[0] == '\0' && sudo_pty_by_default(ctx)) {
+        /* sudo 1.9.14 turned use_pty on by default (Debian 13 ships 1.9.16) */
+        s.use_pty = true;
+        snprintf(s.use_pty_source, sizeof(s.use_pty_source),
+                 "default of the installed sudo (1.9.14 and later)");
     }
     if (pst_facts_set(out, "exists", json_true(), path) != PST_OK ||
         pst_facts_set(out, "files", json_incref(s.files), path) != PST_OK ||

@@ -84,6 +84,28 @@ static void test_defaults_and_absent(void **state)
     expect_json(fact_value(r, "timestamp_timeout"), "-1");
     expect_json(fact_value(r, "timestamp_timeouts_over_count"), "1");
     json_decref(r);
+    /* unset use_pty is sudo's own default: off before 1.9.14 (Debian 12), on from it (13) */
+    tmproot_write(root, "/etc/sudoers", "root ALL=(ALL:ALL) ALL\n", 0440);
+    tmproot_write(root, "/var/lib/dpkg/status",
+                  "Package: sudo\nStatus: install ok installed\nArchitecture: amd64\n"
+                  "Version: 1.9.13p3-1+deb12u1\n",
+                  0644);
+    r = probe_run(root, "sudo", "{}");
+    expect_json(fact_value(r, "use_pty"), "false");
+    json_decref(r);
+    tmproot_write(root, "/var/lib/dpkg/status",
+                  "Package: sudo\nStatus: install ok installed\nArchitecture: amd64\n"
+                  "Version: 1.9.16p2-3\n",
+                  0644);
+    r = probe_run(root, "sudo", "{}");
+    expect_json(fact_value(r, "use_pty"), "true");
+    assert_string_equal(fact_source(r, "use_pty"), "default of the installed sudo (1.9.14 and later)");
+    json_decref(r);
+    tmproot_write(root, "/etc/sudoers", "Defaults !use_pty\n", 0440);
+    r = probe_run(root, "sudo", "{}");
+    expect_json(fact_value(r, "use_pty"), "false");
+    assert_string_equal(fact_source(r, "use_pty"), "/etc/sudoers:1");
+    json_decref(r);
     tmproot_free(root);
 }
 

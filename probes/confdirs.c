@@ -4,10 +4,12 @@
 
 #include "agent/error.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static bool has_suffix(const char *name, const char *const *suffixes)
 {
@@ -103,4 +105,55 @@ out:
     free(names);
     json_decref(chosen);
     return rc;
+}
+
+int pst_confdirs_read(struct pst_fs *fs, const char *const *dirs, size_t n_dirs,
+                      const char *const *suffixes,
+                      int (*parse)(void *state, char *text, const char *path), void *state,
+                      char **error)
+{
+    json_t *files = NULL;
+    size_t i;
+    json_t *f;
+    char why[PATH_MAX + 64];
+    int rc = pst_confdirs_list(fs, dirs, n_dirs, suffixes, &files, why, sizeof(why));
+
+    if (rc == PST_ENOMEM) {
+        return rc;
+    }
+    if (rc != PST_OK) {
+        *error = strdup(why);
+        return *error != NULL ? PST_OK : PST_ENOMEM;
+    }
+    json_array_foreach(files, i, f)
+    {
+        const char *path = json_string_value(f);
+        char *buf = NULL;
+        size_t len;
+        struct stat st;
+        rc = pst_fs_read(fs, path, PST_FS_TEXT_LIMIT, true, &buf, &len);
+        if (rc == PST_ENOENT) {
+            continue; /* a dangling symlink: systemd and kmod skip it */
+        }
+        if (rc == PST_ETYPE && pst_fs_stat(fs, path, true, &st) == PST_OK &&
+            S_ISCHR(st.st_mode)) {
+            continue; /* a link to /dev/null masks the name and sets nothing */
+        }
+        if (rc != PST_OK) {
+            if (rc == PST_ENOMEM || asprintf(error, "read %s: %s", path, pst_strerror(rc)) < 0) {
+                *error = NULL;
+                rc = PST_ENOMEM;
+            } else {
+                rc = PST_OK;
+            }
+            break;
+        }
+        rc = parse(state, buf, path);
+        free(buf);
+        if (rc != PST_OK) {
+            break;
+        }
+    }
+    json_decref(files);
+    return rc == PST_ENOMEM ? rc : PST_OK;
 }

@@ -21,4 +21,17 @@
 int pst_confdirs_list(struct pst_fs *fs, const char *const *dirs, size_t n_dirs,
                       const char *const *suffixes, json_t **files, char *why, size_t n);
 
+/*
+ * Reads the files pst_confdirs_list() lists, in its order, and hands each one's text to
+ * PARSE(STATE, text, path), which may modify the text; PARSE returns 0 to go on, anything
+ * else to stop (PST_ENOMEM is passed up). A dangling symlink is skipped, and so is a link to
+ * /dev/null (the name is masked, it sets nothing). A directory that cannot be listed or a
+ * file that cannot be read stops the reading with the reason in *error (caller frees).
+ * Returns 0 or PST_ENOMEM.
+ */
+int pst_confdirs_read(struct pst_fs *fs, const char *const *dirs, size_t n_dirs,
+                      const char *const *suffixes,
+                      int (*parse)(void *state, char *text, const char *path), void *state,
+                      char **error);
+
 #endif

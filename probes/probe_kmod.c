@@ -179,56 +179,16 @@ static int parse_file(struct config *c, char *buf, const char *path)
     return PST_OK;
 }
 
+static int parse_config_file(void *state, char *text, const char *path)
+{
+    return parse_file(state, text, path);
+}
+
 static int load_config(struct pst_probe_ctx *ctx, struct config *c)
 {
     static const char *const suffixes[] = {".conf", ".alias", NULL};
-    json_t *files = NULL;
-    size_t i;
-    json_t *f;
-    char why[PATH_MAX + 64];
-    int rc = pst_confdirs_list(ctx->fs, modprobe_dirs, PST_COUNT(modprobe_dirs), suffixes, &files,
-                               why, sizeof(why));
-
-    if (rc == PST_ENOMEM) {
-        return rc;
-    }
-    if (rc != PST_OK) {
-        c->error = strdup(why);
-        return c->error != NULL ? PST_OK : PST_ENOMEM;
-    }
-    json_array_foreach(files, i, f)
-    {
-        const char *path = json_string_value(f);
-        char *buf = NULL;
-        size_t len;
-        struct stat st;
-        rc = pst_fs_read(ctx->fs, path, PST_FS_TEXT_LIMIT, true, &buf, &len);
-        if (rc == PST_ENOENT) {
-            continue;
-        }
-        if (rc == PST_ETYPE && pst_fs_stat(ctx->fs, path, true, &st) == PST_OK &&
-            S_ISCHR(st.st_mode)) {
-            continue; /* a link to /dev/null masks the name */
-        }
-        if (rc != PST_OK) {
-            if (rc == PST_ENOMEM ||
-                asprintf(&c->error, "read %s: %s", path, pst_strerror(rc)) < 0) {
-                c->error = NULL;
-                rc = PST_ENOMEM;
-            } else {
-                rc = PST_OK;
-            }
-            break;
-        }
-        rc = parse_file(c, buf, path);
-        free(buf);
-        if (rc != PST_OK) {
-            break;
-        }
-    }
-    json_decref(files);
-    /* a skipped file (dangling link, mask) leaves nothing to report */
-    return rc == PST_ENOMEM ? rc : PST_OK;
+    return pst_confdirs_read(ctx->fs, modprobe_dirs, PST_COUNT(modprobe_dirs), suffixes,
+                             parse_config_file, c, &c->error);
 }
 
 static const json_t *config_memo(struct pst_probe_ctx *ctx, int *rc)

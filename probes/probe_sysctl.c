@@ -263,57 +263,20 @@ static int parse_file(struct persisted *p, char *buf, const char *path)
     return PST_OK;
 }
 
+/* One sysctl.d file; a file that leaves an error (p->error) ends the reading. */
+static int parse_persisted_file(void *state, char *text, const char *path)
+{
+    struct persisted *p = state;
+    int rc = parse_file(p, text, path);
+    return rc == PST_OK && p->error != NULL ? PST_EPARSE : rc;
+}
+
 /* Reads every sysctl.d file once per scan, into the memo. */
 static int load_persisted(struct pst_probe_ctx *ctx, struct persisted *p)
 {
     static const char *const suffixes[] = {".conf", NULL};
-    json_t *files = NULL;
-    size_t i;
-    json_t *f;
-    char why[PATH_MAX + 64];
-    int rc = pst_confdirs_list(ctx->fs, sysctl_dirs, PST_COUNT(sysctl_dirs), suffixes, &files, why,
-                               sizeof(why));
-
-    if (rc == PST_ENOMEM) {
-        return rc;
-    }
-    if (rc != PST_OK) {
-        p->error = strdup(why);
-        return p->error != NULL ? PST_OK : PST_ENOMEM;
-    }
-    json_array_foreach(files, i, f)
-    {
-        const char *path = json_string_value(f);
-        char *buf = NULL;
-        size_t len;
-        struct stat st;
-        rc = pst_fs_read(ctx->fs, path, PST_FS_TEXT_LIMIT, true, &buf, &len);
-        if (rc == PST_ENOENT) {
-            continue; /* a dangling symlink: systemd-sysctl skips it */
-        }
-        if (rc == PST_ETYPE && pst_fs_stat(ctx->fs, path, true, &st) == PST_OK &&
-            S_ISCHR(st.st_mode)) {
-            continue; /* a link to /dev/null masks the name and sets nothing */
-        }
-        if (rc != PST_OK) {
-            if (rc == PST_ENOMEM ||
-                asprintf(&p->error, "read %s: %s", path, pst_strerror(rc)) < 0) {
-                p->error = NULL;
-                rc = PST_ENOMEM;
-            } else {
-                rc = PST_OK;
-            }
-            break;
-        }
-        rc = parse_file(p, buf, path);
-        free(buf);
-        if (rc != PST_OK || p->error != NULL) {
-            break;
-        }
-    }
-    json_decref(files);
-    /* a skipped file (dangling link, mask) leaves nothing to report */
-    return rc == PST_ENOMEM ? rc : PST_OK;
+    return pst_confdirs_read(ctx->fs, sysctl_dirs, PST_COUNT(sysctl_dirs), suffixes,
+                             parse_persisted_file, p, &p->error);
 }
 
 static const json_t *persisted_memo(struct pst_probe_ctx *ctx, int *rc)

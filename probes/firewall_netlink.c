@@ -1,0 +1,856 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The kernel's nftables ruleset read over netlink (list requests only) into the firewall model. */
+#include "probes/firewall_netlink.h"
+
+#include "agent/error.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Anonymous sets whose elements are fetched (one request each); beyond: the match is unknown. */
+#define SETS_MAX 4096
+#define SET_ELEMS_MAX PST_FW_PORTS_MAX
+#define REGS 32
+/* the kernel fills a dump message up to the reader's buffer, at most 32 KiB */
+#define RECV_SIZE (64u * 1024u)
+
+enum reg_kind {
+    R_NONE,
+    R_IIF,
+    R_IIFNAME,
+    R_OUTPUT, /* oif, oifname, daddr: met by every input packet */
+    R_NFPROTO,
+    R_L4PROTO,
+    R_SADDR,
+    R_DPORT,
+    R_CTSTATE,
+    R_OTHER,
+};
+
+struct reg {
+    enum reg_kind kind;
+    bool masked;
+    uint8_t mask[16];
+    uint32_t len;
+};
+
+/* A lookup whose set is read after the rules: where its condition sits. */
+struct pending {
+    size_t chain, rule, cond;
+    char family[8];
+    char table[256];
+    char set[256];
+    enum reg_kind kind;
+};
+
+struct reader {
+    struct pst_fw_ruleset *rs;
+    struct mnl_socket *nl;
+    uint32_t portid, seq;
+    char *buf;
+    /* the rule being decoded */
+    struct pst_fw_rule rule;
+    struct reg regs[REGS];
+    int family;     /* 4, 6, or 0 for inet before a meta nfproto test */
+    uint32_t proto; /* the transport protocol a port test refers to */
+    int rc;
+    char table_family[8];
+    struct pending *pending;
+    size_t n_pending, cap_pending;
+    /* lookups of the current rule, placed when the rule is stored */
+    struct pending rule_lookups[PST_FW_CONDS_MAX];
+    size_t n_rule_lookups;
+    /* set elements being read */
+    struct pst_fw_cond *fill;
+    enum reg_kind fill_kind;
+};
+
+static const char *family_name(uint32_t f)
+{
+    switch (f) {
+    case NFPROTO_IPV4:
+        return "ip";
+    case NFPROTO_IPV6:
+        return "ip6";
+    case NFPROTO_INET:
+        return "inet";
+    default:
+        return NULL;
+    }
+}
+
+static int dump(struct reader *r, uint16_t type, uint16_t family, struct nftnl_set *set,
+                mnl_cb_t cb, void *data)
+{
+    struct nlmsghdr *nlh;
+    int ret;
+
+    r->seq++;
+    nlh = nftnl_nlmsg_build_hdr(r->buf, type, family, NLM_F_DUMP | NLM_F_ACK, r->seq);
+    if (set != NULL) {
+        nftnl_set_elems_nlmsg_build_payload(nlh, set);
+    }
+    if (mnl_socket_sendto(r->nl, nlh, nlh->nlmsg_len) < 0) {
+        return -errno;
+    }
+    for (;;) {
+        ret = (int)mnl_socket_recvfrom(r->nl, r->buf, RECV_SIZE);
+        if (ret <= 0) {
+            return ret < 0 ? -errno : 0;
+        }
+        ret = mnl_cb_run(r->buf, (size_t)ret, r->seq, r->portid, cb, data);
+        if (ret <= MNL_CB_STOP) {
+            return ret < 0 ? -errno : 0;
+        }
+    }
+}
+
+/* ---- chains --------------------------------------------------------------------------- */
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+    struct reader *r = data;
+    struct nftnl_chain *c = nftnl_chain_alloc();
+    struct pst_fw_chain *chain;
+    const char *fam;
+
+    if (c == NULL) {
+        r->rc = PST_ENOMEM;
+        return MNL_CB_ERROR;
+    }
+    if (nftnl_chain_nlmsg_parse(nlh, c) < 0) {
+        goto out;
+    }
+    fam = family_name(nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY));
+    if (fam == NULL) {
+        goto out; /* arp, bridge, netdev: not on the IP input and forward hooks */
+    }
+    chain = pst_fw_chain_get(r->rs, fam, nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+                             nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), true);
+    if (chain == NULL) {
+        r->rc = r->rs->n_chains >= PST_FW_CHAINS_MAX ? PST_ETOOBIG : PST_ENOMEM;
+        nftnl_chain_free(c);
+        return MNL_CB_ERROR;
+    }
+    if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
+        uint32_t hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
+        const char *type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+        chain->hook = hook == NF_INET_LOCAL_IN  ? PST_FW_HOOK_INPUT
+                      : hook == NF_INET_FORWARD ? PST_FW_HOOK_FORWARD
+                                                : PST_FW_HOOK_OTHER;
+        chain->filter = type != NULL && strcmp(type, "filter") == 0;
+        chain->priority = (int)nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
+        chain->policy = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
+                                nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP
+                            ? PST_FW_DROP
+                            : PST_FW_ACCEPT;
+        chain->source = strdup("kernel");
+        if (chain->source == NULL) {
+            r->rc = PST_ENOMEM;
+        }
+    }
+out:
+    nftnl_chain_free(c);
+    return r->rc == PST_OK ? MNL_CB_OK : MNL_CB_ERROR;
+}
+
+/* ---- rules ---------------------------------------------------------------------------- */
+
+static void add_cond(struct reader *r, const struct pst_fw_cond *c)
+{
+    int rc = pst_fw_rule_add(&r->rule, c);
+    if (rc != PST_OK && r->rc == PST_OK) {
+        r->rc = rc;
+    }
+}
+
+static void unknown(struct reader *r)
+{
+    struct pst_fw_cond c = {.kind = PST_FW_UNKNOWN};
+    add_cond(r, &c);
+}
+
+static void add_range(struct reader *r, struct pst_fw_cond *c, uint32_t lo, uint32_t hi)
+{
+    struct pst_fw_range *grown;
+
+    if (c->n_ranges >= PST_FW_PORTS_MAX) {
+        r->rc = r->rc ? r->rc : PST_ETOOBIG;
+        return;
+    }
+    grown = realloc(c->ranges, (c->n_ranges + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        r->rc = PST_ENOMEM;
+        return;
+    }
+    c->ranges = grown;
+    c->ranges[c->n_ranges++] = (struct pst_fw_range){lo, hi};
+}
+
+static struct reg *reg_of(struct reader *r, const struct nftnl_expr *e, uint16_t attr)
+{
+    uint32_t n = nftnl_expr_get_u32(e, attr);
+    return n < REGS ? &r->regs[n] : NULL;
+}
+
+static uint32_t u32_of(const void *data, uint32_t len)
+{
+    uint32_t v = 0;
+    memcpy(&v, data, len < 4 ? len : 4);
+    return v;
+}
+
+static uint32_t be16_of(const uint8_t *data, uint32_t len)
+{
+    return len >= 2 ? (uint32_t)data[0] << 8 | data[1] : 0;
+}
+
+static void load_meta(struct reader *r, const struct nftnl_expr *e)
+{
+    struct reg *g;
+    uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
+
+    if (!nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG) ||
+        (g = reg_of(r, e, NFTNL_EXPR_META_DREG)) == NULL) {
+        return; /* meta set: a statement */
+    }
+    memset(g, 0, sizeof(*g));
+    g->kind = key == NFT_META_IIF                              ? R_IIF
+              : key == NFT_META_IIFNAME                        ? R_IIFNAME
+              : key == NFT_META_NFPROTO                        ? R_NFPROTO
+              : key == NFT_META_L4PROTO                        ? R_L4PROTO
+              : key == NFT_META_OIF || key == NFT_META_OIFNAME ? R_OUTPUT
+                                                               : R_OTHER;
+}
+
+static void load_payload(struct reader *r, const struct nftnl_expr *e)
+{
+    struct reg *g;
+    uint32_t base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
+    uint32_t off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
+    uint32_t len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
+
+    if (!nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_DREG) ||
+        (g = reg_of(r, e, NFTNL_EXPR_PAYLOAD_DREG)) == NULL) {
+        return; /* payload set (mangling) */
+    }
+    memset(g, 0, sizeof(*g));
+    g->kind = R_OTHER;
+    g->len = len;
+    if (base == NFT_PAYLOAD_NETWORK_HEADER && r->family == 4) {
+        g->kind = off == 9 && len == 1           ? R_L4PROTO
+                  : off == 12 && len <= 4        ? R_SADDR
+                  : off >= 16 && off + len <= 20 ? R_OUTPUT
+                                                 : R_OTHER;
+    } else if (base == NFT_PAYLOAD_NETWORK_HEADER && r->family == 6) {
+        g->kind = off == 6 && len == 1           ? R_L4PROTO
+                  : off == 8 && len <= 16        ? R_SADDR
+                  : off >= 24 && off + len <= 40 ? R_OUTPUT
+                                                 : R_OTHER;
+    } else if (base == NFT_PAYLOAD_TRANSPORT_HEADER && off == 2 && len == 2) {
+        g->kind = R_DPORT;
+    }
+}
+
+static void load_ct(struct reader *r, const struct nftnl_expr *e)
+{
+    struct reg *g;
+
+    if (!nftnl_expr_is_set(e, NFTNL_EXPR_CT_DREG) ||
+        (g = reg_of(r, e, NFTNL_EXPR_CT_DREG)) == NULL) {
+        return;
+    }
+    memset(g, 0, sizeof(*g));
+    g->kind = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) == NFT_CT_STATE ? R_CTSTATE : R_OTHER;
+}
+
+static void bitwise(struct reader *r, const struct nftnl_expr *e)
+{
+    struct reg *src = reg_of(r, e, NFTNL_EXPR_BITWISE_SREG);
+    struct reg *dst = reg_of(r, e, NFTNL_EXPR_BITWISE_DREG);
+    uint32_t len = 0;
+    const void *mask = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &len);
+
+    if (src == NULL || dst == NULL) {
+        return;
+    }
+    *dst = *src;
+    if (mask == NULL || (nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_OP) &&
+                         nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) != NFT_BITWISE_BOOL)) {
+        dst->kind = R_OTHER; /* shifts */
+        return;
+    }
+    dst->masked = true;
+    memcpy(dst->mask, mask, len < 16 ? len : 16);
+}
+
+static int prefix_len(const struct reg *g)
+{
+    int bits = 0;
+
+    if (!g->masked) {
+        return (int)g->len * 8;
+    }
+    for (uint32_t i = 0; i < g->len && i < 16; i++) {
+        for (int b = 7; b >= 0 && (g->mask[i] >> b) & 1; b--) {
+            bits++;
+        }
+    }
+    return bits;
+}
+
+static void cmp(struct reader *r, const struct nftnl_expr *e)
+{
+    struct reg *g = reg_of(r, e, NFTNL_EXPR_CMP_SREG);
+    uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
+    uint32_t len = 0;
+    const uint8_t *d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
+    struct pst_fw_cond c = {.neg = op == NFT_CMP_NEQ};
+    bool order = op != NFT_CMP_EQ && op != NFT_CMP_NEQ;
+
+    if (g == NULL || d == NULL) {
+        unknown(r);
+        return;
+    }
+    switch (g->kind) {
+    case R_IIF:
+        c.kind = PST_FW_IIF;
+        c.lo = u32_of(d, len) == 1; /* loopback is ifindex 1 in every namespace */
+        break;
+    case R_IIFNAME:
+        c.kind = PST_FW_IIF;
+        c.lo = len >= 2 && d[0] == 'l' && d[1] == 'o' && (len == 2 || d[2] == '\0');
+        break;
+    case R_OUTPUT:
+        return;
+    case R_NFPROTO:
+        c.kind = PST_FW_NFPROTO;
+        c.value = d[0] == NFPROTO_IPV4 ? 4 : 6;
+        if (op == NFT_CMP_EQ) {
+            r->family = (int)c.value;
+        }
+        break;
+    case R_L4PROTO:
+        c.kind = PST_FW_L4PROTO;
+        c.value = d[0];
+        if (op == NFT_CMP_EQ) {
+            r->proto = c.value;
+        }
+        break;
+    case R_DPORT: {
+        uint32_t v = be16_of(d, len);
+        c.kind = PST_FW_DPORT;
+        c.value = r->proto;
+        c.neg = false;
+        switch (op) {
+        case NFT_CMP_EQ:
+            add_range(r, &c, v, v);
+            break;
+        case NFT_CMP_NEQ:
+            c.neg = true;
+            add_range(r, &c, v, v);
+            break;
+        case NFT_CMP_LT:
+            if (v > 0) {
+                add_range(r, &c, 0, v - 1);
+            }
+            break;
+        case NFT_CMP_LTE:
+            add_range(r, &c, 0, v);
+            break;
+        case NFT_CMP_GT:
+            if (v < 65535) {
+                add_range(r, &c, v + 1, 65535);
+            }
+            break;
+        default:
+            add_range(r, &c, v, 65535);
+            break;
+        }
+        break;
+    }
+    case R_CTSTATE: {
+        uint32_t v = u32_of(d, len);
+        c.kind = PST_FW_CTSTATE;
+        if (g->masked) {
+            uint32_t mask = u32_of(g->mask, 4);
+            /* ct state & MASK != 0, or == 0 for a negated set */
+            c.value = mask;
+            c.neg = (op == NFT_CMP_EQ && v == 0) || (op == NFT_CMP_NEQ && v != 0);
+            if (v != 0 && op == NFT_CMP_EQ) {
+                c.value = v;
+            }
+        } else {
+            c.value = v;
+        }
+        break;
+    }
+    case R_SADDR:
+        if (len > 16 || order) {
+            c.kind = PST_FW_UNKNOWN;
+            break;
+        }
+        c.kind = PST_FW_SADDR;
+        c.family = r->family;
+        c.plen = prefix_len(g);
+        memcpy(c.addr, d, len);
+        break;
+    default:
+        c.kind = PST_FW_UNKNOWN;
+        break;
+    }
+    if (order && c.kind != PST_FW_DPORT) {
+        c.kind = PST_FW_UNKNOWN;
+    }
+    add_cond(r, &c);
+}
+
+static void range(struct reader *r, const struct nftnl_expr *e)
+{
+    struct reg *g = reg_of(r, e, NFTNL_EXPR_RANGE_SREG);
+    uint32_t l1 = 0, l2 = 0;
+    const uint8_t *from = nftnl_expr_get(e, NFTNL_EXPR_RANGE_FROM_DATA, &l1);
+    const uint8_t *to = nftnl_expr_get(e, NFTNL_EXPR_RANGE_TO_DATA, &l2);
+    struct pst_fw_cond c = {.kind = PST_FW_DPORT};
+
+    if (g == NULL || g->kind != R_DPORT || from == NULL || to == NULL) {
+        if (g == NULL || g->kind != R_OUTPUT) {
+            unknown(r);
+        }
+        return;
+    }
+    c.value = r->proto;
+    c.neg = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP) == NFT_RANGE_NEQ;
+    add_range(r, &c, be16_of(from, l1), be16_of(to, l2));
+    add_cond(r, &c);
+}
+
+static void lookup(struct reader *r, const struct nftnl_expr *e)
+{
+    struct reg *g = reg_of(r, e, NFTNL_EXPR_LOOKUP_SREG);
+    const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+    struct pst_fw_cond c = {0};
+    struct pending *pl;
+
+    if (g != NULL && g->kind == R_OUTPUT) {
+        return;
+    }
+    /* a verdict map, a concatenation, a source set: not evaluated */
+    if (g == NULL || set == NULL || nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) ||
+        (g->kind != R_DPORT && g->kind != R_L4PROTO && g->kind != R_CTSTATE) ||
+        r->n_rule_lookups >= PST_FW_CONDS_MAX) {
+        unknown(r);
+        return;
+    }
+    c.kind = g->kind == R_DPORT     ? PST_FW_DPORT
+             : g->kind == R_CTSTATE ? PST_FW_CTSTATE
+                                    : PST_FW_L4PROTO;
+    c.value = g->kind == R_DPORT ? r->proto : 0;
+    c.neg = (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV) != 0;
+    pl = &r->rule_lookups[r->n_rule_lookups++];
+    memset(pl, 0, sizeof(*pl));
+    pl->cond = r->rule.n_conds;
+    pl->kind = g->kind;
+    snprintf(pl->set, sizeof(pl->set), "%s", set);
+    add_cond(r, &c);
+}
+
+static void immediate(struct reader *r, const struct nftnl_expr *e)
+{
+    int32_t v;
+
+    if (nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) != NFT_REG_VERDICT) {
+        struct reg *g = reg_of(r, e, NFTNL_EXPR_IMM_DREG);
+        if (g != NULL) {
+            memset(g, 0, sizeof(*g));
+            g->kind = R_OTHER;
+        }
+        return;
+    }
+    v = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+    switch (v) {
+    case NF_ACCEPT:
+        r->rule.verdict = PST_FW_ACCEPT;
+        break;
+    case NF_DROP:
+        r->rule.verdict = PST_FW_DROP;
+        break;
+    case NFT_RETURN:
+        r->rule.verdict = PST_FW_RETURN;
+        break;
+    case NFT_JUMP:
+    case NFT_GOTO: {
+        const char *chain = nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
+        r->rule.verdict = v == NFT_JUMP ? PST_FW_JUMP : PST_FW_GOTO;
+        free(r->rule.target);
+        r->rule.target = strdup(chain ? chain : "");
+        if (r->rule.target == NULL) {
+            r->rc = PST_ENOMEM;
+        }
+        break;
+    }
+    default:
+        r->rule.verdict = PST_FW_NONE;
+        break;
+    }
+}
+
+/* An xtables match of iptables-nft: the few it writes for filter rules, from their info. */
+static void xt_match(struct reader *r, const struct nftnl_expr *e)
+{
+    const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME);
+    uint32_t rev = nftnl_expr_get_u32(e, NFTNL_EXPR_MT_REV);
+    uint32_t len = 0;
+    const uint8_t *info = nftnl_expr_get(e, NFTNL_EXPR_MT_INFO, &len);
+    struct pst_fw_cond c = {.kind = PST_FW_CTSTATE};
+
+    if (name == NULL || info == NULL) {
+        unknown(r);
+        return;
+    }
+    if (strcmp(name, "comment") == 0 || strcmp(name, "addrtype") == 0) {
+        return; /* a comment; a local destination (ufw's only use), as every input packet */
+    }
+    if (strcmp(name, "state") == 0 && len >= 4) {
+        c.value = u32_of(info, 4); /* struct xt_state_info { unsigned int statemask; } */
+        add_cond(r, &c);
+        return;
+    }
+    if (strcmp(name, "conntrack") == 0 && rev >= 1 && len >= 152) {
+        /* xt_conntrack_mtinfo1..3: eight addresses (128), expires (8), l4proto and ports (10) */
+        uint32_t flags, inv, state;
+        if (rev == 1) {
+            flags = info[146];
+            inv = info[147];
+            state = info[148];
+        } else {
+            uint16_t f, i, s;
+            memcpy(&f, info + 146, 2);
+            memcpy(&i, info + 148, 2);
+            memcpy(&s, info + 150, 2);
+            flags = f;
+            inv = i;
+            state = s;
+        }
+        if ((flags & ~1u) != 0 || (flags & 1u) == 0) {
+            unknown(r); /* tests beyond --ctstate */
+            return;
+        }
+        c.value = state;
+        c.neg = (inv & 1u) != 0;
+        add_cond(r, &c);
+        return;
+    }
+    if ((strcmp(name, "tcp") == 0 || strcmp(name, "udp") == 0) && len >= 8) {
+        /* struct xt_tcp / xt_udp: u16 spts[2], dpts[2], ..., invflags */
+        uint16_t p[4];
+        memcpy(p, info, 8);
+        if (p[0] != 0 || p[1] != 65535 || (strcmp(name, "tcp") == 0 && len >= 12 && info[9] != 0)) {
+            unknown(r); /* source ports, tcp flags */
+            return;
+        }
+        if (p[2] != 0 || p[3] != 65535) {
+            c.kind = PST_FW_DPORT;
+            c.value = name[0] == 't' ? 6 : 17;
+            c.neg = (info[strcmp(name, "tcp") == 0 ? 11 : 8] & 0x02) != 0;
+            add_range(r, &c, p[2], p[3]);
+            add_cond(r, &c);
+        }
+        return;
+    }
+    if (strcmp(name, "multiport") == 0 && rev >= 1 && len >= 48) {
+        /* struct xt_multiport_v1: flags, count, ports[15], pflags[15], invert */
+        uint8_t flags = info[0], count = info[1];
+        if (flags == 0 || count > 15) {
+            unknown(r); /* source ports */
+            return;
+        }
+        c.kind = PST_FW_DPORT;
+        c.value = r->proto;
+        c.neg = info[47] != 0;
+        for (uint8_t i = 0; i < count; i++) {
+            uint16_t lo, hi;
+            memcpy(&lo, info + 2 + 2 * i, 2);
+            hi = lo;
+            if (info[32 + i] && i + 1 < count) {
+                memcpy(&hi, info + 2 + 2 * (i + 1), 2);
+                i++;
+            }
+            add_range(r, &c, lo, hi);
+        }
+        add_cond(r, &c);
+        return;
+    }
+    unknown(r);
+}
+
+static int expr_cb(struct nftnl_expr *e, void *data)
+{
+    struct reader *r = data;
+    const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+    if (name == NULL) {
+        return 0;
+    }
+    if (strcmp(name, "meta") == 0) {
+        load_meta(r, e);
+    } else if (strcmp(name, "payload") == 0) {
+        load_payload(r, e);
+    } else if (strcmp(name, "ct") == 0) {
+        load_ct(r, e);
+    } else if (strcmp(name, "bitwise") == 0) {
+        bitwise(r, e);
+    } else if (strcmp(name, "cmp") == 0) {
+        cmp(r, e);
+    } else if (strcmp(name, "range") == 0) {
+        range(r, e);
+    } else if (strcmp(name, "lookup") == 0) {
+        lookup(r, e);
+    } else if (strcmp(name, "immediate") == 0) {
+        immediate(r, e);
+    } else if (strcmp(name, "reject") == 0) {
+        r->rule.verdict = PST_FW_DROP;
+    } else if (strcmp(name, "match") == 0) {
+        xt_match(r, e);
+    } else if (strcmp(name, "target") == 0) {
+        const char *t = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
+        if (t != NULL && strcmp(t, "REJECT") == 0) {
+            r->rule.verdict = PST_FW_DROP;
+        }
+    } else if (strcmp(name, "counter") != 0 && strcmp(name, "log") != 0 &&
+               strcmp(name, "notrack") != 0) {
+        /* limit, fib, socket, quota...: matches posture does not evaluate */
+        struct reg *g;
+        if (nftnl_expr_is_set(e, NFTNL_EXPR_FIB_DREG) && strcmp(name, "fib") == 0 &&
+            (g = reg_of(r, e, NFTNL_EXPR_FIB_DREG)) != NULL) {
+            memset(g, 0, sizeof(*g));
+            g->kind = R_OTHER;
+        } else {
+            unknown(r);
+        }
+    }
+    return r->rc == PST_OK ? 0 : -1;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+    struct reader *r = data;
+    struct nftnl_rule *nr = nftnl_rule_alloc();
+    struct pst_fw_chain *chain;
+    const char *fam;
+    char where[64];
+
+    if (nr == NULL) {
+        r->rc = PST_ENOMEM;
+        return MNL_CB_ERROR;
+    }
+    if (nftnl_rule_nlmsg_parse(nlh, nr) < 0) {
+        goto out;
+    }
+    fam = family_name(nftnl_rule_get_u32(nr, NFTNL_RULE_FAMILY));
+    if (fam == NULL) {
+        goto out;
+    }
+    chain = pst_fw_chain_get(r->rs, fam, nftnl_rule_get_str(nr, NFTNL_RULE_TABLE),
+                             nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN), false);
+    if (chain == NULL) {
+        goto out; /* a chain added since the chains were read: read again next scan */
+    }
+    memset(&r->rule, 0, sizeof(r->rule));
+    memset(r->regs, 0, sizeof(r->regs));
+    r->n_rule_lookups = 0;
+    r->family = strcmp(fam, "ip") == 0 ? 4 : strcmp(fam, "ip6") == 0 ? 6 : 0;
+    r->proto = 0;
+    nftnl_expr_foreach(nr, expr_cb, r);
+    snprintf(where, sizeof(where), "kernel: %s %s %s handle %llu", fam, chain->table, chain->name,
+             (unsigned long long)nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE));
+    r->rule.source = strdup(where);
+    if (r->rc == PST_OK && r->rule.source == NULL) {
+        r->rc = PST_ENOMEM;
+    }
+    for (size_t i = 0; r->rc == PST_OK && i < r->n_rule_lookups; i++) {
+        struct pending *pl = &r->rule_lookups[i];
+        if (r->n_pending >= SETS_MAX) {
+            /* too many sets to read: the match stays unknown */
+            free(r->rule.conds[pl->cond].ranges);
+            r->rule.conds[pl->cond] = (struct pst_fw_cond){.kind = PST_FW_UNKNOWN};
+            continue;
+        }
+        if (r->n_pending == r->cap_pending) {
+            size_t cap = r->cap_pending ? r->cap_pending * 2 : 16;
+            struct pending *grown = realloc(r->pending, cap * sizeof(*grown));
+            if (grown == NULL) {
+                r->rc = PST_ENOMEM;
+                break;
+            }
+            r->pending = grown;
+            r->cap_pending = cap;
+        }
+        pl->chain = (size_t)(chain - r->rs->chains);
+        pl->rule = chain->n_rules;
+        snprintf(pl->family, sizeof(pl->family), "%s", fam);
+        snprintf(pl->table, sizeof(pl->table), "%s", chain->table);
+        r->pending[r->n_pending++] = *pl;
+    }
+    if (r->rc == PST_OK) {
+        r->rc = pst_fw_chain_append(r->rs, chain, &r->rule);
+    }
+    pst_fw_rule_clear(&r->rule);
+out:
+    nftnl_rule_free(nr);
+    return r->rc == PST_OK ? MNL_CB_OK : MNL_CB_ERROR;
+}
+
+/* ---- set elements --------------------------------------------------------------------- */
+
+static int elem_cb(struct nftnl_set_elem *e, void *data)
+{
+    struct reader *r = data;
+    uint32_t len = 0;
+    const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+    uint32_t flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS)
+                         ? nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS)
+                         : 0;
+    uint32_t v;
+
+    if (key == NULL) {
+        return 0;
+    }
+    v = r->fill_kind == R_DPORT     ? be16_of(key, len)
+        : r->fill_kind == R_L4PROTO ? key[0]
+                                    : u32_of(key, len);
+    if (r->fill_kind == R_CTSTATE) {
+        r->fill->value |= v;
+        return 0;
+    }
+    /* interval sets hold a start element and an end element (one past the end) */
+    if (flags & NFT_SET_ELEM_INTERVAL_END) {
+        add_range(r, r->fill, v, UINT32_MAX); /* hi UINT32_MAX marks an end; paired below */
+    } else {
+        add_range(r, r->fill, v, v);
+    }
+    return r->rc == PST_OK ? 0 : -1;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const struct pst_fw_range *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo ? 1 : (x->hi == UINT32_MAX) - (y->hi == UINT32_MAX);
+}
+
+/* Pairs an interval set's start and end elements into ranges. */
+static void pair_intervals(struct pst_fw_cond *c, uint32_t max)
+{
+    bool interval = false;
+    size_t w = 0;
+
+    for (size_t i = 0; i < c->n_ranges; i++) {
+        interval = interval || c->ranges[i].hi == UINT32_MAX;
+    }
+    if (!interval) {
+        return;
+    }
+    qsort(c->ranges, c->n_ranges, sizeof(c->ranges[0]), cmp_range);
+    for (size_t i = 0; i < c->n_ranges; i++) {
+        if (c->ranges[i].hi == UINT32_MAX) {
+            continue; /* an end without a start: the elements before it covered it */
+        }
+        uint32_t lo = c->ranges[i].lo, hi = max;
+        if (i + 1 < c->n_ranges && c->ranges[i + 1].hi == UINT32_MAX) {
+            hi = c->ranges[i + 1].lo - 1;
+        }
+        c->ranges[w++] = (struct pst_fw_range){lo, hi};
+    }
+    c->n_ranges = w;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+    struct nftnl_set *s = data;
+    return nftnl_set_elems_nlmsg_parse(nlh, s) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int read_sets(struct reader *r)
+{
+    for (size_t i = 0; i < r->n_pending && r->rc == PST_OK; i++) {
+        struct pending *pl = &r->pending[i];
+        struct pst_fw_cond *c = &r->rs->chains[pl->chain].rules[pl->rule].conds[pl->cond];
+        struct nftnl_set *s = nftnl_set_alloc();
+        uint32_t fam = strcmp(pl->family, "ip") == 0    ? NFPROTO_IPV4
+                       : strcmp(pl->family, "ip6") == 0 ? NFPROTO_IPV6
+                                                        : NFPROTO_INET;
+        int ret;
+
+        if (s == NULL) {
+            return PST_ENOMEM;
+        }
+        nftnl_set_set_str(s, NFTNL_SET_NAME, pl->set);
+        nftnl_set_set_str(s, NFTNL_SET_TABLE, pl->table);
+        nftnl_set_set_u32(s, NFTNL_SET_FAMILY, fam);
+        ret = dump(r, NFT_MSG_GETSETELEM, (uint16_t)fam, s, set_cb, s);
+        if (ret == 0) {
+            r->fill = c;
+            r->fill_kind = pl->kind;
+            nftnl_set_elem_foreach(s, elem_cb, r);
+            pair_intervals(c, pl->kind == R_DPORT ? 65535 : 255);
+        } else {
+            free(c->ranges);
+            *c = (struct pst_fw_cond){.kind = PST_FW_UNKNOWN};
+        }
+        nftnl_set_free(s);
+    }
+    return r->rc;
+}
+
+int pst_fw_read_kernel(struct pst_fw_ruleset *rs, char *why, size_t n)
+{
+    struct reader r = {.rs = rs};
+    int ret;
+
+    r.buf = malloc(RECV_SIZE);
+    if (r.buf == NULL) {
+        return PST_ENOMEM;
+    }
+    r.nl = mnl_socket_open(NETLINK_NETFILTER);
+    if (r.nl == NULL || mnl_socket_bind(r.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+        snprintf(why, n, "netlink (nftables): %s", strerror(errno));
+        r.rc = PST_EIO;
+        goto out;
+    }
+    r.portid = mnl_socket_get_portid(r.nl);
+    r.seq = (uint32_t)time(NULL);
+    /* list requests only: the probe never changes the ruleset */
+    ret = dump(&r, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NULL, chain_cb, &r);
+    if (ret == 0 && r.rc == PST_OK) {
+        ret = dump(&r, NFT_MSG_GETRULE, NFPROTO_UNSPEC, NULL, rule_cb, &r);
+    }
+    if (ret == 0 && r.rc == PST_OK) {
+        r.rc = read_sets(&r);
+    }
+    if (r.rc == PST_OK && ret < 0) {
+        snprintf(why, n, "netlink (nftables): %s", strerror(-ret));
+        r.rc = -ret == EPERM || -ret == EACCES ? PST_EACCES : PST_EIO;
+    } else if (r.rc == PST_ETOOBIG) {
+        snprintf(why, n, "the kernel's ruleset has more than %d rules or %d chains",
+                 PST_FW_RULES_MAX, PST_FW_CHAINS_MAX);
+    }
+out:
+    pst_fw_rule_clear(&r.rule);
+    free(r.pending);
+    if (r.nl != NULL) {
+        mnl_socket_close(r.nl);
+    }
+    free(r.buf);
+    return r.rc;
+}

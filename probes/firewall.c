@@ -625,6 +625,14 @@ static bool ignored_option(const char *opt)
     return false;
 }
 
+static enum pst_fw_hook builtin_hook(const char *name)
+{
+    return strcmp(name, "INPUT") == 0     ? PST_FW_HOOK_INPUT
+           : strcmp(name, "FORWARD") == 0 ? PST_FW_HOOK_FORWARD
+           : strcmp(name, "OUTPUT") == 0  ? PST_FW_HOOK_OTHER
+                                          : PST_FW_HOOK_NONE;
+}
+
 static int ipt_rule(struct pst_fw_ruleset *rs, int family, const char *table, char **w, size_t n,
                     const char *source, long line)
 {
@@ -637,6 +645,15 @@ static int ipt_rule(struct pst_fw_ruleset *rs, int family, const char *table, ch
     char where[600];
 
     chain = pst_fw_chain_get(rs, fam, table, w[1], false);
+    if (chain == NULL && builtin_hook(w[1]) != PST_FW_HOOK_NONE) {
+        /* built-in chains exist before any file names them */
+        chain = pst_fw_chain_get(rs, fam, table, w[1], true);
+        if (chain == NULL) {
+            return PST_ENOMEM;
+        }
+        chain->filter = true;
+        chain->hook = builtin_hook(w[1]);
+    }
     if (chain == NULL) {
         return fail(rs, source, line, "chain '%s' was not declared", w[1]);
     }
@@ -703,12 +720,18 @@ static int ipt_rule(struct pst_fw_ruleset *rs, int family, const char *table, ch
             }
         } else if (strcmp(o, "-d") == 0 || strcmp(o, "--destination") == 0 ||
                    strcmp(o, "--dst") == 0 || strcmp(o, "-o") == 0 ||
-                   strcmp(o, "--out-interface") == 0 || strcmp(o, "--dst-type") == 0) {
+                   strcmp(o, "--out-interface") == 0) {
             /*
              * Destinations: an input packet is addressed to this host, so a test of the
-             * destination counts as met (never hides an open port); --dst-type LOCAL is ufw's.
+             * destination counts as met (never hides an open port).
              */
             continue;
+        } else if (strcmp(o, "--dst-type") == 0) {
+            /* the packets asked about are unicast to a local address */
+            if ((strcmp(arg, "LOCAL") == 0 || strcmp(arg, "UNICAST") == 0) && !c.neg) {
+                continue;
+            }
+            c.kind = PST_FW_UNKNOWN;
         } else if (strcmp(o, "-i") == 0 || strcmp(o, "--in-interface") == 0) {
             c.kind = PST_FW_IIF;
             c.lo = strcmp(arg, "lo") == 0;
@@ -820,7 +843,14 @@ int pst_fw_parse_iptables(struct pst_fw_ruleset *rs, int family, char *text, con
             if (c == NULL) {
                 return rs->n_chains >= PST_FW_CHAINS_MAX ? PST_ETOOBIG : PST_ENOMEM;
             }
-            if (strcmp(words[1], "-") != 0) {
+            if (strcmp(words[1], "-") == 0) {
+                /* iptables-restore --noflush empties a user chain it declares again */
+                for (size_t j = 0; j < c->n_rules; j++) {
+                    pst_fw_rule_clear(&c->rules[j]);
+                }
+                rs->n_rules -= c->n_rules;
+                c->n_rules = 0;
+            } else {
                 const char *name = words[0] + 1;
                 if (strcmp(words[1], "ACCEPT") != 0 && strcmp(words[1], "DROP") != 0) {
                     return fail(rs, source, lineno, "policy '%s' is neither ACCEPT nor DROP",
@@ -829,9 +859,8 @@ int pst_fw_parse_iptables(struct pst_fw_ruleset *rs, int family, char *text, con
                 c->policy = strcmp(words[1], "DROP") == 0 ? PST_FW_DROP : PST_FW_ACCEPT;
                 c->filter = true;
                 c->priority = 0;
-                c->hook = strcmp(name, "INPUT") == 0     ? PST_FW_HOOK_INPUT
-                          : strcmp(name, "FORWARD") == 0 ? PST_FW_HOOK_FORWARD
-                                                         : PST_FW_HOOK_OTHER;
+                c->hook = builtin_hook(name) != PST_FW_HOOK_NONE ? builtin_hook(name)
+                                                                 : PST_FW_HOOK_OTHER;
                 snprintf(where, sizeof(where), "%s:%ld", source, lineno);
                 free(c->source);
                 c->source = strdup(where);

@@ -519,8 +519,22 @@ static void xt_match(struct reader *r, const struct nftnl_expr *e)
         unknown(r);
         return;
     }
-    if (strcmp(name, "comment") == 0 || strcmp(name, "addrtype") == 0) {
-        return; /* a comment; a local destination (ufw's only use), as every input packet */
+    if (strcmp(name, "comment") == 0) {
+        return;
+    }
+    if (strcmp(name, "addrtype") == 0 && rev == 1 && len >= 8) {
+        /* struct xt_addrtype_info_v1 { u16 source, dest; u32 flags }: the packets asked
+         * about are unicast to a local address (XT_ADDRTYPE_UNICAST 2, LOCAL 4) */
+        uint16_t src, dst;
+        uint32_t flags;
+        memcpy(&src, info, 2);
+        memcpy(&dst, info + 2, 2);
+        memcpy(&flags, info + 4, 4);
+        if (src == 0 && (dst & 6u) != 0 && (flags & 2u) == 0) {
+            return;
+        }
+        unknown(r);
+        return;
     }
     if (strcmp(name, "state") == 0 && len >= 4) {
         c.value = u32_of(info, 4); /* struct xt_state_info { unsigned int statemask; } */

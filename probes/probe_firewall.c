@@ -377,86 +377,141 @@ static int ipt_file(struct collect *c, const char *path, int family, bool option
     return rc;
 }
 
-/* A rule "-j TARGET" built in memory, as ufw's own code adds around its rules files. */
-static int jump(struct collect *c, const char *fam, const char *from, const char *to,
-                const char *source)
+/* Text in iptables-restore form that ufw-init pipes itself, parsed like the files. */
+static int ufw_text(struct collect *c, int family, const char *text, char *why, size_t n)
 {
-    struct pst_fw_chain *chain = pst_fw_chain_get(c->rs, fam, "filter", from, true);
-    struct pst_fw_rule rule = {.verdict = PST_FW_JUMP};
+    char *copy = strdup(text);
     int rc;
 
-    if (chain == NULL || pst_fw_chain_get(c->rs, fam, "filter", to, true) == NULL) {
+    if (copy == NULL) {
         return PST_ENOMEM;
     }
-    rule.target = strdup(to);
-    rule.source = strdup(source);
-    rc = rule.target && rule.source ? pst_fw_chain_append(c->rs, chain, &rule) : PST_ENOMEM;
-    pst_fw_rule_clear(&rule);
+    rc = pst_fw_parse_iptables(c->rs, family, copy, "ufw-init", NULL);
+    if (rc != PST_OK && rc != PST_ENOMEM) {
+        snprintf(why, n, "%s", c->rs->error);
+    }
+    free(copy);
     return rc;
 }
 
+/* A ufw policy (ACCEPT, DROP, REJECT) from /etc/default/ufw, checked. *policy owned. */
+static int ufw_policy(struct collect *c, const char *key, char **policy, long *line, char *why,
+                      size_t n)
+{
+    int rc = shell_value(c, "/etc/default/ufw", key, policy, line);
+
+    if (rc == PST_ENOMEM) {
+        return rc;
+    }
+    if (rc != PST_OK || *policy == NULL ||
+        (strcmp(*policy, "ACCEPT") != 0 && strcmp(*policy, "DROP") != 0 &&
+         strcmp(*policy, "REJECT") != 0)) {
+        snprintf(why, n, "/etc/default/ufw: %s %s", key,
+                 rc != PST_OK ? pst_strerror(rc)
+                 : *policy == NULL ? "is not set"
+                                   : "is not ACCEPT, DROP or REJECT");
+        free(*policy);
+        *policy = NULL;
+        return PST_EPARSE;
+    }
+    return PST_OK;
+}
+
 /*
- * ufw: its default policies (/etc/default/ufw) on INPUT and FORWARD, which jump to its chains
- * in the order ufw's iptables backend links them, filled from the rules files.
+ * ufw at boot: what ufw_start() of /lib/ufw/ufw-init-functions (ufw 0.36) loads for one
+ * family, in its order: the primary chains and their jumps from INPUT and FORWARD, the
+ * skip-to-policy chains, before.rules, after.rules, user.rules, the jumps to the user chains,
+ * and last the default policies of /etc/default/ufw.
  */
 static int ufw_family(struct collect *c, int family, char *why, size_t n)
 {
-    static const char *const input[] = {"ufw-before-logging-input", "ufw-before-input",
-                                        "ufw-after-input",          "ufw-after-logging-input",
-                                        "ufw-reject-input",         "ufw-track-input"};
-    static const char *const forward[] = {"ufw-before-logging-forward", "ufw-before-forward",
-                                          "ufw-after-forward",          "ufw-after-logging-forward",
-                                          "ufw-reject-forward",         "ufw-track-forward"};
-    static const char *const files4[] = {"/etc/ufw/before.rules", "/etc/ufw/user.rules",
-                                         "/etc/ufw/after.rules"};
-    static const char *const files6[] = {"/etc/ufw/before6.rules", "/etc/ufw/user6.rules",
-                                         "/etc/ufw/after6.rules"};
-    const char *fam = family == 4 ? "ip" : "ip6";
+    static const char *const files4[] = {"/etc/ufw/before.rules", "/etc/ufw/after.rules",
+                                         "/etc/ufw/user.rules"};
+    static const char *const files6[] = {"/etc/ufw/before6.rules", "/etc/ufw/after6.rules",
+                                         "/etc/ufw/user6.rules"};
+    static const char *const kinds[] = {"before-logging", "before", "after", "after-logging",
+                                        "reject", "track"};
     const char *const *files = family == 4 ? files4 : files6;
-    int rc = PST_OK;
+    const char *t = family == 4 ? "ufw" : "ufw6";
+    char *in = NULL, *fwd = NULL;
+    long in_line = 0, fwd_line = 0;
+    char text[8192];
+    size_t k = 0;
+    int rc;
 
-    for (int hook = 0; hook < 2 && rc == PST_OK; hook++) {
-        const char *key = hook == 0 ? "DEFAULT_INPUT_POLICY" : "DEFAULT_FORWARD_POLICY";
-        const char *const *chains = hook == 0 ? input : forward;
-        struct pst_fw_chain *base =
-            pst_fw_chain_get(c->rs, fam, "filter", hook == 0 ? "INPUT" : "FORWARD", true);
-        char *policy = NULL;
-        long line = 0;
-        char where[PATH_MAX + 32];
-        if (base == NULL) {
-            return PST_ENOMEM;
-        }
-        rc = shell_value(c, "/etc/default/ufw", key, &policy, &line);
-        if (rc != PST_OK || policy == NULL) {
-            if (rc != PST_ENOMEM) {
-                snprintf(why, n, "/etc/default/ufw: %s", rc ? pst_strerror(rc) : "no policy set");
-                rc = PST_EPARSE;
-            }
-            free(policy);
-            return rc;
-        }
-        base->hook = hook == 0 ? PST_FW_HOOK_INPUT : PST_FW_HOOK_FORWARD;
-        base->filter = true;
-        /* ufw's REJECT policy is a DROP policy plus a reject rule at the end */
-        base->policy = strcasecmp(policy, "ACCEPT") == 0 ? PST_FW_ACCEPT : PST_FW_DROP;
-        snprintf(where, sizeof(where), "/etc/default/ufw:%ld", line);
-        free(base->source);
-        base->source = strdup(where);
-        free(policy);
-        for (size_t i = 0; i < 6 && rc == PST_OK; i++) {
-            rc = jump(c, fam, base->name, chains[i], "ufw's iptables backend");
-        }
+    rc = ufw_policy(c, "DEFAULT_INPUT_POLICY", &in, &in_line, why, n);
+    if (rc == PST_OK) {
+        rc = ufw_policy(c, "DEFAULT_FORWARD_POLICY", &fwd, &fwd_line, why, n);
     }
-    for (size_t i = 0; i < 3 && rc == PST_OK; i++) {
+    if (rc != PST_OK) {
+        goto out;
+    }
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "*filter\n");
+    for (size_t i = 0; i < PST_COUNT(kinds); i++) {
+        k += (size_t)snprintf(text + k, sizeof(text) - k, ":%s-%s-input - [0:0]\n"
+                              ":%s-%s-forward - [0:0]\n", t, kinds[i], t, kinds[i]);
+    }
+    for (size_t i = 0; i < PST_COUNT(kinds); i++) {
+        k += (size_t)snprintf(text + k, sizeof(text) - k,
+                              "-A INPUT -j %s-%s-input\n-A FORWARD -j %s-%s-forward\n", t,
+                              kinds[i], t, kinds[i]);
+    }
+    if (strcmp(in, "REJECT") == 0) {
+        k += (size_t)snprintf(text + k, sizeof(text) - k, "-A %s-reject-input -j REJECT\n", t);
+    }
+    if (strcmp(fwd, "REJECT") == 0) {
+        k += (size_t)snprintf(text + k, sizeof(text) - k, "-A %s-reject-forward -j REJECT\n", t);
+    }
+    if (strcmp(in, "ACCEPT") == 0) {
+        k += (size_t)snprintf(text + k, sizeof(text) - k,
+                              "-A %s-track-input -p tcp -m conntrack --ctstate NEW -j ACCEPT\n"
+                              "-A %s-track-input -p udp -m conntrack --ctstate NEW -j ACCEPT\n",
+                              t, t);
+    }
+    if (strcmp(fwd, "ACCEPT") == 0) {
+        k += (size_t)snprintf(text + k, sizeof(text) - k,
+                              "-A %s-track-forward -p tcp -m conntrack --ctstate NEW -j ACCEPT\n"
+                              "-A %s-track-forward -p udp -m conntrack --ctstate NEW -j ACCEPT\n",
+                              t, t);
+    }
+    k += (size_t)snprintf(text + k, sizeof(text) - k,
+                          ":%s-logging-deny - [0:0]\n:%s-logging-allow - [0:0]\n"
+                          ":%s-skip-to-policy-input - [0:0]\n"
+                          ":%s-skip-to-policy-forward - [0:0]\n"
+                          "-A %s-skip-to-policy-input -j %s\n"
+                          "-A %s-skip-to-policy-forward -j %s\n"
+                          ":%s-user-input - [0:0]\n:%s-user-forward - [0:0]\n"
+                          ":%s-user-logging-input - [0:0]\n:%s-user-logging-forward - [0:0]\n"
+                          ":%s-user-limit - [0:0]\n:%s-user-limit-accept - [0:0]\nCOMMIT\n",
+                          t, t, t, t, t, in, t, fwd, t, t, t, t, t, t);
+    rc = k < sizeof(text) ? ufw_text(c, family, text, why, n) : PST_ETOOBIG;
+    for (size_t i = 0; i < PST_COUNT(files4) && rc == PST_OK; i++) {
         rc = ipt_file(c, files[i], family, false, why, n);
     }
-    /* ufw's backend ends ufw-before-* with a jump to ufw-user-* */
     if (rc == PST_OK) {
-        rc = jump(c, fam, "ufw-before-input", "ufw-user-input", "ufw's iptables backend");
+        snprintf(text, sizeof(text),
+                 "*filter\n-A %s-before-input -j %s-user-input\n"
+                 "-A %s-before-forward -j %s-user-forward\n"
+                 ":INPUT %s [0:0]\n:FORWARD %s [0:0]\nCOMMIT\n",
+                 t, t, t, t, strcmp(in, "ACCEPT") == 0 ? "ACCEPT" : "DROP",
+                 strcmp(fwd, "ACCEPT") == 0 ? "ACCEPT" : "DROP");
+        rc = ufw_text(c, family, text, why, n);
     }
     if (rc == PST_OK) {
-        rc = jump(c, fam, "ufw-before-forward", "ufw-user-forward", "ufw's iptables backend");
+        /* the policies' evidence: the line of /etc/default/ufw that set them */
+        const char *fam = family == 4 ? "ip" : "ip6";
+        struct pst_fw_chain *ch = pst_fw_chain_get(c->rs, fam, "filter", "INPUT", false);
+        char where[64];
+        for (int h = 0; h < 2 && ch != NULL; h++) {
+            snprintf(where, sizeof(where), "/etc/default/ufw:%ld", h == 0 ? in_line : fwd_line);
+            free(ch->source);
+            ch->source = strdup(where);
+            ch = h == 0 ? pst_fw_chain_get(c->rs, fam, "filter", "FORWARD", false) : NULL;
+        }
     }
+out:
+    free(in);
+    free(fwd);
     return rc;
 }
 
@@ -481,6 +536,12 @@ static int collect_offline(struct collect *c, char *why, size_t n)
             }
             if (rc == PST_OK && ipv6 != NULL && strcasecmp(ipv6, "yes") == 0) {
                 rc = ufw_family(c, 6, why, n);
+            } else if (rc == PST_OK) {
+                /* IPV6=no: ufw-init closes IPv6 but for loopback */
+                rc = ufw_text(c, 6,
+                              "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n"
+                              "-A INPUT -i lo -j ACCEPT\nCOMMIT\n",
+                              why, n);
             }
             free(ipv6);
             break;

@@ -310,10 +310,22 @@ void pst_fw_evaluate(const struct pst_fw_ruleset *rs, enum pst_fw_hook hook,
     }
 }
 
-static bool chain_drops(const struct pst_fw_chain *c)
+/* Whether RULE can match packets of FAMILY: an inet rule may test the other family only. */
+static bool rule_sees(const struct pst_fw_rule *r, int family)
+{
+    for (size_t i = 0; i < r->n_conds; i++) {
+        const struct pst_fw_cond *c = &r->conds[i];
+        if (c->kind == PST_FW_NFPROTO && ((int)c->value == family) == c->neg) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool chain_drops(const struct pst_fw_chain *c, int family)
 {
     for (size_t i = 0; i < c->n_rules; i++) {
-        if (c->rules[i].verdict == PST_FW_DROP) {
+        if (c->rules[i].verdict == PST_FW_DROP && rule_sees(&c->rules[i], family)) {
             return true;
         }
     }
@@ -335,7 +347,7 @@ bool pst_fw_filtering(const struct pst_fw_ruleset *rs, int family)
         for (size_t j = 0; j < rs->n_chains; j++) {
             const struct pst_fw_chain *c = &rs->chains[j];
             if (strcmp(c->table, base->table) == 0 && strcmp(c->family, base->family) == 0 &&
-                chain_drops(c)) {
+                chain_drops(c, family)) {
                 return true;
             }
         }
@@ -859,8 +871,8 @@ int pst_fw_parse_iptables(struct pst_fw_ruleset *rs, int family, char *text, con
                 c->policy = strcmp(words[1], "DROP") == 0 ? PST_FW_DROP : PST_FW_ACCEPT;
                 c->filter = true;
                 c->priority = 0;
-                c->hook = builtin_hook(name) != PST_FW_HOOK_NONE ? builtin_hook(name)
-                                                                 : PST_FW_HOOK_OTHER;
+                c->hook =
+                    builtin_hook(name) != PST_FW_HOOK_NONE ? builtin_hook(name) : PST_FW_HOOK_OTHER;
                 snprintf(where, sizeof(where), "%s:%ld", source, lineno);
                 free(c->source);
                 c->source = strdup(where);

@@ -127,13 +127,14 @@ int pst_fw_parse_iptables(struct pst_fw_ruleset *rs, int family, char *text, con
 
 /*
  * Reads one file of nft syntax (nftables.conf) into RS. An `include` is handed to
- * INCLUDE(STATE, path, depth + 1), which reads and parses it; DEPTH bounds nesting. Returns 0,
- * PST_EPARSE with rs->error set for anything the reader does not know (never a guess),
- * PST_ETOOBIG or PST_ENOMEM.
+ * INCLUDE(STATE, path, depth + 1, scope), which reads the file and parses it with that DEPTH
+ * and SCOPE, so that it sees the defines of the files including it; DEPTH bounds nesting.
+ * SCOPE is NULL for the first file. Returns 0, PST_EPARSE with rs->error set for anything the
+ * reader does not know (never a guess), PST_ETOOBIG or PST_ENOMEM.
  */
 int pst_fw_parse_nft(struct pst_fw_ruleset *rs, const char *text, const char *source,
-                     int (*include)(void *state, const char *path, int depth), void *state,
-                     int depth);
+                     int (*include)(void *state, const char *path, int depth, const void *scope),
+                     void *state, int depth, const void *scope);
 
 /* A synthetic packet the ruleset is asked about. */
 struct pst_fw_packet {

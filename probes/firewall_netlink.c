@@ -557,7 +557,8 @@ static void xt_match(struct reader *r, const struct nftnl_expr *e)
             inv = i;
             state = s;
         }
-        if ((flags & ~1u) != 0 || (flags & 1u) == 0) {
+        /* XT_CONNTRACK_STATE (1), and XT_CONNTRACK_STATE_ALIAS (1 << 13) for -m state */
+        if ((flags & ~(1u | 1u << 13)) != 0 || (flags & 1u) == 0) {
             unknown(r); /* tests beyond --ctstate */
             return;
         }

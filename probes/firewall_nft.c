@@ -39,9 +39,10 @@ struct parser {
     struct define defines[DEFINES_MAX];
     char (*items)[TOKEN_MAX]; /* the values of one match, VALUES_MAX of them */
     size_t n_defines;
-    int (*include)(void *state, const char *path, int depth);
+    int (*include)(void *state, const char *path, int depth, const void *scope);
     void *state;
     int depth;
+    const struct parser *parent; /* the including file: its defines are seen here */
 };
 
 static int fail(struct parser *p, long line, const char *fmt, ...)
@@ -77,11 +78,16 @@ static int push(struct token **toks, size_t *n, size_t *cap, const struct token 
     return PST_OK;
 }
 
-static const struct define *find_define(const struct parser *p, const char *name)
+/* A define of this file or of the files that include it; *owner gets the file's parser. */
+static const struct define *find_define(const struct parser *p, const char *name,
+                                        const struct parser **owner)
 {
-    for (size_t i = 0; i < p->n_defines; i++) {
-        if (strcmp(p->defines[i].name, name) == 0) {
-            return &p->defines[i];
+    for (; p != NULL; p = p->parent) {
+        for (size_t i = p->n_defines; i-- > 0;) {
+            if (strcmp(p->defines[i].name, name) == 0) {
+                *owner = p;
+                return &p->defines[i];
+            }
         }
     }
     return NULL;
@@ -160,12 +166,13 @@ static int tokenize(struct parser *p, const char *text)
             break;
         }
         if (t.kind == T_WORD && t.text[0] == '$') {
-            const struct define *d = find_define(p, t.text + 1);
+            const struct parser *owner = NULL;
+            const struct define *d = find_define(p, t.text + 1, &owner);
             if (d == NULL) {
                 return fail(p, line, "undefined variable '%s'", t.text);
             }
             for (size_t i = 0; i < d->count; i++) {
-                struct token e = p->dtoks[d->first + i];
+                struct token e = owner->dtoks[d->first + i];
                 e.line = line;
                 rc = push(&p->toks, &p->n, &p->cap, &e);
                 if (rc != PST_OK) {
@@ -229,12 +236,13 @@ static int tokenize(struct parser *p, const char *text)
                     memcpy(e.text, v, len);
                     s += len;
                     if (e.text[0] == '$') {
-                        const struct define *inner = find_define(p, e.text + 1);
+                        const struct parser *owner = NULL;
+                        const struct define *inner = find_define(p, e.text + 1, &owner);
                         if (inner == NULL) {
                             return fail(p, line, "undefined variable '%s'", e.text);
                         }
                         for (size_t i = 0; i < inner->count; i++) {
-                            struct token x = p->dtoks[inner->first + i];
+                            struct token x = owner->dtoks[inner->first + i];
                             rc = push(&p->dtoks, &p->dn, &p->dcap, &x);
                             if (rc != PST_OK) {
                                 return rc;
@@ -468,7 +476,7 @@ static int numeric_cond(struct parser *p, struct pst_fw_rule *r, enum pst_fw_con
         uint32_t lo, hi;
         int (*number)(const char *, uint32_t *) =
             kind == PST_FW_DPORT ? pst_fw_port_number : pst_fw_proto_number;
-        if (dash != NULL && dash != items[i]) {
+        if (dash != NULL && dash != items[i] && number(items[i], &lo) != PST_OK) {
             *dash = '\0';
             if (number(items[i], &lo) != PST_OK || number(dash + 1, &hi) != PST_OK) {
                 rc = fail(p, line, "'%s-%s' is not a range", items[i], dash + 1);
@@ -1055,7 +1063,7 @@ static int statement(struct parser *p)
         if (p->include == NULL) {
             return fail(p, line, "include \"%s\": includes are not read here", t->text);
         }
-        return p->include(p->state, t->text, p->depth + 1);
+        return p->include(p->state, t->text, p->depth + 1, p);
     }
     if (is_word(t, "add") || is_word(t, "create") || is_word(t, "table") || is_word(t, "flush") ||
         is_word(t, "chain") || is_word(t, "rule")) {
@@ -1143,8 +1151,8 @@ static int statement(struct parser *p)
 }
 
 int pst_fw_parse_nft(struct pst_fw_ruleset *rs, const char *text, const char *source,
-                     int (*include)(void *state, const char *path, int depth), void *state,
-                     int depth)
+                     int (*include)(void *state, const char *path, int depth, const void *scope),
+                     void *state, int depth, const void *scope)
 {
     struct parser *p = calloc(1, sizeof(*p));
     int rc;
@@ -1157,6 +1165,7 @@ int pst_fw_parse_nft(struct pst_fw_ruleset *rs, const char *text, const char *so
     p->include = include;
     p->state = state;
     p->depth = depth;
+    p->parent = scope;
     p->items = calloc(VALUES_MAX, TOKEN_MAX);
     rc = p->items != NULL ? tokenize(p, text) : PST_ENOMEM;
     while (rc == PST_OK) {

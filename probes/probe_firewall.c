@@ -273,7 +273,8 @@ static int read_file(struct collect *c, const char *path, char **buf, char *why,
     return rc;
 }
 
-static int nft_file(struct collect *c, const char *path, int depth, char *why, size_t n);
+static int nft_file(struct collect *c, const char *path, int depth, const void *scope, char *why,
+                    size_t n);
 
 struct include_state {
     struct collect *c;
@@ -282,7 +283,7 @@ struct include_state {
 };
 
 /* nft's include: absolute, or under /etc (its default include path); '*' in the last part. */
-static int nft_include(void *state, const char *path, int depth)
+static int nft_include(void *state, const char *path, int depth, const void *scope)
 {
     struct include_state *s = state;
     char full[PATH_MAX];
@@ -300,7 +301,7 @@ static int nft_include(void *state, const char *path, int depth)
     snprintf(full, sizeof(full), "%s%s", path[0] == '/' ? "" : "/etc/", path);
     slash = strrchr(full, '/');
     if (strpbrk(full, "*?[") == NULL) {
-        return nft_file(s->c, full, depth, s->why, s->n);
+        return nft_file(s->c, full, depth, scope, s->why, s->n);
     }
     if (strpbrk(full, "*?[") < slash) {
         snprintf(s->c->rs->error, sizeof(s->c->rs->error),
@@ -325,7 +326,7 @@ static int nft_include(void *state, const char *path, int depth)
                 continue;
             }
             snprintf(file, sizeof(file), "%s/%s", dir, json_string_value(name));
-            rc = nft_file(s->c, file, depth, s->why, s->n);
+            rc = nft_file(s->c, file, depth, scope, s->why, s->n);
             if (rc != PST_OK) {
                 break;
             }
@@ -335,7 +336,8 @@ static int nft_include(void *state, const char *path, int depth)
     return rc;
 }
 
-static int nft_file(struct collect *c, const char *path, int depth, char *why, size_t n)
+static int nft_file(struct collect *c, const char *path, int depth, const void *scope, char *why,
+                    size_t n)
 {
     struct include_state s = {c, why, n};
     char *buf = NULL;
@@ -345,7 +347,7 @@ static int nft_file(struct collect *c, const char *path, int depth, char *why, s
         rc = add_source(c, path);
     }
     if (rc == PST_OK) {
-        rc = pst_fw_parse_nft(c->rs, buf, path, nft_include, &s, depth);
+        rc = pst_fw_parse_nft(c->rs, buf, path, nft_include, &s, depth, scope);
         if (rc != PST_OK && rc != PST_ENOMEM && why[0] == '\0') {
             snprintf(why, n, "%s", c->rs->error);
         }
@@ -407,7 +409,7 @@ static int ufw_policy(struct collect *c, const char *key, char **policy, long *l
         (strcmp(*policy, "ACCEPT") != 0 && strcmp(*policy, "DROP") != 0 &&
          strcmp(*policy, "REJECT") != 0)) {
         snprintf(why, n, "/etc/default/ufw: %s %s", key,
-                 rc != PST_OK ? pst_strerror(rc)
+                 rc != PST_OK      ? pst_strerror(rc)
                  : *policy == NULL ? "is not set"
                                    : "is not ACCEPT, DROP or REJECT");
         free(*policy);
@@ -429,8 +431,8 @@ static int ufw_family(struct collect *c, int family, char *why, size_t n)
                                          "/etc/ufw/user.rules"};
     static const char *const files6[] = {"/etc/ufw/before6.rules", "/etc/ufw/after6.rules",
                                          "/etc/ufw/user6.rules"};
-    static const char *const kinds[] = {"before-logging", "before", "after", "after-logging",
-                                        "reject", "track"};
+    static const char *const kinds[] = {"before-logging", "before", "after",
+                                        "after-logging",  "reject", "track"};
     const char *const *files = family == 4 ? files4 : files6;
     const char *t = family == 4 ? "ufw" : "ufw6";
     char *in = NULL, *fwd = NULL;
@@ -448,13 +450,15 @@ static int ufw_family(struct collect *c, int family, char *why, size_t n)
     }
     k += (size_t)snprintf(text + k, sizeof(text) - k, "*filter\n");
     for (size_t i = 0; i < PST_COUNT(kinds); i++) {
-        k += (size_t)snprintf(text + k, sizeof(text) - k, ":%s-%s-input - [0:0]\n"
-                              ":%s-%s-forward - [0:0]\n", t, kinds[i], t, kinds[i]);
+        k += (size_t)snprintf(text + k, sizeof(text) - k,
+                              ":%s-%s-input - [0:0]\n"
+                              ":%s-%s-forward - [0:0]\n",
+                              t, kinds[i], t, kinds[i]);
     }
     for (size_t i = 0; i < PST_COUNT(kinds); i++) {
         k += (size_t)snprintf(text + k, sizeof(text) - k,
-                              "-A INPUT -j %s-%s-input\n-A FORWARD -j %s-%s-forward\n", t,
-                              kinds[i], t, kinds[i]);
+                              "-A INPUT -j %s-%s-input\n-A FORWARD -j %s-%s-forward\n", t, kinds[i],
+                              t, kinds[i]);
     }
     if (strcmp(in, "REJECT") == 0) {
         k += (size_t)snprintf(text + k, sizeof(text) - k, "-A %s-reject-input -j REJECT\n", t);
@@ -525,7 +529,7 @@ static int collect_offline(struct collect *c, char *why, size_t n)
         }
         switch (i) {
         case 0:
-            rc = nft_file(c, "/etc/nftables.conf", 0, why, n);
+            rc = nft_file(c, "/etc/nftables.conf", 0, NULL, why, n);
             break;
         case 1: {
             char *ipv6 = NULL;

@@ -23,6 +23,11 @@ packages=(
     time
     # the host probes' references: systemd-sysctl, systemctl, modprobe
     systemd kmod
+    # the firewall probe reads the kernel's nftables ruleset over netlink (libmnl, libnftnl)
+    libmnl-dev libnftnl-dev
+    # firewall and sockets tests: rulesets loaded into network namespaces with nft,
+    # iptables-nft/-legacy and ufw's own ufw-init (ufw stays disabled: ENABLED=no), ip and ss
+    nftables iptables ufw iproute2
 )
 
 missing=()

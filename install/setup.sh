@@ -23,6 +23,8 @@ packages=(
     time
     # the host probes' references: systemd-sysctl, systemctl, modprobe
     systemd kmod
+    # tests: which files a scan opens (the policy cache must spare the policy file)
+    strace
 )
 
 missing=()

@@ -28,6 +28,8 @@ packages=(
     # firewall and sockets tests: rulesets loaded into network namespaces with nft,
     # iptables-nft/-legacy and ufw's own ufw-init (ufw stays disabled: ENABLED=no), ip and ss
     nftables iptables ufw iproute2
+    # tests: which files a scan opens (the policy cache must spare the policy file)
+    strace
 )
 
 missing=()

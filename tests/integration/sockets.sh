@@ -56,6 +56,37 @@ expect_eq "exposed count" 4 "$(jq .facts.exposed_count.value "$WORK/probe.json")
 expect_eq "owner" "listen $pid" \
     "$(jq -r '.facts.exposed.value[0] | "\(.process) \(.pid)"' "$WORK/probe.json")"
 
+# The recommendations on listening sockets, live in the namespace: failing with nothing
+# filtered, passing once a firewall drops by default, failing again when it opens rpcbind.
+statuses() {
+    ip netns exec "$ns" "$POSTURE" scan --only management-ports-not-exposed-unfiltered \
+        --only risky-services-not-listening --format json |
+        jq -r '[.results[] | "\(.id) \(.status)"] | sort | join(", ")'
+}
+ip netns exec "$ns" "$LISTEN" tcp/0.0.0.0/111 udp/::/69 >"$WORK/listen2.out" &
+pid2=$!
+for _ in $(seq 50); do
+    grep -q ready "$WORK/listen2.out" 2>/dev/null && break
+    sleep 0.1
+done
+expect_eq "no firewall" \
+    "management-ports-not-exposed-unfiltered fail, risky-services-not-listening fail" "$(statuses)"
+ip netns exec "$ns" nft -f - <<'NFT'
+table inet filter {
+    chain input {
+        type filter hook input priority 0; policy drop;
+        iif lo accept
+        ct state established,related accept
+    }
+}
+NFT
+expect_eq "default drop" \
+    "management-ports-not-exposed-unfiltered pass, risky-services-not-listening pass" "$(statuses)"
+ip netns exec "$ns" nft add rule inet filter input tcp dport 111 accept
+expect_eq "rpcbind open" \
+    "management-ports-not-exposed-unfiltered pass, risky-services-not-listening fail" "$(statuses)"
+kill "$pid2"
+
 # an offline root has no sockets to list
 mkdir -p "$WORK/root"
 "$POSTURE" probe sockets --root "$WORK/root" --format json >"$WORK/offline.json"

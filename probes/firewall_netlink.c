@@ -4,14 +4,15 @@
 
 #include "agent/error.h"
 
+#include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
-#include <libnftnl/expr.h>
-#include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_tables_compat.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ struct reader {
     /* lookups of the current rule, placed when the rule is stored */
     struct pending rule_lookups[PST_FW_CONDS_MAX];
     size_t n_rule_lookups;
+    struct pst_fw_chain *last; /* the chain of the previous rule */
     /* set elements being read */
     struct pst_fw_cond *fill;
     enum reg_kind fill_kind;
@@ -198,9 +200,12 @@ static void add_range(struct reader *r, struct pst_fw_cond *c, uint32_t lo, uint
     c->ranges[c->n_ranges++] = (struct pst_fw_range){lo, hi};
 }
 
-static struct reg *reg_of(struct reader *r, const struct nftnl_expr *e, uint16_t attr)
+struct expr;
+static uint32_t ex_u32(const struct expr *e, uint16_t a);
+
+static struct reg *reg_of(struct reader *r, const struct expr *e, uint16_t attr)
 {
-    uint32_t n = nftnl_expr_get_u32(e, attr);
+    uint32_t n = ex_u32(e, attr);
     return n < REGS ? &r->regs[n] : NULL;
 }
 
@@ -216,13 +221,82 @@ static uint32_t be16_of(const uint8_t *data, uint32_t len)
     return len >= 2 ? (uint32_t)data[0] << 8 | data[1] : 0;
 }
 
-static void load_meta(struct reader *r, const struct nftnl_expr *e)
+/* One expression's attributes, as the kernel sent them (NFTA_<EXPR>_*), and its name. */
+#define EXPR_ATTRS 24
+struct expr {
+    const char *name;
+    const struct nlattr *tb[EXPR_ATTRS];
+};
+
+static int attr_cb(const struct nlattr *attr, void *data)
+{
+    const struct nlattr **tb = data;
+    uint16_t type = mnl_attr_get_type(attr);
+
+    if (type < EXPR_ATTRS) {
+        tb[type] = attr;
+    }
+    return MNL_CB_OK;
+}
+
+static bool ex_is_set(const struct expr *e, uint16_t a)
+{
+    return e->tb[a] != NULL;
+}
+
+/* A 32-bit attribute (network byte order on the wire); 0 when absent or short. */
+static uint32_t ex_u32(const struct expr *e, uint16_t a)
+{
+    return e->tb[a] != NULL && mnl_attr_get_payload_len(e->tb[a]) >= 4
+               ? ntohl(mnl_attr_get_u32(e->tb[a]))
+               : 0;
+}
+
+/* A string attribute; NULL when absent or not NUL-terminated. */
+static const char *ex_str(const struct expr *e, uint16_t a)
+{
+    const char *s;
+    uint16_t len;
+
+    if (e->tb[a] == NULL) {
+        return NULL;
+    }
+    s = mnl_attr_get_payload(e->tb[a]);
+    len = mnl_attr_get_payload_len(e->tb[a]);
+    return len > 0 && s[len - 1] == '\0' ? s : NULL;
+}
+
+/* The NFTA_DATA_VALUE inside a data attribute (cmp, range, bitwise operands). */
+static const uint8_t *ex_data(const struct expr *e, uint16_t a, uint32_t *len)
+{
+    const struct nlattr *inner;
+
+    *len = 0;
+    if (e->tb[a] == NULL) {
+        return NULL;
+    }
+    mnl_attr_for_each_nested(inner, e->tb[a])
+    {
+        if (mnl_attr_get_type(inner) == NFTA_DATA_VALUE) {
+            *len = mnl_attr_get_payload_len(inner);
+            return mnl_attr_get_payload(inner);
+        }
+    }
+    return NULL;
+}
+
+static const uint8_t *ex_bin(const struct expr *e, uint16_t a, uint32_t *len)
+{
+    *len = e->tb[a] ? mnl_attr_get_payload_len(e->tb[a]) : 0;
+    return e->tb[a] ? mnl_attr_get_payload(e->tb[a]) : NULL;
+}
+
+static void load_meta(struct reader *r, const struct expr *e)
 {
     struct reg *g;
-    uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
+    uint32_t key = ex_u32(e, NFTA_META_KEY);
 
-    if (!nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG) ||
-        (g = reg_of(r, e, NFTNL_EXPR_META_DREG)) == NULL) {
+    if (!ex_is_set(e, NFTA_META_DREG) || (g = reg_of(r, e, NFTA_META_DREG)) == NULL) {
         return; /* meta set: a statement */
     }
     memset(g, 0, sizeof(*g));
@@ -234,15 +308,14 @@ static void load_meta(struct reader *r, const struct nftnl_expr *e)
                                                                : R_OTHER;
 }
 
-static void load_payload(struct reader *r, const struct nftnl_expr *e)
+static void load_payload(struct reader *r, const struct expr *e)
 {
     struct reg *g;
-    uint32_t base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
-    uint32_t off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
-    uint32_t len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
+    uint32_t base = ex_u32(e, NFTA_PAYLOAD_BASE);
+    uint32_t off = ex_u32(e, NFTA_PAYLOAD_OFFSET);
+    uint32_t len = ex_u32(e, NFTA_PAYLOAD_LEN);
 
-    if (!nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_DREG) ||
-        (g = reg_of(r, e, NFTNL_EXPR_PAYLOAD_DREG)) == NULL) {
+    if (!ex_is_set(e, NFTA_PAYLOAD_DREG) || (g = reg_of(r, e, NFTA_PAYLOAD_DREG)) == NULL) {
         return; /* payload set (mangling) */
     }
     memset(g, 0, sizeof(*g));
@@ -263,31 +336,30 @@ static void load_payload(struct reader *r, const struct nftnl_expr *e)
     }
 }
 
-static void load_ct(struct reader *r, const struct nftnl_expr *e)
+static void load_ct(struct reader *r, const struct expr *e)
 {
     struct reg *g;
 
-    if (!nftnl_expr_is_set(e, NFTNL_EXPR_CT_DREG) ||
-        (g = reg_of(r, e, NFTNL_EXPR_CT_DREG)) == NULL) {
+    if (!ex_is_set(e, NFTA_CT_DREG) || (g = reg_of(r, e, NFTA_CT_DREG)) == NULL) {
         return;
     }
     memset(g, 0, sizeof(*g));
-    g->kind = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) == NFT_CT_STATE ? R_CTSTATE : R_OTHER;
+    g->kind = ex_u32(e, NFTA_CT_KEY) == NFT_CT_STATE ? R_CTSTATE : R_OTHER;
 }
 
-static void bitwise(struct reader *r, const struct nftnl_expr *e)
+static void bitwise(struct reader *r, const struct expr *e)
 {
-    struct reg *src = reg_of(r, e, NFTNL_EXPR_BITWISE_SREG);
-    struct reg *dst = reg_of(r, e, NFTNL_EXPR_BITWISE_DREG);
+    struct reg *src = reg_of(r, e, NFTA_BITWISE_SREG);
+    struct reg *dst = reg_of(r, e, NFTA_BITWISE_DREG);
     uint32_t len = 0;
-    const void *mask = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &len);
+    const void *mask = ex_data(e, NFTA_BITWISE_MASK, &len);
 
     if (src == NULL || dst == NULL) {
         return;
     }
     *dst = *src;
-    if (mask == NULL || (nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_OP) &&
-                         nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) != NFT_BITWISE_BOOL)) {
+    if (mask == NULL ||
+        (ex_is_set(e, NFTA_BITWISE_OP) && ex_u32(e, NFTA_BITWISE_OP) != NFT_BITWISE_BOOL)) {
         dst->kind = R_OTHER; /* shifts */
         return;
     }
@@ -310,12 +382,12 @@ static int prefix_len(const struct reg *g)
     return bits;
 }
 
-static void cmp(struct reader *r, const struct nftnl_expr *e)
+static void cmp(struct reader *r, const struct expr *e)
 {
-    struct reg *g = reg_of(r, e, NFTNL_EXPR_CMP_SREG);
-    uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
+    struct reg *g = reg_of(r, e, NFTA_CMP_SREG);
+    uint32_t op = ex_u32(e, NFTA_CMP_OP);
     uint32_t len = 0;
-    const uint8_t *d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
+    const uint8_t *d = ex_data(e, NFTA_CMP_DATA, &len);
     struct pst_fw_cond c = {.neg = op == NFT_CMP_NEQ};
     bool order = op != NFT_CMP_EQ && op != NFT_CMP_NEQ;
 
@@ -416,12 +488,12 @@ static void cmp(struct reader *r, const struct nftnl_expr *e)
     add_cond(r, &c);
 }
 
-static void range(struct reader *r, const struct nftnl_expr *e)
+static void range(struct reader *r, const struct expr *e)
 {
-    struct reg *g = reg_of(r, e, NFTNL_EXPR_RANGE_SREG);
+    struct reg *g = reg_of(r, e, NFTA_RANGE_SREG);
     uint32_t l1 = 0, l2 = 0;
-    const uint8_t *from = nftnl_expr_get(e, NFTNL_EXPR_RANGE_FROM_DATA, &l1);
-    const uint8_t *to = nftnl_expr_get(e, NFTNL_EXPR_RANGE_TO_DATA, &l2);
+    const uint8_t *from = ex_data(e, NFTA_RANGE_FROM_DATA, &l1);
+    const uint8_t *to = ex_data(e, NFTA_RANGE_TO_DATA, &l2);
     struct pst_fw_cond c = {.kind = PST_FW_DPORT};
 
     if (g == NULL || g->kind != R_DPORT || from == NULL || to == NULL) {
@@ -431,15 +503,15 @@ static void range(struct reader *r, const struct nftnl_expr *e)
         return;
     }
     c.value = r->proto;
-    c.neg = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP) == NFT_RANGE_NEQ;
+    c.neg = ex_u32(e, NFTA_RANGE_OP) == NFT_RANGE_NEQ;
     add_range(r, &c, be16_of(from, l1), be16_of(to, l2));
     add_cond(r, &c);
 }
 
-static void lookup(struct reader *r, const struct nftnl_expr *e)
+static void lookup(struct reader *r, const struct expr *e)
 {
-    struct reg *g = reg_of(r, e, NFTNL_EXPR_LOOKUP_SREG);
-    const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+    struct reg *g = reg_of(r, e, NFTA_LOOKUP_SREG);
+    const char *set = ex_str(e, NFTA_LOOKUP_SET);
     struct pst_fw_cond c = {0};
     struct pending *pl;
 
@@ -447,7 +519,7 @@ static void lookup(struct reader *r, const struct nftnl_expr *e)
         return;
     }
     /* a verdict map, a concatenation, a source set: not evaluated */
-    if (g == NULL || set == NULL || nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) ||
+    if (g == NULL || set == NULL || ex_is_set(e, NFTA_LOOKUP_DREG) ||
         (g->kind != R_DPORT && g->kind != R_L4PROTO && g->kind != R_CTSTATE) ||
         r->n_rule_lookups >= PST_FW_CONDS_MAX) {
         unknown(r);
@@ -457,7 +529,7 @@ static void lookup(struct reader *r, const struct nftnl_expr *e)
              : g->kind == R_CTSTATE ? PST_FW_CTSTATE
                                     : PST_FW_L4PROTO;
     c.value = g->kind == R_DPORT ? r->proto : 0;
-    c.neg = (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV) != 0;
+    c.neg = (ex_u32(e, NFTA_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV) != 0;
     pl = &r->rule_lookups[r->n_rule_lookups++];
     memset(pl, 0, sizeof(*pl));
     pl->cond = r->rule.n_conds;
@@ -466,19 +538,34 @@ static void lookup(struct reader *r, const struct nftnl_expr *e)
     add_cond(r, &c);
 }
 
-static void immediate(struct reader *r, const struct nftnl_expr *e)
+static void immediate(struct reader *r, const struct expr *e)
 {
     int32_t v;
 
-    if (nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) != NFT_REG_VERDICT) {
-        struct reg *g = reg_of(r, e, NFTNL_EXPR_IMM_DREG);
+    if (ex_u32(e, NFTA_IMMEDIATE_DREG) != NFT_REG_VERDICT) {
+        struct reg *g = reg_of(r, e, NFTA_IMMEDIATE_DREG);
         if (g != NULL) {
             memset(g, 0, sizeof(*g));
             g->kind = R_OTHER;
         }
         return;
     }
-    v = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+    /* NFTA_IMMEDIATE_DATA { NFTA_DATA_VERDICT { NFTA_VERDICT_CODE, NFTA_VERDICT_CHAIN } } */
+    struct expr verdict = {0};
+    const struct nlattr *inner;
+    if (e->tb[NFTA_IMMEDIATE_DATA] == NULL) {
+        return;
+    }
+    mnl_attr_for_each_nested(inner, e->tb[NFTA_IMMEDIATE_DATA])
+    {
+        if (mnl_attr_get_type(inner) == NFTA_DATA_VERDICT) {
+            mnl_attr_parse_nested(inner, attr_cb, verdict.tb);
+        }
+    }
+    v = (int32_t)ex_u32(&verdict, NFTA_VERDICT_CODE);
+    if (verdict.tb[NFTA_VERDICT_CODE] == NULL) {
+        return;
+    }
     switch (v) {
     case NF_ACCEPT:
         r->rule.verdict = PST_FW_ACCEPT;
@@ -491,7 +578,7 @@ static void immediate(struct reader *r, const struct nftnl_expr *e)
         break;
     case NFT_JUMP:
     case NFT_GOTO: {
-        const char *chain = nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
+        const char *chain = ex_str(&verdict, NFTA_VERDICT_CHAIN);
         r->rule.verdict = v == NFT_JUMP ? PST_FW_JUMP : PST_FW_GOTO;
         free(r->rule.target);
         r->rule.target = strdup(chain ? chain : "");
@@ -507,12 +594,12 @@ static void immediate(struct reader *r, const struct nftnl_expr *e)
 }
 
 /* An xtables match of iptables-nft: the few it writes for filter rules, from their info. */
-static void xt_match(struct reader *r, const struct nftnl_expr *e)
+static void xt_match(struct reader *r, const struct expr *e)
 {
-    const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME);
-    uint32_t rev = nftnl_expr_get_u32(e, NFTNL_EXPR_MT_REV);
+    const char *name = ex_str(e, NFTA_MATCH_NAME);
+    uint32_t rev = ex_u32(e, NFTA_MATCH_REV);
     uint32_t len = 0;
-    const uint8_t *info = nftnl_expr_get(e, NFTNL_EXPR_MT_INFO, &len);
+    const uint8_t *info = ex_bin(e, NFTA_MATCH_INFO, &len);
     struct pst_fw_cond c = {.kind = PST_FW_CTSTATE};
 
     if (name == NULL || info == NULL) {
@@ -610,14 +697,10 @@ static void xt_match(struct reader *r, const struct nftnl_expr *e)
     unknown(r);
 }
 
-static int expr_cb(struct nftnl_expr *e, void *data)
+static void decode(struct reader *r, const struct expr *e)
 {
-    struct reader *r = data;
-    const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+    const char *name = e->name;
 
-    if (name == NULL) {
-        return 0;
-    }
     if (strcmp(name, "meta") == 0) {
         load_meta(r, e);
     } else if (strcmp(name, "payload") == 0) {
@@ -639,7 +722,7 @@ static int expr_cb(struct nftnl_expr *e, void *data)
     } else if (strcmp(name, "match") == 0) {
         xt_match(r, e);
     } else if (strcmp(name, "target") == 0) {
-        const char *t = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
+        const char *t = ex_str(e, NFTA_TARGET_NAME);
         if (t != NULL && strcmp(t, "REJECT") == 0) {
             r->rule.verdict = PST_FW_DROP;
         }
@@ -647,49 +730,107 @@ static int expr_cb(struct nftnl_expr *e, void *data)
                strcmp(name, "notrack") != 0) {
         /* limit, fib, socket, quota...: matches posture does not evaluate */
         struct reg *g;
-        if (nftnl_expr_is_set(e, NFTNL_EXPR_FIB_DREG) && strcmp(name, "fib") == 0 &&
-            (g = reg_of(r, e, NFTNL_EXPR_FIB_DREG)) != NULL) {
+        if (strcmp(name, "fib") == 0 && ex_is_set(e, NFTA_FIB_DREG) &&
+            (g = reg_of(r, e, NFTA_FIB_DREG)) != NULL) {
             memset(g, 0, sizeof(*g));
             g->kind = R_OTHER;
         } else {
             unknown(r);
         }
     }
-    return r->rc == PST_OK ? 0 : -1;
+}
+
+/* Decodes the expressions of NFTA_RULE_EXPRESSIONS into r->rule. */
+static void decode_all(struct reader *r, const struct nlattr *list)
+{
+    const struct nlattr *elem;
+
+    mnl_attr_for_each_nested(elem, list)
+    {
+        const struct nlattr *etb[NFTA_EXPR_MAX + 1] = {0};
+        struct expr e = {0};
+        const struct nlattr *a;
+        if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM) {
+            continue;
+        }
+        mnl_attr_for_each_nested(a, elem)
+        {
+            if (mnl_attr_get_type(a) <= NFTA_EXPR_MAX) {
+                etb[mnl_attr_get_type(a)] = a;
+            }
+        }
+        if (etb[NFTA_EXPR_NAME] == NULL) {
+            continue;
+        }
+        e.name = mnl_attr_get_str(etb[NFTA_EXPR_NAME]);
+        if (mnl_attr_get_payload_len(etb[NFTA_EXPR_NAME]) == 0 ||
+            e.name[mnl_attr_get_payload_len(etb[NFTA_EXPR_NAME]) - 1] != '\0') {
+            unknown(r);
+            continue;
+        }
+        if (etb[NFTA_EXPR_DATA] != NULL) {
+            mnl_attr_parse_nested(etb[NFTA_EXPR_DATA], attr_cb, e.tb);
+        }
+        decode(r, &e);
+        if (r->rc != PST_OK) {
+            return;
+        }
+    }
 }
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
     struct reader *r = data;
-    struct nftnl_rule *nr = nftnl_rule_alloc();
+    const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+    const struct nlattr *tb[NFTA_RULE_MAX + 1] = {0};
+    const struct nlattr *a;
     struct pst_fw_chain *chain;
-    const char *fam;
+    const char *fam, *table, *name;
+    uint64_t handle = 0;
     char where[64];
 
-    if (nr == NULL) {
-        r->rc = PST_ENOMEM;
-        return MNL_CB_ERROR;
+    if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*nfg)) {
+        return MNL_CB_OK;
     }
-    if (nftnl_rule_nlmsg_parse(nlh, nr) < 0) {
-        goto out;
-    }
-    fam = family_name(nftnl_rule_get_u32(nr, NFTNL_RULE_FAMILY));
+    fam = family_name(nfg->nfgen_family);
     if (fam == NULL) {
-        goto out;
+        return MNL_CB_OK;
     }
-    chain = pst_fw_chain_get(r->rs, fam, nftnl_rule_get_str(nr, NFTNL_RULE_TABLE),
-                             nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN), false);
+    mnl_attr_for_each(a, nlh, sizeof(*nfg))
+    {
+        if (mnl_attr_get_type(a) <= NFTA_RULE_MAX) {
+            tb[mnl_attr_get_type(a)] = a;
+        }
+    }
+    if (tb[NFTA_RULE_TABLE] == NULL || tb[NFTA_RULE_CHAIN] == NULL ||
+        mnl_attr_validate(tb[NFTA_RULE_TABLE], MNL_TYPE_NUL_STRING) < 0 ||
+        mnl_attr_validate(tb[NFTA_RULE_CHAIN], MNL_TYPE_NUL_STRING) < 0) {
+        return MNL_CB_OK;
+    }
+    table = mnl_attr_get_str(tb[NFTA_RULE_TABLE]);
+    name = mnl_attr_get_str(tb[NFTA_RULE_CHAIN]);
+    /* rules come chain by chain: the last chain is most often the one */
+    chain = r->last != NULL && strcmp(r->last->name, name) == 0 &&
+                    strcmp(r->last->table, table) == 0 && strcmp(r->last->family, fam) == 0
+                ? r->last
+                : pst_fw_chain_get(r->rs, fam, table, name, false);
     if (chain == NULL) {
-        goto out; /* a chain added since the chains were read: read again next scan */
+        return MNL_CB_OK; /* a chain added since the chains were read: read again next scan */
+    }
+    r->last = chain;
+    if (tb[NFTA_RULE_HANDLE] != NULL && mnl_attr_get_payload_len(tb[NFTA_RULE_HANDLE]) >= 8) {
+        handle = be64toh(mnl_attr_get_u64(tb[NFTA_RULE_HANDLE]));
     }
     memset(&r->rule, 0, sizeof(r->rule));
     memset(r->regs, 0, sizeof(r->regs));
     r->n_rule_lookups = 0;
     r->family = strcmp(fam, "ip") == 0 ? 4 : strcmp(fam, "ip6") == 0 ? 6 : 0;
     r->proto = 0;
-    nftnl_expr_foreach(nr, expr_cb, r);
+    if (tb[NFTA_RULE_EXPRESSIONS] != NULL) {
+        decode_all(r, tb[NFTA_RULE_EXPRESSIONS]);
+    }
     snprintf(where, sizeof(where), "kernel: %s %s %s handle %llu", fam, chain->table, chain->name,
-             (unsigned long long)nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE));
+             (unsigned long long)handle);
     r->rule.source = strdup(where);
     if (r->rc == PST_OK && r->rule.source == NULL) {
         r->rc = PST_ENOMEM;
@@ -722,8 +863,6 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
         r->rc = pst_fw_chain_append(r->rs, chain, &r->rule);
     }
     pst_fw_rule_clear(&r->rule);
-out:
-    nftnl_rule_free(nr);
     return r->rc == PST_OK ? MNL_CB_OK : MNL_CB_ERROR;
 }
 

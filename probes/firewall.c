@@ -680,7 +680,8 @@ static int ipt_rule(struct pst_fw_ruleset *rs, int family, const char *table, ch
         }
         if (strcmp(o, "-m") == 0 || strcmp(o, "--match") == 0) {
             if (arg == NULL) {
-                return fail(rs, source, line, "-m without a module");
+                rc = fail(rs, source, line, "-m without a module");
+                break;
             }
             i++; /* the module's options follow and are read below */
             continue;
@@ -689,7 +690,8 @@ static int ipt_rule(struct pst_fw_ruleset *rs, int family, const char *table, ch
             strcmp(o, "--goto") == 0) {
             bool go = o[1] == 'g' || strcmp(o, "--goto") == 0;
             if (arg == NULL) {
-                return fail(rs, source, line, "%s without a target", o);
+                rc = fail(rs, source, line, "%s without a target", o);
+                break;
             }
             i++;
             if (strcmp(arg, "ACCEPT") == 0) {

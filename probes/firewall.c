@@ -25,9 +25,46 @@ void pst_fw_rule_clear(struct pst_fw_rule *rule)
         free(rule->conds[i].ranges);
     }
     free(rule->conds);
+    if (rule->vmap != NULL) {
+        for (size_t i = 0; i < rule->vmap->n; i++) {
+            free(rule->vmap->entries[i].target);
+        }
+        free(rule->vmap->entries);
+        free(rule->vmap);
+    }
     free(rule->target);
     free(rule->source);
     memset(rule, 0, sizeof(*rule));
+}
+
+int pst_fw_vmap_add(struct pst_fw_rule *rule, enum pst_fw_cond_kind key, uint32_t proto,
+                    uint32_t lo, uint32_t hi, enum pst_fw_verdict verdict, const char *target)
+{
+    struct pst_fw_vmap *m = rule->vmap;
+    struct pst_fw_vmap_entry *grown;
+
+    if (m == NULL) {
+        m = rule->vmap = calloc(1, sizeof(*m));
+        if (m == NULL) {
+            return PST_ENOMEM;
+        }
+        m->key = key;
+        m->proto = proto;
+    }
+    if (m->n >= PST_FW_PORTS_MAX) {
+        return PST_ETOOBIG;
+    }
+    grown = realloc(m->entries, (m->n + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        return PST_ENOMEM;
+    }
+    m->entries = grown;
+    m->entries[m->n] = (struct pst_fw_vmap_entry){lo, hi, verdict, NULL};
+    if (target != NULL && (m->entries[m->n].target = strdup(target)) == NULL) {
+        return PST_ENOMEM;
+    }
+    m->n++;
+    return PST_OK;
 }
 
 static void chain_release(struct pst_fw_chain *c)
@@ -202,6 +239,36 @@ static bool rule_holds(const struct pst_fw_rule *r, const struct pst_fw_packet *
     return true;
 }
 
+/* The entry of verdict map M for P; NULL when P's key is unknown or not in the map. */
+static const struct pst_fw_vmap_entry *vmap_find(const struct pst_fw_vmap *m,
+                                                 const struct pst_fw_packet *p)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const struct pst_fw_vmap_entry *e = &m->entries[i];
+        switch (m->key) {
+        case PST_FW_CTSTATE:
+            if ((e->lo & p->ctstate) != 0) {
+                return e;
+            }
+            break;
+        case PST_FW_DPORT:
+            if (p->dport >= 0 && (m->proto == 0 || m->proto == p->l4proto) &&
+                (uint32_t)p->dport >= e->lo && (uint32_t)p->dport <= e->hi) {
+                return e;
+            }
+            break;
+        case PST_FW_L4PROTO:
+            if (p->l4proto != 0 && p->l4proto >= e->lo && p->l4proto <= e->hi) {
+                return e;
+            }
+            break;
+        default:
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
 enum walk { WALK_CONTINUE, WALK_ACCEPT, WALK_DROP };
 
 static const struct pst_fw_chain *find_chain(const struct pst_fw_ruleset *rs,
@@ -228,11 +295,18 @@ static enum walk walk_chain(const struct pst_fw_ruleset *rs, const struct pst_fw
     for (size_t i = 0; i < chain->n_rules; i++) {
         const struct pst_fw_rule *r = &chain->rules[i];
         const struct pst_fw_chain *to;
+        enum pst_fw_verdict verdict = r->verdict;
+        const char *target = r->target;
         enum walk w;
-        if (r->verdict == PST_FW_NONE || !rule_holds(r, p)) {
+        if (r->vmap != NULL) {
+            const struct pst_fw_vmap_entry *e = vmap_find(r->vmap, p);
+            verdict = e ? e->verdict : PST_FW_NONE;
+            target = e ? e->target : NULL;
+        }
+        if (verdict == PST_FW_NONE || !rule_holds(r, p)) {
             continue;
         }
-        switch (r->verdict) {
+        switch (verdict) {
         case PST_FW_ACCEPT:
             *why = r->source;
             return WALK_ACCEPT;
@@ -243,9 +317,9 @@ static enum walk walk_chain(const struct pst_fw_ruleset *rs, const struct pst_fw
             return WALK_CONTINUE;
         case PST_FW_JUMP:
         case PST_FW_GOTO:
-            to = find_chain(rs, chain, r->target);
+            to = target ? find_chain(rs, chain, target) : NULL;
             w = to ? walk_chain(rs, to, p, depth + 1, why) : WALK_CONTINUE;
-            if (w != WALK_CONTINUE || r->verdict == PST_FW_GOTO) {
+            if (w != WALK_CONTINUE || verdict == PST_FW_GOTO) {
                 return w;
             }
             break;
@@ -322,10 +396,23 @@ static bool rule_sees(const struct pst_fw_rule *r, int family)
     return true;
 }
 
+static bool rule_drops(const struct pst_fw_rule *r)
+{
+    if (r->vmap != NULL) {
+        for (size_t i = 0; i < r->vmap->n; i++) {
+            if (r->vmap->entries[i].verdict == PST_FW_DROP) {
+                return true;
+            }
+        }
+        return false;
+    }
+    return r->verdict == PST_FW_DROP;
+}
+
 static bool chain_drops(const struct pst_fw_chain *c, int family)
 {
     for (size_t i = 0; i < c->n_rules; i++) {
-        if (c->rules[i].verdict == PST_FW_DROP && rule_sees(&c->rules[i], family)) {
+        if (rule_drops(&c->rules[i]) && rule_sees(&c->rules[i], family)) {
             return true;
         }
     }

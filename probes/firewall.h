@@ -59,12 +59,28 @@ enum pst_fw_verdict {
     PST_FW_RETURN,
 };
 
+/* One key of a verdict map: a conntrack state mask, or a range of ports or protocols. */
+struct pst_fw_vmap_entry {
+    uint32_t lo, hi;
+    enum pst_fw_verdict verdict;
+    char *target; /* JUMP/GOTO chain name (owned) */
+};
+
+/* A verdict map (`ct state vmap { established : accept }`): the verdict depends on a key. */
+struct pst_fw_vmap {
+    enum pst_fw_cond_kind key; /* PST_FW_CTSTATE, PST_FW_DPORT or PST_FW_L4PROTO */
+    uint32_t proto;            /* DPORT: the protocol, 0 for any */
+    struct pst_fw_vmap_entry *entries;
+    size_t n;
+};
+
 struct pst_fw_rule {
     struct pst_fw_cond *conds; /* owned; at most PST_FW_CONDS_MAX */
     size_t n_conds, cap_conds;
     enum pst_fw_verdict verdict;
-    char *target; /* JUMP/GOTO chain name (owned) */
-    char *source; /* file:line or a kernel handle (owned) */
+    char *target;             /* JUMP/GOTO chain name (owned) */
+    char *source;             /* file:line or a kernel handle (owned) */
+    struct pst_fw_vmap *vmap; /* owned; when set, it gives the verdict, not VERDICT */
 };
 
 enum pst_fw_hook { PST_FW_HOOK_NONE, PST_FW_HOOK_INPUT, PST_FW_HOOK_FORWARD, PST_FW_HOOK_OTHER };
@@ -107,6 +123,13 @@ int pst_fw_chain_append(struct pst_fw_ruleset *rs, struct pst_fw_chain *chain,
 
 /* Releases what RULE owns and empties it. */
 void pst_fw_rule_clear(struct pst_fw_rule *rule);
+
+/*
+ * Adds the key LO..HI with VERDICT (and TARGET for a jump or goto, copied) to RULE's verdict
+ * map, made with KEY and PROTO when RULE has none. Returns 0, PST_ETOOBIG or PST_ENOMEM.
+ */
+int pst_fw_vmap_add(struct pst_fw_rule *rule, enum pst_fw_cond_kind key, uint32_t proto,
+                    uint32_t lo, uint32_t hi, enum pst_fw_verdict verdict, const char *target);
 
 /*
  * Appends condition C to RULE, taking over its ranges (freed on failure too). Returns 0,

@@ -23,6 +23,7 @@
 #define SETS_MAX 4096
 #define SET_ELEMS_MAX PST_FW_PORTS_MAX
 #define REGS 32
+#define VMAP SIZE_MAX /* a pending lookup that fills a verdict map, not a condition */
 /* the kernel fills a dump message up to the reader's buffer, at most 32 KiB */
 #define RECV_SIZE (64u * 1024u)
 
@@ -75,6 +76,7 @@ struct reader {
     struct pst_fw_chain *last; /* the chain of the previous rule */
     /* set elements being read */
     struct pst_fw_cond *fill;
+    struct pst_fw_rule *fill_rule; /* whose verdict map is being read */
     enum reg_kind fill_kind;
 };
 
@@ -518,7 +520,28 @@ static void lookup(struct reader *r, const struct expr *e)
     if (g != NULL && g->kind == R_OUTPUT) {
         return;
     }
-    /* a verdict map, a concatenation, a source set: not evaluated */
+    /* a verdict map of a conntrack state, a port or a protocol: read with the sets */
+    if (g != NULL && set != NULL && ex_is_set(e, NFTA_LOOKUP_DREG) &&
+        ex_u32(e, NFTA_LOOKUP_DREG) == NFT_REG_VERDICT && r->rule.vmap == NULL &&
+        (g->kind == R_DPORT || g->kind == R_L4PROTO || g->kind == R_CTSTATE) &&
+        r->n_rule_lookups < PST_FW_CONDS_MAX) {
+        r->rule.vmap = calloc(1, sizeof(*r->rule.vmap));
+        if (r->rule.vmap == NULL) {
+            r->rc = PST_ENOMEM;
+            return;
+        }
+        r->rule.vmap->key = g->kind == R_DPORT     ? PST_FW_DPORT
+                            : g->kind == R_CTSTATE ? PST_FW_CTSTATE
+                                                   : PST_FW_L4PROTO;
+        r->rule.vmap->proto = g->kind == R_DPORT ? r->proto : 0;
+        pl = &r->rule_lookups[r->n_rule_lookups++];
+        memset(pl, 0, sizeof(*pl));
+        pl->cond = VMAP; /* an empty map until its elements are read: it decides nothing */
+        pl->kind = g->kind;
+        snprintf(pl->set, sizeof(pl->set), "%s", set);
+        return;
+    }
+    /* a verdict map of anything else, a concatenation, a source set: not evaluated */
     if (g == NULL || set == NULL || ex_is_set(e, NFTA_LOOKUP_DREG) ||
         (g->kind != R_DPORT && g->kind != R_L4PROTO && g->kind != R_CTSTATE) ||
         r->n_rule_lookups >= PST_FW_CONDS_MAX) {
@@ -838,9 +861,11 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
     for (size_t i = 0; r->rc == PST_OK && i < r->n_rule_lookups; i++) {
         struct pending *pl = &r->rule_lookups[i];
         if (r->n_pending >= SETS_MAX) {
-            /* too many sets to read: the match stays unknown */
-            free(r->rule.conds[pl->cond].ranges);
-            r->rule.conds[pl->cond] = (struct pst_fw_cond){.kind = PST_FW_UNKNOWN};
+            /* too many sets to read: the match stays unknown, a verdict map empty */
+            if (pl->cond != VMAP) {
+                free(r->rule.conds[pl->cond].ranges);
+                r->rule.conds[pl->cond] = (struct pst_fw_cond){.kind = PST_FW_UNKNOWN};
+            }
             continue;
         }
         if (r->n_pending == r->cap_pending) {
@@ -900,7 +925,8 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 static int cmp_range(const void *a, const void *b)
 {
     const struct pst_fw_range *x = a, *y = b;
-    return x->lo < y->lo ? -1 : x->lo > y->lo ? 1 : (x->hi == UINT32_MAX) - (y->hi == UINT32_MAX);
+    /* on one key an end element (of the interval before) sorts before a start */
+    return x->lo < y->lo ? -1 : x->lo > y->lo ? 1 : (y->hi == UINT32_MAX) - (x->hi == UINT32_MAX);
 }
 
 /* Pairs an interval set's start and end elements into ranges. */
@@ -920,13 +946,91 @@ static void pair_intervals(struct pst_fw_cond *c, uint32_t max)
         if (c->ranges[i].hi == UINT32_MAX) {
             continue; /* an end without a start: the elements before it covered it */
         }
+        /* an interval ends before the next element, end or start of an adjacent interval
+         * (the kernel keeps no end element there); the last one without an end runs to MAX */
         uint32_t lo = c->ranges[i].lo, hi = max;
-        if (i + 1 < c->n_ranges && c->ranges[i + 1].hi == UINT32_MAX) {
+        if (i + 1 < c->n_ranges) {
             hi = c->ranges[i + 1].lo - 1;
         }
         c->ranges[w++] = (struct pst_fw_range){lo, hi};
     }
     c->n_ranges = w;
+}
+
+/* One element of a verdict map: its key and verdict; an interval's end element is marked. */
+static int vmap_elem_cb(struct nftnl_set_elem *e, void *data)
+{
+    struct reader *r = data;
+    uint32_t len = 0;
+    const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+    uint32_t flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS)
+                         ? nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS)
+                         : 0;
+    const struct pst_fw_vmap *m = r->fill_rule->vmap;
+    enum pst_fw_verdict v = PST_FW_NONE;
+    const char *chain = NULL;
+    uint32_t k;
+    int rc;
+
+    if (key == NULL || len == 0) {
+        return 0;
+    }
+    k = r->fill_kind == R_DPORT     ? be16_of(key, len)
+        : r->fill_kind == R_L4PROTO ? key[0]
+                                    : u32_of(key, len);
+    if (flags & NFT_SET_ELEM_INTERVAL_END) {
+        rc = pst_fw_vmap_add(r->fill_rule, m->key, m->proto, k, UINT32_MAX, PST_FW_NONE, NULL);
+    } else {
+        if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT)) {
+            int32_t code = (int32_t)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT);
+            v = code == NF_ACCEPT    ? PST_FW_ACCEPT
+                : code == NF_DROP    ? PST_FW_DROP
+                : code == NFT_RETURN ? PST_FW_RETURN
+                : code == NFT_JUMP   ? PST_FW_JUMP
+                : code == NFT_GOTO   ? PST_FW_GOTO
+                                     : PST_FW_NONE;
+            if (v == PST_FW_JUMP || v == PST_FW_GOTO) {
+                chain = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN);
+            }
+        }
+        rc = pst_fw_vmap_add(r->fill_rule, m->key, m->proto, k, k, v, chain);
+    }
+    if (rc != PST_OK && r->rc == PST_OK) {
+        r->rc = rc;
+    }
+    return rc == PST_OK ? 0 : -1;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct pst_fw_vmap_entry *x = a, *y = b;
+    /* on one key an end element (of the interval before) sorts before a start */
+    return x->lo < y->lo ? -1 : x->lo > y->lo ? 1 : (y->hi == UINT32_MAX) - (x->hi == UINT32_MAX);
+}
+
+/* Pairs an interval map's start and end elements into ranges (as pair_intervals). */
+static void pair_vmap(struct pst_fw_vmap *m, uint32_t max)
+{
+    bool interval = false;
+    size_t w = 0;
+
+    for (size_t i = 0; i < m->n; i++) {
+        interval = interval || m->entries[i].hi == UINT32_MAX;
+    }
+    if (!interval) {
+        return;
+    }
+    qsort(m->entries, m->n, sizeof(m->entries[0]), cmp_entry);
+    for (size_t i = 0; i < m->n; i++) {
+        struct pst_fw_vmap_entry e = m->entries[i];
+        if (e.hi == UINT32_MAX) {
+            free(e.target);
+            continue;
+        }
+        e.hi = i + 1 < m->n ? m->entries[i + 1].lo - 1 : max; /* as pair_intervals */
+        m->entries[w++] = e;
+    }
+    m->n = w;
 }
 
 static int set_cb(const struct nlmsghdr *nlh, void *data)
@@ -939,7 +1043,8 @@ static int read_sets(struct reader *r)
 {
     for (size_t i = 0; i < r->n_pending && r->rc == PST_OK; i++) {
         struct pending *pl = &r->pending[i];
-        struct pst_fw_cond *c = &r->rs->chains[pl->chain].rules[pl->rule].conds[pl->cond];
+        struct pst_fw_rule *rule = &r->rs->chains[pl->chain].rules[pl->rule];
+        struct pst_fw_cond *c = pl->cond == VMAP ? NULL : &rule->conds[pl->cond];
         struct nftnl_set *s = nftnl_set_alloc();
         uint32_t fam = strcmp(pl->family, "ip") == 0    ? NFPROTO_IPV4
                        : strcmp(pl->family, "ip6") == 0 ? NFPROTO_IPV6
@@ -953,12 +1058,17 @@ static int read_sets(struct reader *r)
         nftnl_set_set_str(s, NFTNL_SET_TABLE, pl->table);
         nftnl_set_set_u32(s, NFTNL_SET_FAMILY, fam);
         ret = dump(r, NFT_MSG_GETSETELEM, (uint16_t)fam, s, set_cb, s);
-        if (ret == 0) {
+        if (ret == 0 && c == NULL) {
+            r->fill_rule = rule;
+            r->fill_kind = pl->kind;
+            nftnl_set_elem_foreach(s, vmap_elem_cb, r);
+            pair_vmap(rule->vmap, pl->kind == R_DPORT ? 65535 : 255);
+        } else if (ret == 0) {
             r->fill = c;
             r->fill_kind = pl->kind;
             nftnl_set_elem_foreach(s, elem_cb, r);
             pair_intervals(c, pl->kind == R_DPORT ? 65535 : 255);
-        } else {
+        } else if (c != NULL) {
             free(c->ranges);
             *c = (struct pst_fw_cond){.kind = PST_FW_UNKNOWN};
         }

@@ -653,6 +653,120 @@ static int unknown_match(struct parser *p, struct pst_fw_rule *r, long line)
     return rc == PST_OK ? add(p, r, &c, line) : rc;
 }
 
+/* A key of a verdict map: a conntrack state, or a port or protocol (a range a-b too). */
+static int vmap_key(struct parser *p, enum pst_fw_cond_kind key, char *text, uint32_t *lo,
+                    uint32_t *hi, long line)
+{
+    static const char *const states[] = {"invalid", "established", "related", "new", "",
+                                         "",        "untracked"};
+    int (*number)(const char *, uint32_t *) =
+        key == PST_FW_DPORT ? pst_fw_port_number : pst_fw_proto_number;
+    char *dash = strchr(text, '-');
+
+    if (key == PST_FW_CTSTATE) {
+        for (size_t k = 0; k < PST_COUNT(states); k++) {
+            if (states[k][0] != '\0' && strcmp(text, states[k]) == 0) {
+                *lo = *hi = 1u << k;
+                return PST_OK;
+            }
+        }
+        return fail(p, line, "'%s' is not a conntrack state", text);
+    }
+    if (number(text, lo) == PST_OK) {
+        *hi = *lo;
+        return PST_OK;
+    }
+    if (dash != NULL && dash != text) {
+        *dash = '\0';
+        if (number(text, lo) == PST_OK && number(dash + 1, hi) == PST_OK && *lo <= *hi) {
+            return PST_OK;
+        }
+        *dash = '-';
+    }
+    return fail(p, line, "'%s' is not a %s", text, key == PST_FW_DPORT ? "port" : "protocol");
+}
+
+/* `vmap { KEY : VERDICT, ... }` after a selector: the rule's verdict map. */
+static int parse_vmap(struct parser *p, struct pst_fw_rule *r, enum pst_fw_cond_kind key,
+                      uint32_t proto, long line)
+{
+    const struct token *t;
+
+    p->pos++; /* vmap */
+    t = next(p);
+    if (t->kind == T_WORD && t->text[0] == '@') {
+        struct pst_fw_cond c = {.kind = PST_FW_UNKNOWN};
+        return add(p, r, &c, line); /* a named map: not read */
+    }
+    if (t->kind != T_LBRACE) {
+        return fail(p, t->line, "vmap: '{' expected");
+    }
+    for (;;) {
+        char keytext[TOKEN_MAX], *colon;
+        const char *verdict_word;
+        enum pst_fw_verdict v;
+        const char *target = NULL;
+        uint32_t lo, hi;
+        int rc;
+        t = next(p);
+        if (t->kind == T_RBRACE) {
+            return PST_OK;
+        }
+        if (t->kind == T_COMMA || t->kind == T_NL) {
+            continue;
+        }
+        if (t->kind != T_WORD) {
+            return fail(p, t->line, "vmap: a key was expected");
+        }
+        /* "established : accept", "established: accept" or "established:accept" */
+        snprintf(keytext, sizeof(keytext), "%s", t->text);
+        colon = strchr(keytext, ':');
+        verdict_word = NULL;
+        if (colon != NULL) {
+            *colon = '\0';
+            verdict_word = colon[1] != '\0' ? t->text + (colon - keytext) + 1 : NULL;
+        } else if (is_word(peek(p), ":")) {
+            p->pos++;
+        } else {
+            return fail(p, t->line, "vmap: ':' expected after '%s'", keytext);
+        }
+        rc = vmap_key(p, key, keytext, &lo, &hi, t->line);
+        if (rc != PST_OK) {
+            return rc;
+        }
+        if (verdict_word == NULL) {
+            t = next(p);
+            if (t->kind != T_WORD) {
+                return fail(p, t->line, "vmap: a verdict was expected");
+            }
+            verdict_word = t->text;
+        }
+        if (strcmp(verdict_word, "accept") == 0) {
+            v = PST_FW_ACCEPT;
+        } else if (strcmp(verdict_word, "drop") == 0 || strcmp(verdict_word, "reject") == 0) {
+            v = PST_FW_DROP;
+        } else if (strcmp(verdict_word, "return") == 0) {
+            v = PST_FW_RETURN;
+        } else if (strcmp(verdict_word, "continue") == 0) {
+            v = PST_FW_NONE;
+        } else if (strcmp(verdict_word, "jump") == 0 || strcmp(verdict_word, "goto") == 0) {
+            v = verdict_word[0] == 'j' ? PST_FW_JUMP : PST_FW_GOTO;
+            t = next(p);
+            if (t->kind != T_WORD && t->kind != T_STRING) {
+                return fail(p, t->line, "vmap: a chain name was expected");
+            }
+            target = t->text;
+        } else {
+            return fail(p, line, "vmap: '%s' is not a verdict", verdict_word);
+        }
+        rc = pst_fw_vmap_add(r, key, proto, lo, hi, v, target);
+        if (rc != PST_OK) {
+            return rc == PST_ETOOBIG ? fail(p, line, "vmap: more than %d keys", PST_FW_PORTS_MAX)
+                                     : rc;
+        }
+    }
+}
+
 static bool statement_word(const char *w)
 {
     static const char *const words[] = {"accept", "drop",    "reject", "jump",    "goto",
@@ -701,7 +815,8 @@ static int parse_rule(struct parser *p, const char *table_family, struct pst_fw_
                 continue;
             }
             if (strcmp(w, "l4proto") == 0) {
-                rc = numeric_cond(p, rule, PST_FW_L4PROTO, 0, line);
+                rc = is_word(peek(p), "vmap") ? parse_vmap(p, rule, PST_FW_L4PROTO, 0, line)
+                                              : numeric_cond(p, rule, PST_FW_L4PROTO, 0, line);
                 continue;
             }
             if (strcmp(w, "iif") != 0 && strcmp(w, "iifname") != 0 && strcmp(w, "oif") != 0 &&
@@ -741,7 +856,9 @@ static int parse_rule(struct parser *p, const char *table_family, struct pst_fw_
             if (proto != 0 && (rc = add(p, rule, &c, line)) != PST_OK) {
                 break;
             }
-            if (is_word(t, "dport")) {
+            if (is_word(t, "dport") && is_word(peek(p), "vmap")) {
+                rc = parse_vmap(p, rule, PST_FW_DPORT, proto, line);
+            } else if (is_word(t, "dport")) {
                 rc = numeric_cond(p, rule, PST_FW_DPORT, proto, line);
             } else if (t->kind == T_WORD) {
                 rc = unknown_match(p, rule, line); /* sport, flags... */
@@ -765,7 +882,9 @@ static int parse_rule(struct parser *p, const char *table_family, struct pst_fw_
             }
         } else if (strcmp(w, "ct") == 0) {
             t = next(p);
-            if (is_word(t, "state")) {
+            if (is_word(t, "state") && is_word(peek(p), "vmap")) {
+                rc = parse_vmap(p, rule, PST_FW_CTSTATE, 0, line);
+            } else if (is_word(t, "state")) {
                 rc = ctstate_cond(p, rule, line);
             } else if (t->kind == T_WORD) {
                 rc = unknown_match(p, rule, line); /* status, mark, helper... */

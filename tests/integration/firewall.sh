@@ -301,7 +301,26 @@ table inet late {
 }
 EOF
 
-# 12 forward closed, input open
+# 12 verdict maps: on the conntrack state, on ports with ranges and a jump, on the protocol
+nftcase verdict-maps \
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/80,udp/161 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/80,udp/161 p5901=false" <<'EOF'
+table inet filter {
+    chain ssh {
+        ip saddr 10.0.0.0/8 accept
+    }
+    chain input {
+        type filter hook input priority 0; policy drop;
+        ct state vmap { established : accept, related : accept, invalid : drop }
+        iif lo accept
+        tcp dport vmap { 22 : jump ssh, 80-89 : accept, 5900-5999 : drop, 6000 : accept }
+        meta l4proto vmap { udp : accept }
+    }
+}
+EOF
+expect_eq "verdict-maps: new packets fall through the maps" '["inet filter input: policy drop"]' \
+    "$(jq -c .facts.input_decided_by_ipv4.value "$WORK/verdict-maps.json")"
+
+# 13 forward closed, input open
 nftcase forward-only \
     "ipv4 filter=true in=accept fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161 p5901=true | ipv6 filter=true in=accept fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161 p5901=true" <<'EOF'
 table inet filter {
@@ -311,7 +330,7 @@ table inet filter {
 }
 EOF
 
-# 13 firewalld's nftables backend: the chains firewalld 1.3 writes for the public zone with
+# 14 firewalld's nftables backend: the chains firewalld 1.3 writes for the public zone with
 # the ssh service (intra-zone forwarding off)
 nftcase firewalld-public \
     "ipv4 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/22 p5901=false | ipv6 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/22 p5901=false" <<'EOF'
@@ -370,7 +389,7 @@ table inet firewalld {
 }
 EOF
 
-# 14 iptables-nft: conntrack, multiport, a subnet; IPv6 left with an accept policy
+# 15 iptables-nft: conntrack, multiport, a subnet; IPv6 left with an accept policy
 iptcase iptables-nft \
     "ipv4 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/80,tcp/5901 p5901=true | ipv6 $OPEN_ALL" <<'EOF'
 *filter
@@ -391,7 +410,7 @@ COMMIT
 COMMIT
 EOF
 
-# 15 iptables-nft: accept policies with a final REJECT, the state match, a user chain
+# 16 iptables-nft: accept policies with a final REJECT, the state match, a user chain
 iptcase iptables-nft-reject \
     "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/22 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/22 p5901=false" <<'EOF'
 *filter
@@ -419,7 +438,7 @@ COMMIT
 COMMIT
 EOF
 
-# 16 iptables-nft: SSH open to all, loopback spoofing dropped, udp open
+# 17 iptables-nft: SSH open to all, loopback spoofing dropped, udp open
 iptcase iptables-nft-spoof \
     "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/22,udp/161 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/22 p5901=false" <<'EOF'
 *filter
@@ -444,7 +463,7 @@ COMMIT
 COMMIT
 EOF
 
-# 17-18 iptables-legacy tables combine with nftables' base chains as the kernel runs both
+# 18-19 iptables-legacy tables combine with nftables' base chains as the kernel runs both
 if [ "$legacy" = yes ]; then
     cat >"$WORK/legacy.v4" <<'EOF'
 *filter
@@ -483,7 +502,7 @@ else
     echo "SKIP: iptables-legacy cases (the kernel has no legacy iptables modules here)"
 fi
 
-# 19-22 ufw: its own ufw-init loads its rules files into the namespace (no daemon), then the
+# 20-23 ufw: its own ufw-init loads its rules files into the namespace (no daemon), then the
 # same files are read from an offline root
 if [ -x /lib/ufw/ufw-init ] && [ -d /usr/share/ufw/iptables ]; then
     # ufwcase NAME EXPECTED INPUT_POLICY IPV6 RULES...: "ufw allow" rules as user.rules has them

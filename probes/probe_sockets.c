@@ -14,10 +14,12 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TABLE_LIMIT (64u * 1024u * 1024u)
 #define COMM_LIMIT 256
@@ -224,6 +226,84 @@ static int owners(struct pst_probe_ctx *ctx, json_t *wanted, struct pst_facts *o
     return PST_OK;
 }
 
+/*
+ * Reads a /proc/net table. The kernel lists TCP's listening sockets before its established
+ * hash, whose walk costs the most on a host with many connections or much memory: the TCP
+ * tables are read only up to their first socket that does not listen. *buf owned.
+ */
+static int read_table(struct pst_probe_ctx *ctx, const char *path, int family, bool tcp, char **buf,
+                      size_t *len)
+{
+    char *data = NULL;
+    size_t used = 0, cap = 0;
+    int fd = -1;
+    int rc;
+
+    if (!tcp) {
+        return pst_fs_read(ctx->fs, path, TABLE_LIMIT, true, buf, len);
+    }
+    rc = pst_fs_open(ctx->fs, path, O_RDONLY, &fd);
+    if (rc != PST_OK) {
+        return rc;
+    }
+    for (;;) {
+        ssize_t n;
+        char *last_nl, *prev_nl;
+        if (cap - used < 65537) {
+            char *grown;
+            if (cap >= TABLE_LIMIT) {
+                rc = PST_ETOOBIG;
+                break;
+            }
+            cap = cap ? cap * 2 : 131072;
+            grown = realloc(data, cap);
+            if (grown == NULL) {
+                rc = PST_ENOMEM;
+                break;
+            }
+            data = grown;
+        }
+        n = read(fd, data + used, 65536);
+        if (n < 0) {
+            rc = pst_from_errno(errno);
+            break;
+        }
+        if (n == 0) {
+            break;
+        }
+        used += (size_t)n;
+        data[used] = '\0';
+        /* the last complete line: when it is a socket that does not listen, stop */
+        last_nl = used > 0 && data[used - 1] == '\n' ? data + used - 1 : strrchr(data, '\n');
+        if (last_nl != NULL && last_nl > data) {
+            struct pst_socket sock;
+            char saved = *last_nl;
+            *last_nl = '\0';
+            prev_nl = strrchr(data, '\n');
+            if (prev_nl != NULL && pst_sockets_parse_line(prev_nl + 1, family, true, &sock) == 0 &&
+                strncmp(prev_nl + 1 + strspn(prev_nl + 1, " "), "sl", 2) != 0) {
+                /* keep whole lines only: a cut one would read as garbage */
+                *last_nl = saved;
+                used = (size_t)(last_nl - data) + 1;
+                data[used] = '\0';
+                break;
+            }
+            *last_nl = saved;
+        }
+    }
+    close(fd);
+    if (rc != PST_OK) {
+        free(data);
+        return rc;
+    }
+    if (data == NULL && (data = calloc(1, 1)) == NULL) {
+        return PST_ENOMEM;
+    }
+    *buf = data;
+    *len = used;
+    return PST_OK;
+}
+
 static int cmp_strings(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -287,7 +367,7 @@ static int sockets_collect(struct pst_probe_ctx *ctx, const json_t *args, struct
         char *buf = NULL, *cursor, *line;
         size_t len;
         long lineno = 0;
-        rc = pst_fs_read(ctx->fs, tables[t].path, TABLE_LIMIT, true, &buf, &len);
+        rc = read_table(ctx, tables[t].path, tables[t].family, tables[t].tcp, &buf, &len);
         if (rc == PST_ENOENT) {
             rc = PST_OK; /* IPv6 disabled: no tcp6 table */
             continue;

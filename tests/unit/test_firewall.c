@@ -251,6 +251,34 @@ static void test_nft_commands(void **state)
     pst_fw_ruleset_free(rs);
 }
 
+/* Verdict maps: the packet's key picks the verdict; a key not in the map goes on. */
+static void test_nft_vmap(void **state)
+{
+    struct pst_fw_ruleset *rs =
+        nft("table inet f {\n chain ssh { ip saddr 10.0.0.0/8 accept; }\n"
+            " chain in {\n  type filter hook input priority 0; policy accept;\n"
+            "  ct state vmap { established : accept, related: accept, invalid:drop }\n"
+            "  tcp dport vmap { 22 : jump ssh, 80-89 : accept, 5900-5999 : drop }\n"
+            "  meta l4proto vmap { udp : drop }\n }\n}\n",
+            PST_OK);
+
+    (void)state;
+    assert_int_equal(verdict(rs, 4, false, PST_FW_CT_INVALID, 0, -1, false), 'd');
+    assert_int_equal(verdict(rs, 4, false, PST_FW_CT_NEW, 0, -1, false), 'a');
+    assert_int_equal(verdict(rs, 4, false, PST_FW_CT_NEW, 6, 5950, false), 'd');
+    assert_int_equal(verdict(rs, 4, false, PST_FW_CT_NEW, 6, 22, false), 'a');
+    assert_int_equal(verdict(rs, 4, false, PST_FW_CT_NEW, 17, 22, false), 'd');
+    assert_true(pst_fw_filtering(rs, 6));
+    pst_fw_ruleset_free(rs);
+
+    rs = nft("table inet f { chain in { tcp dport vmap { 22 : frob } } }\n", PST_EPARSE);
+    assert_string_equal(rs->error, "nftables.conf:1: vmap: 'frob' is not a verdict");
+    pst_fw_ruleset_free(rs);
+    rs = nft("table inet f { chain in { ct state vmap { old : accept } } }\n", PST_EPARSE);
+    assert_string_equal(rs->error, "nftables.conf:1: 'old' is not a conntrack state");
+    pst_fw_ruleset_free(rs);
+}
+
 static void test_ports(void **state)
 {
     unsigned proto;
@@ -382,11 +410,11 @@ static void test_probe_offline(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iptables),      cmocka_unit_test(test_iptables_errors),
-        cmocka_unit_test(test_combination),   cmocka_unit_test(test_nft_syntax),
-        cmocka_unit_test(test_nft_errors),    cmocka_unit_test(test_nft_commands),
-        cmocka_unit_test(test_ports),         cmocka_unit_test(test_socket_lines),
-        cmocka_unit_test(test_probe_offline),
+        cmocka_unit_test(test_iptables),     cmocka_unit_test(test_iptables_errors),
+        cmocka_unit_test(test_combination),  cmocka_unit_test(test_nft_syntax),
+        cmocka_unit_test(test_nft_errors),   cmocka_unit_test(test_nft_commands),
+        cmocka_unit_test(test_nft_vmap),     cmocka_unit_test(test_ports),
+        cmocka_unit_test(test_socket_lines), cmocka_unit_test(test_probe_offline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

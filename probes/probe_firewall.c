@@ -276,6 +276,22 @@ static int read_file(struct collect *c, const char *path, char **buf, char *why,
 static int nft_file(struct collect *c, const char *path, int depth, const void *scope, char *why,
                     size_t n);
 
+/* The reason a reader of PATH stopped with RC: its own message, or the bound it hit. */
+static void too_big(struct collect *c, int rc, const char *path, char *why, size_t n)
+{
+    if (rc == PST_OK || rc == PST_ENOMEM) {
+        return;
+    }
+    if (c->rs->error[0] != '\0') {
+        snprintf(why, n, "%s", c->rs->error);
+    } else if (rc == PST_ETOOBIG) {
+        snprintf(why, n, "%s: more than %d rules, %d chains or %d matches in a rule", path,
+                 PST_FW_RULES_MAX, PST_FW_CHAINS_MAX, PST_FW_CONDS_MAX);
+    } else {
+        snprintf(why, n, "%s: %s", path, pst_strerror(rc));
+    }
+}
+
 struct include_state {
     struct collect *c;
     char *why;
@@ -348,8 +364,8 @@ static int nft_file(struct collect *c, const char *path, int depth, const void *
     }
     if (rc == PST_OK) {
         rc = pst_fw_parse_nft(c->rs, buf, path, nft_include, &s, depth, scope);
-        if (rc != PST_OK && rc != PST_ENOMEM && why[0] == '\0') {
-            snprintf(why, n, "%s", c->rs->error);
+        if (why[0] == '\0') {
+            too_big(c, rc, path, why, n);
         }
     }
     free(buf);
@@ -371,9 +387,7 @@ static int ipt_file(struct collect *c, const char *path, int family, bool option
     }
     if (rc == PST_OK) {
         rc = pst_fw_parse_iptables(c->rs, family, buf, path, NULL);
-        if (rc != PST_OK && rc != PST_ENOMEM) {
-            snprintf(why, n, "%s", c->rs->error);
-        }
+        too_big(c, rc, path, why, n);
     }
     free(buf);
     return rc;

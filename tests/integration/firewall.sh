@@ -577,6 +577,17 @@ head -c 3000 /dev/urandom >"$WORK/root-garbled4/etc/iptables/rules.v4" || true
 expect_eq "random rules.v4: an error, no verdict" "null 1" \
     "$(jq -c '[.facts.input_default_ipv4, (.errors | length)] | map(tostring) | join(" ")' -r "$WORK/random.json")"
 
+# beyond the bound of rules: an error that says so, not a verdict from part of the file
+{
+    echo '*filter'
+    echo ':INPUT DROP [0:0]'
+    awk 'BEGIN { for (i = 0; i < 200001; i++) printf "-A INPUT -p tcp --dport %d -j ACCEPT\n", i % 60000 + 1 }'
+    echo COMMIT
+} >"$WORK/root-garbled4/etc/iptables/rules.v4"
+offline too-many-rules \
+    "error: /etc/iptables/rules.v4: more than 200000 rules, 20000 chains or 32 matches in a rule" \
+    "$WORK/root-garbled4"
+
 # includes, defines and a glob
 make_root "$WORK/root-include" nftables nftables.service
 mkdir -p "$WORK/root-include/etc/nftables.d"

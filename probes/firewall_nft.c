@@ -929,13 +929,12 @@ static int parse_rule(struct parser *p, const char *table_family, struct pst_fw_
                             : w[0] == 'r' && w[2] == 't' ? PST_FW_RETURN
                             : w[0] == 'c'                ? PST_FW_NONE
                                                          : PST_FW_DROP;
+            /* reject with tcp reset | with icmp[x|v6] [type] CODE: words of this rule only */
             if (strcmp(w, "reject") == 0 && is_word(peek(p), "with")) {
                 p->pos++;
-                if (is_word(next(p), "tcp")) {
-                    next(p); /* reset */
-                } else {
-                    next(p); /* type */
-                    next(p);
+                for (int k = 0; k < 3 && peek(p)->kind == T_WORD && !statement_word(peek(p)->text);
+                     k++) {
+                    p->pos++;
                 }
             }
         } else if (strcmp(w, "jump") == 0 || strcmp(w, "goto") == 0) {

@@ -271,6 +271,16 @@ static void test_nft_vmap(void **state)
     assert_true(pst_fw_filtering(rs, 6));
     pst_fw_ruleset_free(rs);
 
+    /* reject's arguments end with the rule: the next line is a rule of its own */
+    rs = nft("table ip f {\n chain in {\n  type filter hook input priority 0; policy accept;\n"
+             "  tcp dport 23 reject with icmp port-unreachable\n  tcp dport 22 accept\n"
+             "  reject with tcp reset\n  reject with icmpx type admin-prohibited\n }\n}\n",
+             PST_OK);
+    assert_int_equal(rs->n_rules, 4);
+    assert_int_equal(verdict(rs, 4, false, PST_FW_CT_NEW, 6, 22, false), 'a');
+    assert_int_equal(verdict(rs, 4, false, PST_FW_CT_NEW, 6, 23, false), 'd');
+    pst_fw_ruleset_free(rs);
+
     rs = nft("table inet f { chain in { tcp dport vmap { 22 : frob } } }\n", PST_EPARSE);
     assert_string_equal(rs->error, "nftables.conf:1: vmap: 'frob' is not a verdict");
     pst_fw_ruleset_free(rs);

@@ -767,6 +767,14 @@ static int parse_vmap(struct parser *p, struct pst_fw_rule *r, enum pst_fw_cond_
     }
 }
 
+/* Skips one word or string of the current rule; never the end of the rule. */
+static void skip_value(struct parser *p)
+{
+    if (peek(p)->kind == T_WORD || peek(p)->kind == T_STRING) {
+        p->pos++;
+    }
+}
+
 static bool statement_word(const char *w)
 {
     static const char *const words[] = {"accept", "drop",    "reject", "jump",    "goto",
@@ -906,20 +914,19 @@ static int parse_rule(struct parser *p, const char *table_family, struct pst_fw_
             }
             rc = add(p, rule, &c, line);
         } else if (strcmp(w, "counter") == 0) {
-            if (is_word(peek(p), "packets")) {
-                p->pos += 2;
-                if (is_word(peek(p), "bytes")) {
-                    p->pos += 2;
-                }
+            while (is_word(peek(p), "packets") || is_word(peek(p), "bytes")) {
+                p->pos++;
+                skip_value(p);
             }
         } else if (strcmp(w, "log") == 0) {
             while (is_word(peek(p), "prefix") || is_word(peek(p), "level") ||
                    is_word(peek(p), "group") || is_word(peek(p), "snaplen") ||
                    is_word(peek(p), "queue-threshold") || is_word(peek(p), "flags")) {
-                p->pos += 2;
+                p->pos++;
+                skip_value(p);
             }
         } else if (strcmp(w, "comment") == 0) {
-            next(p);
+            skip_value(p);
         } else if (strcmp(w, "notrack") == 0) {
             continue;
         } else if (strcmp(w, "accept") == 0 || strcmp(w, "drop") == 0 || strcmp(w, "reject") == 0 ||
@@ -1032,7 +1039,8 @@ static int chain_body(struct parser *p, const char *family, const char *table, c
                           : is_word(hook, "forward") ? PST_FW_HOOK_FORWARD
                                                      : PST_FW_HOOK_OTHER;
             if (is_word(peek(p), "device")) {
-                p->pos += 2;
+                p->pos++;
+                skip_value(p);
             }
             if (!is_word(next(p), "priority")) {
                 return fail(p, line, "chain %s: 'priority' expected", name);

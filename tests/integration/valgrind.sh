@@ -24,6 +24,7 @@ expect_exit "unknown --only" 2 vg "$POSTURE" scan --only nope
 # the firewall probe's netlink reader on a ruleset with sets, jumps and iptables-nft matches
 ns=pstvg-$$
 if ip netns add "$ns" 2>/dev/null; then
+    trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
     ip netns exec "$ns" nft -f - <<'NFT'
 table inet f {
     chain svc { tcp dport { 22, 80-90 } accept; return; }

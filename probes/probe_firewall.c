@@ -249,7 +249,7 @@ static int collect_live(struct collect *c, char *why, size_t n)
     int rc = pst_fw_read_kernel(c->rs, why, n);
 
     if (rc == PST_OK) {
-        rc = add_source(c, "kernel: nftables over netlink (nft, iptables-nft, ufw, firewalld)");
+        rc = add_source(c, "kernel: nftables ruleset over netlink");
     }
     if (rc == PST_OK) {
         rc = read_legacy(c, 4, why, n);

@@ -168,11 +168,8 @@ static bool in_ranges(const struct pst_fw_cond *c, uint32_t v)
     return false;
 }
 
-static bool prefix_has_loopback(const struct pst_fw_cond *c)
+static bool prefix_has(const struct pst_fw_cond *c, const uint8_t *a)
 {
-    static const uint8_t v4[4] = {127, 0, 0, 1};
-    static const uint8_t v6[16] = {[15] = 1};
-    const uint8_t *a = c->family == 4 ? v4 : v6;
     int full = c->plen / 8, rest = c->plen % 8;
 
     if (memcmp(a, c->addr, (size_t)full) != 0) {
@@ -185,58 +182,123 @@ static bool prefix_has_loopback(const struct pst_fw_cond *c)
     return true;
 }
 
+static bool prefix_has_loopback(const struct pst_fw_cond *c)
+{
+    static const uint8_t v4[4] = {127, 0, 0, 1};
+    static const uint8_t v6[16] = {[15] = 1};
+    return prefix_has(c, c->family == 4 ? v4 : v6);
+}
+
+/* Whether prefix C lies inside PREFIX/PLEN. */
+static bool prefix_within(const struct pst_fw_cond *c, const uint8_t *prefix, int plen)
+{
+    struct pst_fw_cond outer = {.plen = plen};
+
+    memcpy(outer.addr, prefix, 16);
+    return c->plen >= plen && prefix_has(&outer, c->addr);
+}
+
+/*
+ * Whether prefix C holds no address a packet from outside is unicast to: loopback, multicast,
+ * broadcast, "this network". Such a prefix never holds the local address the packet is for.
+ */
+static bool prefix_not_unicast(const struct pst_fw_cond *c)
+{
+    static const uint8_t v4_lo[16] = {127}, v4_mc[16] = {224}, v4_zero[16] = {0},
+                         v4_bc[16] = {255, 255, 255, 255}, v6_lo[16] = {[15] = 1},
+                         v6_mc[16] = {0xff};
+    if (c->family == 4) {
+        return prefix_within(c, v4_lo, 8) || prefix_within(c, v4_mc, 4) ||
+               prefix_within(c, v4_zero, 8) || prefix_within(c, v4_bc, 32);
+    }
+    return prefix_within(c, v6_lo, 128) || prefix_within(c, v6_mc, 8);
+}
+
+enum holds { HOLDS_NO, HOLDS_YES, HOLDS_MAYBE };
+
 /*
  * Whether condition C holds for PACKET. A test of something the packet leaves unknown (its
- * port, its source) does not hold, negated or not: the packet stands for "any such traffic",
- * and only rules that match all of it decide for all of it.
+ * port) does not hold, negated or not. Otherwise the packet is concrete: it comes from a
+ * public address in no prefix any rule names, on an interface no rule names (or lo), to a
+ * local unicast address. HOLDS_MAYBE: it depends on which local address that is.
  */
-static bool cond_holds(const struct pst_fw_cond *c, const struct pst_fw_packet *p)
+static enum holds cond_holds(const struct pst_fw_cond *c, const struct pst_fw_packet *p)
 {
     bool m;
 
     switch (c->kind) {
     case PST_FW_IIF:
-        /* any interface but lo stands for the outside one the packet arrives on */
-        m = c->lo ? p->lo : !p->lo;
+        m = p->lo ? c->lo : c->every;
         break;
     case PST_FW_NFPROTO:
         m = (int)c->value == p->family;
         break;
     case PST_FW_L4PROTO:
         if (p->l4proto == 0) {
-            return false;
+            return HOLDS_NO;
         }
         m = c->n_ranges ? in_ranges(c, p->l4proto) : c->value == p->l4proto;
         break;
     case PST_FW_DPORT:
         if (p->dport < 0 || (c->value != 0 && c->value != p->l4proto)) {
-            return false;
+            return HOLDS_NO;
         }
         m = in_ranges(c, (uint32_t)p->dport);
         break;
     case PST_FW_SADDR:
-        if (!p->saddr_loopback || c->family != p->family) {
-            return false;
+        if (c->family != p->family) {
+            return HOLDS_NO;
         }
-        m = prefix_has_loopback(c);
+        if (p->saddr_loopback) {
+            if (c->plen < 0) {
+                return HOLDS_NO; /* a set not read: whether it holds ::1 is not known */
+            }
+            m = prefix_has_loopback(c);
+        } else {
+            /* a public address in no configured prefix: only a /0 holds it */
+            m = c->plen == 0;
+        }
+        break;
+    case PST_FW_DADDR:
+        if (c->family != p->family) {
+            return HOLDS_NO;
+        }
+        if (c->plen < 0) {
+            return HOLDS_MAYBE; /* a set or range not read */
+        }
+        if (c->plen == 0) {
+            m = true;
+        } else if (p->lo && p->saddr_loopback) {
+            m = prefix_has_loopback(c); /* loopback traffic goes to 127.0.0.1 / ::1 */
+        } else if (prefix_not_unicast(c)) {
+            m = false;
+        } else {
+            return HOLDS_MAYBE; /* it may or may not hold the local address */
+        }
         break;
     case PST_FW_CTSTATE:
         m = (c->value & p->ctstate) != 0;
         break;
     default:
-        return false;
+        return HOLDS_NO;
     }
-    return c->neg ? !m : m;
+    return (c->neg ? !m : m) ? HOLDS_YES : HOLDS_NO;
 }
 
-static bool rule_holds(const struct pst_fw_rule *r, const struct pst_fw_packet *p)
+static enum holds rule_holds(const struct pst_fw_rule *r, const struct pst_fw_packet *p)
 {
+    enum holds all = HOLDS_YES;
+
     for (size_t i = 0; i < r->n_conds; i++) {
-        if (!cond_holds(&r->conds[i], p)) {
-            return false;
+        enum holds h = cond_holds(&r->conds[i], p);
+        if (h == HOLDS_NO) {
+            return HOLDS_NO;
+        }
+        if (h == HOLDS_MAYBE) {
+            all = HOLDS_MAYBE;
         }
     }
-    return true;
+    return all;
 }
 
 /* The entry of verdict map M for P; NULL when P's key is unknown or not in the map. */
@@ -286,7 +348,8 @@ static const struct pst_fw_chain *find_chain(const struct pst_fw_ruleset *rs,
 
 /* Walks CHAIN for P; *why gets the deciding rule's source. */
 static enum walk walk_chain(const struct pst_fw_ruleset *rs, const struct pst_fw_chain *chain,
-                            const struct pst_fw_packet *p, int depth, const char **why)
+                            const struct pst_fw_packet *p, int depth, const char **why,
+                            const char **maybe)
 {
     if (depth > PST_FW_DEPTH_MAX) {
         *why = "jumps nested too deep";
@@ -303,8 +366,20 @@ static enum walk walk_chain(const struct pst_fw_ruleset *rs, const struct pst_fw
             verdict = e ? e->verdict : PST_FW_NONE;
             target = e ? e->target : NULL;
         }
-        if (verdict == PST_FW_NONE || !rule_holds(r, p)) {
+        if (verdict == PST_FW_NONE) {
             continue;
+        }
+        switch (rule_holds(r, p)) {
+        case HOLDS_NO:
+            continue;
+        case HOLDS_MAYBE:
+            /* a rule that may decide: the outcome is not known; go on for the evidence */
+            if (*maybe == NULL) {
+                *maybe = r->source;
+            }
+            continue;
+        default:
+            break;
         }
         switch (verdict) {
         case PST_FW_ACCEPT:
@@ -318,7 +393,7 @@ static enum walk walk_chain(const struct pst_fw_ruleset *rs, const struct pst_fw
         case PST_FW_JUMP:
         case PST_FW_GOTO:
             to = target ? find_chain(rs, chain, target) : NULL;
-            w = to ? walk_chain(rs, to, p, depth + 1, why) : WALK_CONTINUE;
+            w = to ? walk_chain(rs, to, p, depth + 1, why, maybe) : WALK_CONTINUE;
             if (w != WALK_CONTINUE || verdict == PST_FW_GOTO) {
                 return w;
             }
@@ -367,8 +442,14 @@ void pst_fw_evaluate(const struct pst_fw_ruleset *rs, enum pst_fw_hook hook,
     out->any_chain = n > 0;
     for (size_t i = 0; i < n; i++) {
         const struct pst_fw_chain *c = order[i];
-        const char *why = NULL;
-        enum walk w = walk_chain(rs, c, packet, 0, &why);
+        const char *why = NULL, *maybe = NULL;
+        enum walk w = walk_chain(rs, c, packet, 0, &why, &maybe);
+        if (maybe != NULL && out->undecided[0] == '\0') {
+            snprintf(out->undecided, sizeof(out->undecided),
+                     "%s tests the destination address, and which local address the traffic is "
+                     "for decides",
+                     maybe);
+        }
         if (w == WALK_CONTINUE) {
             w = c->policy == PST_FW_DROP ? WALK_DROP : WALK_ACCEPT;
             why = NULL;
@@ -384,62 +465,93 @@ void pst_fw_evaluate(const struct pst_fw_ruleset *rs, enum pst_fw_hook hook,
     }
 }
 
-/* Whether RULE can match packets of FAMILY: an inet rule may test the other family only. */
-static bool rule_sees(const struct pst_fw_rule *r, int family)
+static int cmp_u32(const void *a, const void *b)
 {
-    for (size_t i = 0; i < r->n_conds; i++) {
-        const struct pst_fw_cond *c = &r->conds[i];
-        if (c->kind == PST_FW_NFPROTO && ((int)c->value == family) == c->neg) {
-            return false;
-        }
-    }
-    return true;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
 }
 
-static bool rule_drops(const struct pst_fw_rule *r)
+/* Adds the bounds of LO..HI (where port tests change their answer) to *B. */
+static int add_bounds(uint32_t **b, size_t *n, size_t *cap, uint32_t lo, uint32_t hi)
 {
-    if (r->vmap != NULL) {
-        for (size_t i = 0; i < r->vmap->n; i++) {
-            if (r->vmap->entries[i].verdict == PST_FW_DROP) {
-                return true;
-            }
+    if (*n + 2 > *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        uint32_t *grown = realloc(*b, c * sizeof(*grown));
+        if (grown == NULL) {
+            return PST_ENOMEM;
         }
-        return false;
+        *b = grown;
+        *cap = c;
     }
-    return r->verdict == PST_FW_DROP;
+    (*b)[(*n)++] = lo;
+    (*b)[(*n)++] = hi + 1;
+    return PST_OK;
 }
 
-static bool chain_drops(const struct pst_fw_chain *c, int family)
+long pst_fw_witness_port(const struct pst_fw_ruleset *rs, unsigned proto)
 {
-    for (size_t i = 0; i < c->n_rules; i++) {
-        if (rule_drops(&c->rules[i]) && rule_sees(&c->rules[i], family)) {
-            return true;
-        }
-    }
-    return false;
-}
+    uint32_t *b = NULL;
+    size_t n = 0, cap = 0;
+    uint32_t best_lo = 1, best_len = 0, prev = 1;
+    long port = 40000; /* out of memory: a high port few rules name */
 
-bool pst_fw_filtering(const struct pst_fw_ruleset *rs, int family)
-{
     for (size_t i = 0; i < rs->n_chains; i++) {
-        const struct pst_fw_chain *base = &rs->chains[i];
-        if (!base->filter || !family_sees(base->family, family) ||
-            (base->hook != PST_FW_HOOK_INPUT && base->hook != PST_FW_HOOK_FORWARD)) {
-            continue;
-        }
-        if (base->policy == PST_FW_DROP) {
-            return true;
-        }
-        /* a drop rule anywhere in the table can be reached from it */
-        for (size_t j = 0; j < rs->n_chains; j++) {
-            const struct pst_fw_chain *c = &rs->chains[j];
-            if (strcmp(c->table, base->table) == 0 && strcmp(c->family, base->family) == 0 &&
-                chain_drops(c, family)) {
-                return true;
+        const struct pst_fw_chain *c = &rs->chains[i];
+        for (size_t j = 0; j < c->n_rules; j++) {
+            const struct pst_fw_rule *r = &c->rules[j];
+            for (size_t k = 0; k < r->n_conds; k++) {
+                const struct pst_fw_cond *d = &r->conds[k];
+                if (d->kind != PST_FW_DPORT || (d->value != 0 && d->value != proto)) {
+                    continue;
+                }
+                for (size_t m = 0; m < d->n_ranges; m++) {
+                    if (add_bounds(&b, &n, &cap, d->ranges[m].lo, d->ranges[m].hi) != PST_OK) {
+                        goto out;
+                    }
+                }
+            }
+            if (r->vmap != NULL && r->vmap->key == PST_FW_DPORT &&
+                (r->vmap->proto == 0 || r->vmap->proto == proto)) {
+                for (size_t m = 0; m < r->vmap->n; m++) {
+                    if (add_bounds(&b, &n, &cap, r->vmap->entries[m].lo, r->vmap->entries[m].hi) !=
+                        PST_OK) {
+                        goto out;
+                    }
+                }
             }
         }
     }
-    return false;
+    if (add_bounds(&b, &n, &cap, 65536, 65536) != PST_OK) {
+        goto out;
+    }
+    qsort(b, n, sizeof(*b), cmp_u32);
+    /* stretches between consecutive bounds are treated alike by every test: take the largest */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t at = b[i] < 1 ? 1 : b[i] > 65536 ? 65536 : b[i];
+        if (at > prev && at - prev > best_len) {
+            best_lo = prev;
+            best_len = at - prev;
+        }
+        if (at > prev) {
+            prev = at;
+        }
+    }
+    port = (long)best_lo + (long)best_len / 2;
+out:
+    free(b);
+    return port;
+}
+
+void pst_fw_iface_pattern(const char *name, size_t len, bool *lo, bool *every)
+{
+    size_t n = strnlen(name, len);
+    bool wild = n > 0 && (name[n - 1] == '+' || name[n - 1] == '*');
+
+    if (wild) {
+        n--;
+    }
+    *every = wild && n == 0;
+    *lo = wild ? n <= 2 && strncmp(name, "lo", n) == 0 : n == 2 && strncmp(name, "lo", 2) == 0;
 }
 
 int pst_fw_port_parse(const char *text, unsigned *proto, long *port)
@@ -820,13 +932,14 @@ static int ipt_rule(struct pst_fw_ruleset *rs, int family, const char *table, ch
                 break;
             }
         } else if (strcmp(o, "-d") == 0 || strcmp(o, "--destination") == 0 ||
-                   strcmp(o, "--dst") == 0 || strcmp(o, "-o") == 0 ||
-                   strcmp(o, "--out-interface") == 0) {
-            /*
-             * Destinations: an input packet is addressed to this host, so a test of the
-             * destination counts as met (never hides an open port).
-             */
-            continue;
+                   strcmp(o, "--dst") == 0) {
+            if (pst_fw_parse_prefix(arg, family, &c) != PST_OK) {
+                rc = fail(rs, source, line, "'%s' is not an IPv%d address", arg, family);
+                break;
+            }
+            c.kind = PST_FW_DADDR;
+        } else if (strcmp(o, "-o") == 0 || strcmp(o, "--out-interface") == 0) {
+            continue; /* input packets have no output interface: iptables ignores it there */
         } else if (strcmp(o, "--dst-type") == 0) {
             /* the packets asked about are unicast to a local address */
             if ((strcmp(arg, "LOCAL") == 0 || strcmp(arg, "UNICAST") == 0) && !c.neg) {
@@ -835,7 +948,7 @@ static int ipt_rule(struct pst_fw_ruleset *rs, int family, const char *table, ch
             c.kind = PST_FW_UNKNOWN;
         } else if (strcmp(o, "-i") == 0 || strcmp(o, "--in-interface") == 0) {
             c.kind = PST_FW_IIF;
-            c.lo = strcmp(arg, "lo") == 0;
+            pst_fw_iface_pattern(arg, strlen(arg), &c.lo, &c.every);
         } else if (strcmp(o, "--dport") == 0 || strcmp(o, "--destination-port") == 0 ||
                    strcmp(o, "--dports") == 0 || strcmp(o, "--destination-ports") == 0) {
             char copy[512];

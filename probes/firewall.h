@@ -16,11 +16,12 @@
 
 /* What a rule condition tests. */
 enum pst_fw_cond_kind {
-    PST_FW_IIF,     /* input interface: lo, or any other */
+    PST_FW_IIF,     /* input interface: lo, named others, or every one */
     PST_FW_NFPROTO, /* IPv4 or IPv6 (inet tables) */
     PST_FW_L4PROTO, /* transport protocol number */
     PST_FW_DPORT,   /* destination port in ranges */
-    PST_FW_SADDR,   /* source address in a prefix */
+    PST_FW_SADDR,   /* source address in a prefix (plen -1: a set not read) */
+    PST_FW_DADDR,   /* destination address in a prefix */
     PST_FW_CTSTATE, /* conntrack state bits */
     PST_FW_UNKNOWN, /* a match posture does not evaluate: the rule never matches */
 };
@@ -39,9 +40,10 @@ struct pst_fw_range {
 struct pst_fw_cond {
     enum pst_fw_cond_kind kind;
     bool neg;
-    bool lo;        /* IIF: the interface is loopback ("lo" or ifindex 1) */
+    bool lo;        /* IIF: the interface (or a pattern of the set) is loopback */
+    bool every;     /* IIF: a pattern that matches every interface ("+", "*") */
     uint32_t value; /* NFPROTO 4/6, L4PROTO number, CTSTATE mask */
-    /* SADDR: address bytes and prefix length */
+    /* SADDR, DADDR: address bytes and prefix length */
     int family; /* 4 or 6 */
     uint8_t addr[16];
     int plen;
@@ -162,11 +164,11 @@ int pst_fw_parse_nft(struct pst_fw_ruleset *rs, const char *text, const char *so
 /* A synthetic packet the ruleset is asked about. */
 struct pst_fw_packet {
     int family;          /* 4 or 6 */
-    bool lo;             /* arrives on the loopback interface */
+    bool lo;             /* arrives on lo; else on an interface no rule names */
     unsigned ctstate;    /* one PST_FW_CT_* bit */
     unsigned l4proto;    /* 0 unknown (matches no protocol test) */
     long dport;          /* -1 unknown */
-    bool saddr_loopback; /* source 127.0.0.1 / ::1; else unknown */
+    bool saddr_loopback; /* source 127.0.0.1 / ::1; else a public address in no rule's prefix */
 };
 
 /* What a hook does with a packet. */
@@ -175,6 +177,7 @@ struct pst_fw_outcome {
     bool any_chain;          /* some base chain is on the hook */
     char decided_by[8][160]; /* the chains (and rules) that decided */
     size_t n_decided;
+    char undecided[200]; /* set when a rule the packet may or may not match could decide */
 };
 
 /*
@@ -184,8 +187,14 @@ struct pst_fw_outcome {
 void pst_fw_evaluate(const struct pst_fw_ruleset *rs, enum pst_fw_hook hook,
                      const struct pst_fw_packet *packet, struct pst_fw_outcome *out);
 
-/* True when some filter base chain on input or forward for FAMILY can drop anything. */
-bool pst_fw_filtering(const struct pst_fw_ruleset *rs, int family);
+/*
+ * A port of protocol PROTO (6, 17) that stands for the ports no rule singles out: one in the
+ * largest stretch of ports that every port test of RS treats alike.
+ */
+long pst_fw_witness_port(const struct pst_fw_ruleset *rs, unsigned proto);
+
+/* Whether the interface pattern NAME ("eth0", "eth+", "eth*") matches "lo" / every interface. */
+void pst_fw_iface_pattern(const char *name, size_t len, bool *lo, bool *every);
 
 /* Parses "tcp/22" or "udp/161" into *proto (6/17) and *port. 0 or PST_EINVAL. */
 int pst_fw_port_parse(const char *text, unsigned *proto, long *port);

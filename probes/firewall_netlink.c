@@ -31,10 +31,11 @@ enum reg_kind {
     R_NONE,
     R_IIF,
     R_IIFNAME,
-    R_OUTPUT, /* oif, oifname, daddr: met by every input packet */
+    R_OUTPUT, /* oif, oifname: counted as met by every input packet */
     R_NFPROTO,
     R_L4PROTO,
     R_SADDR,
+    R_DADDR,
     R_DPORT,
     R_CTSTATE,
     R_OTHER,
@@ -324,15 +325,15 @@ static void load_payload(struct reader *r, const struct expr *e)
     g->kind = R_OTHER;
     g->len = len;
     if (base == NFT_PAYLOAD_NETWORK_HEADER && r->family == 4) {
-        g->kind = off == 9 && len == 1           ? R_L4PROTO
-                  : off == 12 && len <= 4        ? R_SADDR
-                  : off >= 16 && off + len <= 20 ? R_OUTPUT
-                                                 : R_OTHER;
+        g->kind = off == 9 && len == 1    ? R_L4PROTO
+                  : off == 12 && len <= 4 ? R_SADDR
+                  : off == 16 && len <= 4 ? R_DADDR
+                                          : R_OTHER;
     } else if (base == NFT_PAYLOAD_NETWORK_HEADER && r->family == 6) {
-        g->kind = off == 6 && len == 1           ? R_L4PROTO
-                  : off == 8 && len <= 16        ? R_SADDR
-                  : off >= 24 && off + len <= 40 ? R_OUTPUT
-                                                 : R_OTHER;
+        g->kind = off == 6 && len == 1     ? R_L4PROTO
+                  : off == 8 && len <= 16  ? R_SADDR
+                  : off == 24 && len <= 16 ? R_DADDR
+                                           : R_OTHER;
     } else if (base == NFT_PAYLOAD_TRANSPORT_HEADER && off == 2 && len == 2) {
         g->kind = R_DPORT;
     }
@@ -384,6 +385,26 @@ static int prefix_len(const struct reg *g)
     return bits;
 }
 
+/*
+ * An interface name as a cmp or set element holds it: NUL-padded for a name, without the NUL
+ * for a wildcard ("eth*", iptables' "eth+"), which compares the prefix only.
+ */
+static void name_pattern(const uint8_t *d, uint32_t len, bool *lo, bool *every)
+{
+    char name[20];
+    size_t n = 0;
+
+    while (n < len && n + 2 < sizeof(name) && d[n] != '\0') {
+        name[n] = (char)d[n];
+        n++;
+    }
+    if (n == len) {
+        name[n++] = '*'; /* no NUL: a prefix */
+    }
+    name[n] = '\0';
+    pst_fw_iface_pattern(name, n, lo, every);
+}
+
 static void cmp(struct reader *r, const struct expr *e)
 {
     struct reg *g = reg_of(r, e, NFTA_CMP_SREG);
@@ -404,7 +425,7 @@ static void cmp(struct reader *r, const struct expr *e)
         break;
     case R_IIFNAME:
         c.kind = PST_FW_IIF;
-        c.lo = len >= 2 && d[0] == 'l' && d[1] == 'o' && (len == 2 || d[2] == '\0');
+        name_pattern(d, len, &c.lo, &c.every);
         break;
     case R_OUTPUT:
         return;
@@ -471,11 +492,12 @@ static void cmp(struct reader *r, const struct expr *e)
         break;
     }
     case R_SADDR:
-        if (len > 16 || order) {
+    case R_DADDR:
+        if (len > 16 || order || r->family == 0) {
             c.kind = PST_FW_UNKNOWN;
             break;
         }
-        c.kind = PST_FW_SADDR;
+        c.kind = g->kind == R_SADDR ? PST_FW_SADDR : PST_FW_DADDR;
         c.family = r->family;
         c.plen = prefix_len(g);
         memcpy(c.addr, d, len);
@@ -498,6 +520,15 @@ static void range(struct reader *r, const struct expr *e)
     const uint8_t *to = ex_data(e, NFTA_RANGE_TO_DATA, &l2);
     struct pst_fw_cond c = {.kind = PST_FW_DPORT};
 
+    if (g != NULL && (g->kind == R_DADDR || g->kind == R_SADDR) && r->family != 0) {
+        /* an address range: not read; for a source, the public address is in none */
+        c.kind = g->kind == R_SADDR ? PST_FW_SADDR : PST_FW_DADDR;
+        c.family = r->family;
+        c.plen = -1;
+        c.neg = ex_u32(e, NFTA_RANGE_OP) == NFT_RANGE_NEQ;
+        add_cond(r, &c);
+        return;
+    }
     if (g == NULL || g->kind != R_DPORT || from == NULL || to == NULL) {
         if (g == NULL || g->kind != R_OUTPUT) {
             unknown(r);
@@ -541,15 +572,29 @@ static void lookup(struct reader *r, const struct expr *e)
         snprintf(pl->set, sizeof(pl->set), "%s", set);
         return;
     }
-    /* a verdict map of anything else, a concatenation, a source set: not evaluated */
+    if (g != NULL && (g->kind == R_DADDR || g->kind == R_SADDR) && set != NULL &&
+        !ex_is_set(e, NFTA_LOOKUP_DREG) && r->family != 0 &&
+        g->len == (r->family == 4 ? 4u : 16u)) {
+        /* an address set: its elements are not read; for a source, the public address is in
+         * none of them */
+        c.kind = g->kind == R_SADDR ? PST_FW_SADDR : PST_FW_DADDR;
+        c.family = r->family;
+        c.plen = -1;
+        c.neg = (ex_u32(e, NFTA_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV) != 0;
+        add_cond(r, &c);
+        return;
+    }
+    /* a verdict map of anything else, a concatenation: not evaluated */
     if (g == NULL || set == NULL || ex_is_set(e, NFTA_LOOKUP_DREG) ||
-        (g->kind != R_DPORT && g->kind != R_L4PROTO && g->kind != R_CTSTATE) ||
+        (g->kind != R_DPORT && g->kind != R_L4PROTO && g->kind != R_CTSTATE &&
+         g->kind != R_IIFNAME) ||
         r->n_rule_lookups >= PST_FW_CONDS_MAX) {
         unknown(r);
         return;
     }
     c.kind = g->kind == R_DPORT     ? PST_FW_DPORT
              : g->kind == R_CTSTATE ? PST_FW_CTSTATE
+             : g->kind == R_IIFNAME ? PST_FW_IIF
                                     : PST_FW_L4PROTO;
     c.value = g->kind == R_DPORT ? r->proto : 0;
     c.neg = (ex_u32(e, NFTA_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV) != 0;
@@ -904,6 +949,15 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
     uint32_t v;
 
     if (key == NULL) {
+        return 0;
+    }
+    if (r->fill_kind == R_IIFNAME) {
+        bool lo, every;
+        if (!(flags & NFT_SET_ELEM_INTERVAL_END)) {
+            name_pattern(key, len, &lo, &every);
+            r->fill->lo = r->fill->lo || lo;
+            r->fill->every = r->fill->every || every;
+        }
         return 0;
     }
     v = r->fill_kind == R_DPORT     ? be16_of(key, len)

@@ -576,7 +576,7 @@ static int iface_cond(struct parser *p, struct pst_fw_rule *r, long line, bool i
     char(*items)[TOKEN_MAX] = p->items;
     struct pst_fw_cond c = {.kind = PST_FW_IIF};
     size_t n;
-    bool named, lo = false, other = false;
+    bool named;
     int relation;
     int rc = read_op(p, &c.neg, &relation);
 
@@ -590,18 +590,13 @@ static int iface_cond(struct parser *p, struct pst_fw_rule *r, long line, bool i
         c.kind = PST_FW_UNKNOWN;
         return add(p, r, &c, line);
     }
+    /* the set holds the packet's interface when one of its names or patterns does */
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(items[i], "lo") == 0) {
-            lo = true;
-        } else {
-            other = true;
-        }
+        bool lo, every;
+        pst_fw_iface_pattern(items[i], strlen(items[i]), &lo, &every);
+        c.lo = c.lo || lo;
+        c.every = c.every || every;
     }
-    if (lo && other) {
-        /* "lo" and others together: every interface, as far as these packets go */
-        return PST_OK;
-    }
-    c.lo = lo;
     return add(p, r, &c, line);
 }
 
@@ -617,16 +612,21 @@ static int addr_cond(struct parser *p, struct pst_fw_rule *r, long line, int fam
     if (rc == PST_OK) {
         rc = read_values(p, items, VALUES_MAX, &n, &named);
     }
-    if (rc != PST_OK || !source) {
-        return rc; /* an input packet is addressed to this host: a destination test holds */
+    if (rc != PST_OK) {
+        return rc;
     }
-    if (named || n != 1 || relation != 0 || strchr(items[0], '-') != NULL) {
-        c.kind = PST_FW_UNKNOWN; /* a source set or range: not "any source" */
+    if (relation != 0) {
+        c.kind = PST_FW_UNKNOWN;
         return add(p, r, &c, line);
     }
-    if (pst_fw_parse_prefix(items[0], family, &c) != PST_OK) {
+    if (named || n != 1 || strchr(items[0], '-') != NULL) {
+        /* a set or range, not read (as the kernel's reader does not) */
+        c.family = family;
+        c.plen = -1;
+    } else if (pst_fw_parse_prefix(items[0], family, &c) != PST_OK) {
         return fail(p, line, "'%s' is not an IPv%d address or prefix", items[0], family);
     }
+    c.kind = source ? PST_FW_SADDR : PST_FW_DADDR;
     c.neg = neg;
     return add(p, r, &c, line);
 }

@@ -43,7 +43,8 @@ static const struct pst_probe_arg firewall_args[] = {
 
 #define FAMILY_FIELDS(f)                                                                           \
     {"filtering_" f, PST_TYPE_BOOL,                                                                \
-     "some filter base chain on the input or forward hook can drop " f " packets"},                \
+     "the input hook drops some new " f " connections for sure: of another protocol, to a TCP "    \
+     "or UDP port no rule singles out, or to one of the ports asked about"},                       \
         {"input_default_" f, PST_TYPE_STRING,                                                      \
          "what the input hook does with a new " f " packet no specific rule targets: accept or "   \
          "drop (every base chain on the hook must accept it)"},                                    \
@@ -608,26 +609,98 @@ static int set_outcome(struct collect *c, const char *field, const char *decided
     return rc;
 }
 
+/*
+ * Sets FIELD to VALUE (stolen), or, when the outcome O that gave it is not known because of a
+ * rule that tests the destination address, to null with an error saying so.
+ */
+static int set_known(struct collect *c, const char *field, json_t *value,
+                     const struct pst_fw_outcome *o, const char *source)
+{
+    if (o != NULL && o->undecided[0] != '\0') {
+        json_decref(value);
+        pst_facts_error(c->out, source, "%s: not known: %s", field, o->undecided);
+        return pst_facts_set(c->out, field, json_null(), source);
+    }
+    return pst_facts_set(c->out, field, value, source);
+}
+
+/* The packets that stand for "any new connection": another protocol, and TCP and UDP to a
+ * port no rule singles out (witness ports, so that `tcp dport != 23 accept` counts). */
+struct witnesses {
+    struct pst_fw_packet p[3];
+};
+
+static void witnesses_make(const struct collect *c, const struct pst_fw_packet *base,
+                           struct witnesses *w)
+{
+    for (size_t i = 0; i < 3; i++) {
+        w->p[i] = *base;
+    }
+    w->p[1].l4proto = 6;
+    w->p[1].dport = pst_fw_witness_port(c->rs, 6);
+    w->p[2].l4proto = 17;
+    w->p[2].dport = pst_fw_witness_port(c->rs, 17);
+}
+
+/*
+ * The outcome of HOOK for every packet of W: accepted when one of them is (with that one's
+ * evidence), undecided when one of them is.
+ */
+static void ask_all(const struct collect *c, enum pst_fw_hook hook, const struct witnesses *w,
+                    struct pst_fw_outcome *out, bool *any_dropped)
+{
+    struct pst_fw_outcome o;
+    char undecided[sizeof(o.undecided)] = "";
+    bool have = false;
+
+    *any_dropped = false;
+    for (size_t i = 0; i < 3; i++) {
+        pst_fw_evaluate(c->rs, hook, &w->p[i], &o);
+        if (undecided[0] == '\0') {
+            memcpy(undecided, o.undecided, sizeof(undecided));
+        }
+        if (!o.accepted && o.undecided[0] == '\0') {
+            *any_dropped = true;
+        }
+        if (!have || (o.accepted && !out->accepted)) {
+            *out = o;
+            have = true;
+        }
+    }
+    memcpy(out->undecided, undecided, sizeof(undecided));
+}
+
 static int family_facts(struct collect *c, int family, const json_t *ports, long port,
                         unsigned proto, const char *source)
 {
     const char *f = family == 4 ? "ipv4" : "ipv6";
     struct pst_fw_packet any = {.family = family, .ctstate = PST_FW_CT_NEW, .dport = -1};
     struct pst_fw_packet pkt;
-    struct pst_fw_outcome o, o2;
+    struct pst_fw_outcome o, o2, in;
+    struct witnesses w;
     char field[64], decided[64];
     json_t *open;
     size_t i;
     const json_t *item;
-    int rc;
+    bool dropped, filtering = false, undecided_filtering = false, spoof_dropped;
+    struct pst_fw_outcome spoof = {0};
+    int rc = PST_OK;
 
-    snprintf(field, sizeof(field), "filtering_%s", f);
-    rc = pst_facts_set(c->out, field, json_boolean(pst_fw_filtering(c->rs, family)), source);
+    witnesses_make(c, &any, &w);
     for (int hook = 0; hook < 2 && rc == PST_OK; hook++) {
-        pst_fw_evaluate(c->rs, hook == 0 ? PST_FW_HOOK_INPUT : PST_FW_HOOK_FORWARD, &any, &o);
+        ask_all(c, hook == 0 ? PST_FW_HOOK_INPUT : PST_FW_HOOK_FORWARD, &w, &o, &dropped);
+        if (hook == 0) {
+            in = o;
+            filtering = dropped;
+            undecided_filtering = o.undecided[0] != '\0';
+        }
         snprintf(field, sizeof(field), "%s_default_%s", hook == 0 ? "input" : "forward", f);
         snprintf(decided, sizeof(decided), "%s_decided_by_%s", hook == 0 ? "input" : "forward", f);
-        rc = set_outcome(c, field, decided, &o, source);
+        if (o.undecided[0] != '\0') {
+            rc = set_known(c, field, json_null(), &o, source);
+        } else {
+            rc = set_outcome(c, field, decided, &o, source);
+        }
     }
     if (rc != PST_OK) {
         return rc;
@@ -637,14 +710,17 @@ static int family_facts(struct collect *c, int family, const json_t *ports, long
     pkt.saddr_loopback = true;
     pst_fw_evaluate(c->rs, PST_FW_HOOK_INPUT, &pkt, &o);
     snprintf(field, sizeof(field), "loopback_accepted_%s", f);
-    rc = pst_facts_set(c->out, field, json_boolean(o.accepted), source);
+    rc = set_known(c, field, json_boolean(o.accepted), &o, source);
 
+    /* a loopback source from outside: dropped only if dropped whatever it is sent to */
     pkt = any;
     pkt.saddr_loopback = true;
-    pst_fw_evaluate(c->rs, PST_FW_HOOK_INPUT, &pkt, &o);
-    snprintf(field, sizeof(field), "spoofed_loopback_dropped_%s", f);
-    if (rc == PST_OK) {
-        rc = pst_facts_set(c->out, field, json_boolean(!o.accepted), source);
+    {
+        struct witnesses sw;
+        bool one_dropped;
+        witnesses_make(c, &pkt, &sw);
+        ask_all(c, PST_FW_HOOK_INPUT, &sw, &spoof, &one_dropped);
+        spoof_dropped = !spoof.accepted;
     }
 
     pkt = any;
@@ -654,15 +730,18 @@ static int family_facts(struct collect *c, int family, const json_t *ports, long
     pst_fw_evaluate(c->rs, PST_FW_HOOK_INPUT, &pkt, &o2);
     snprintf(field, sizeof(field), "established_accepted_%s", f);
     if (rc == PST_OK) {
-        rc = pst_facts_set(c->out, field, json_boolean(o.accepted && o2.accepted), source);
+        rc = set_known(c, field, json_boolean(o.accepted && o2.accepted), o.undecided[0] ? &o : &o2,
+                       source);
     }
 
     open = json_array();
     if (open == NULL) {
         return PST_ENOMEM;
     }
+    o2 = (struct pst_fw_outcome){0};
     json_array_foreach(ports, i, item)
     {
+        struct pst_fw_outcome so;
         pkt = any;
         if (pst_fw_port_parse(json_string_value(item), &pkt.l4proto, &pkt.dport) != PST_OK) {
             continue; /* reported once by the caller */
@@ -671,22 +750,58 @@ static int family_facts(struct collect *c, int family, const json_t *ports, long
         if (o.accepted) {
             json_array_append_new(open, json_string(json_string_value(item)));
         }
+        if (o.undecided[0] != '\0' && o2.undecided[0] == '\0') {
+            o2 = o; /* the first port whose answer is not known */
+        }
+        if (!o.accepted && o.undecided[0] == '\0') {
+            filtering = true;
+        }
+        pkt.saddr_loopback = true;
+        pst_fw_evaluate(c->rs, PST_FW_HOOK_INPUT, &pkt, &so);
+        spoof_dropped = spoof_dropped && !so.accepted;
+        if (so.undecided[0] != '\0' && spoof.undecided[0] == '\0') {
+            memcpy(spoof.undecided, so.undecided, sizeof(so.undecided));
+        }
     }
     snprintf(field, sizeof(field), "open_ports_%s", f);
     if (rc == PST_OK) {
-        rc = pst_facts_set(c->out, field, open, source);
+        rc = set_known(c, field, open, &o2, source);
     } else {
         json_decref(open);
     }
-    snprintf(field, sizeof(field), "port_open_%s", f);
-    if (rc == PST_OK && port < 0) {
-        rc = pst_facts_set(c->out, field, json_null(), source);
-    } else if (rc == PST_OK) {
+    if (port >= 0) {
         pkt = any;
         pkt.l4proto = proto;
         pkt.dport = port;
         pst_fw_evaluate(c->rs, PST_FW_HOOK_INPUT, &pkt, &o);
-        rc = pst_facts_set(c->out, field, json_boolean(o.accepted), source);
+        snprintf(field, sizeof(field), "port_open_%s", f);
+        if (rc == PST_OK) {
+            rc = set_known(c, field, json_boolean(o.accepted), &o, source);
+        }
+        if (!o.accepted && o.undecided[0] == '\0') {
+            filtering = true;
+        }
+        pkt.saddr_loopback = true;
+        pst_fw_evaluate(c->rs, PST_FW_HOOK_INPUT, &pkt, &o2);
+        spoof_dropped = spoof_dropped && !o2.accepted;
+        if (o2.undecided[0] != '\0' && spoof.undecided[0] == '\0') {
+            memcpy(spoof.undecided, o2.undecided, sizeof(o2.undecided));
+        }
+    } else if (rc == PST_OK) {
+        snprintf(field, sizeof(field), "port_open_%s", f);
+        rc = pst_facts_set(c->out, field, json_null(), source);
+    }
+    snprintf(field, sizeof(field), "spoofed_loopback_dropped_%s", f);
+    if (rc == PST_OK) {
+        rc = set_known(c, field, json_boolean(spoof_dropped), &spoof, source);
+    }
+    /* filtering: some input traffic of the family is dropped for sure, by the hook's default
+     * or for one of the ports asked about; drops elsewhere (forward, unused chains) do not
+     * count */
+    snprintf(field, sizeof(field), "filtering_%s", f);
+    if (rc == PST_OK) {
+        rc = set_known(c, field, json_boolean(filtering),
+                       filtering || !undecided_filtering ? NULL : &in, source);
     }
     return rc;
 }

@@ -25,19 +25,23 @@ legacy=yes
 if ! ip netns exec "$probe_ns" iptables-legacy -L INPUT -n >/dev/null 2>&1; then
     legacy=no
 fi
-ports=tcp/22,tcp/80,tcp/5901,udp/161
+ports=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900
 
 # The verdict fields of a probe answer, one line: every field the issue names, per family.
 summary() {
-    jq -r '.facts as $f | if (.errors | length) > 0 and ($f.input_default_ipv4 == null)
-        then "error: " + (.errors | map(.message) | join("; "))
+    jq -r '.facts as $f | (.errors | map(.message |
+        gsub("not known: [^;]* tests the"; "not known: RULE tests the"))
+        | join("; ")) as $e |
+        if $e != "" and ($f.input_default_ipv4 == null)
+        then "error: " + $e
         else (["ipv4", "ipv6"] | map(. as $x |
         "\($x) filter=\($f["filtering_" + $x].value) in=\($f["input_default_" + $x].value)" +
         " fwd=\($f["forward_default_" + $x].value) lo=\($f["loopback_accepted_" + $x].value)" +
         " spoof=\($f["spoofed_loopback_dropped_" + $x].value)" +
         " est=\($f["established_accepted_" + $x].value)" +
-        " open=\($f["open_ports_" + $x].value | join(","))" +
-        " p5901=\($f["port_open_" + $x].value)") | join(" | ")) end' "$1"
+        " open=\($f["open_ports_" + $x].value | if . == null then "null" else join(",") end)" +
+        " p5901=\($f["port_open_" + $x].value)") | join(" | "))
+        + (if $e != "" then " | error: " + $e else "" end) end' "$1"
 }
 
 # A root with PACKAGES installed and their UNITS enabled (systemd's [Install] links).
@@ -136,14 +140,14 @@ iptcase() {
     offline "$name" "$want" "$root"
 }
 
-OPEN_ALL="filter=false in=accept fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161 p5901=true"
+OPEN_ALL="filter=false in=accept fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true"
 
 # 1 nothing loaded
 nftcase empty "ipv4 $OPEN_ALL | ipv6 $OPEN_ALL" </dev/null
 
 # 2 accept policy, a final drop rule decides
 nftcase accept-policy-final-drop \
-    "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/22 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/22 p5901=false" <<'EOF'
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/22 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/22 p5901=false" <<'EOF'
 table inet filter {
     chain input {
         type filter hook input priority 0; policy accept;
@@ -157,7 +161,7 @@ EOF
 
 # 3 two base chains on input: one with policy drop decides for IPv4 only (an ip table)
 nftcase drop-in-one-of-two \
-    "ipv4 filter=true in=drop fwd=accept lo=false spoof=true est=false open= p5901=false | ipv6 filter=false in=accept fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161 p5901=true" <<'EOF'
+    "ipv4 filter=true in=drop fwd=accept lo=false spoof=true est=false open= p5901=false | ipv6 filter=false in=accept fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true" <<'EOF'
 table inet open {
     chain input {
         type filter hook input priority 0; policy accept;
@@ -177,7 +181,7 @@ expect_eq "drop-in-one-of-two: ipv6 decided by" '["inet open input: policy accep
 
 # 4 an inet table closes both families
 nftcase inet-closed \
-    "ipv4 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/22 p5901=false | ipv6 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/22 p5901=false" <<'EOF'
+    "ipv4 filter=true in=drop fwd=drop lo=true spoof=false est=true open=tcp/22 p5901=false | ipv6 filter=true in=drop fwd=drop lo=true spoof=false est=true open=tcp/22 p5901=false" <<'EOF'
 table inet filter {
     chain input {
         type filter hook input priority filter; policy drop;
@@ -194,7 +198,7 @@ EOF
 
 # 5 IPv4 closed by an ip table, IPv6 left open
 nftcase ipv6-left-open \
-    "ipv4 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/22 p5901=false | ipv6 $OPEN_ALL" <<'EOF'
+    "ipv4 filter=true in=drop fwd=drop lo=true spoof=false est=true open=tcp/22 p5901=false | ipv6 $OPEN_ALL" <<'EOF'
 table ip filter {
     chain input {
         type filter hook input priority 0; policy drop;
@@ -220,7 +224,7 @@ EOF
 
 # 7 SSH from one subnet only, and a port range
 nftcase ssh-from-subnet \
-    "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/5901 p5901=true | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/5901 p5901=true" <<'EOF'
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/5901 p5901=true | ipv6 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/5901 p5901=true" <<'EOF'
 table inet filter {
     chain input {
         type filter hook input priority 0; policy drop;
@@ -248,7 +252,7 @@ EOF
 
 # 9 loopback spoofing: 127.0.0.0/8 from elsewhere dropped, IPv6's ::1 not
 nftcase spoofed-loopback \
-    "ipv4 filter=true in=accept fwd=accept lo=true spoof=true est=true open=tcp/22,tcp/80,tcp/5901,udp/161 p5901=true | ipv6 $OPEN_ALL" <<'EOF'
+    "ipv4 filter=false in=accept fwd=accept lo=true spoof=true est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true | ipv6 $OPEN_ALL" <<'EOF'
 table inet filter {
     chain input {
         type filter hook input priority 0; policy accept;
@@ -260,7 +264,7 @@ EOF
 
 # 10 jumps, gotos and returns into regular chains; a set of ports; reject counts as drop
 nftcase jumps-and-sets \
-    "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/22,tcp/80 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/22,tcp/80 p5901=false" <<'EOF'
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80 p5901=false" <<'EOF'
 table inet filter {
     chain services {
         tcp dport { 22, 80, 443 } accept
@@ -281,9 +285,9 @@ table inet filter {
 EOF
 
 # 11 chains on one hook run in priority order: an accept at -10 does not save a packet a later
-# chain drops
+# chain drops (udp/161); every TCP port is accepted, so new connections are accepted by default
 nftcase priorities \
-    "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/22,tcp/80,tcp/5901 p5901=true | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/22,tcp/80,tcp/5901 p5901=true" <<'EOF'
+    "ipv4 filter=true in=accept fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901 p5901=true | ipv6 filter=true in=accept fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901 p5901=true" <<'EOF'
 table inet early {
     chain input {
         type filter hook input priority -10; policy accept;
@@ -303,7 +307,7 @@ EOF
 
 # 12 verdict maps: on the conntrack state, on ports with ranges and a jump, on the protocol
 nftcase verdict-maps \
-    "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/80,udp/161 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/80,udp/161 p5901=false" <<'EOF'
+    "ipv4 filter=true in=accept fwd=accept lo=true spoof=false est=true open=tcp/80,udp/161,udp/5353,udp/1900 p5901=false | ipv6 filter=true in=accept fwd=accept lo=true spoof=false est=true open=tcp/80,udp/161,udp/5353,udp/1900 p5901=false" <<'EOF'
 table inet filter {
     chain ssh {
         ip saddr 10.0.0.0/8 accept
@@ -317,12 +321,14 @@ table inet filter {
     }
 }
 EOF
-expect_eq "verdict-maps: new packets fall through the maps" '["inet filter input: policy drop"]' \
+# every UDP port is accepted by the protocol map: it decides the default
+expect_eq "verdict-maps: the protocol map decides" \
+    '["inet filter input: kernel: inet filter input handle 10"]' \
     "$(jq -c .facts.input_decided_by_ipv4.value "$WORK/verdict-maps.json")"
 
 # 13 forward closed, input open
 nftcase forward-only \
-    "ipv4 filter=true in=accept fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161 p5901=true | ipv6 filter=true in=accept fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161 p5901=true" <<'EOF'
+    "ipv4 filter=false in=accept fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true | ipv6 filter=false in=accept fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true" <<'EOF'
 table inet filter {
     chain forward {
         type filter hook forward priority 0; policy drop;
@@ -333,7 +339,7 @@ EOF
 # 14 firewalld's nftables backend: the chains firewalld 1.3 writes for the public zone with
 # the ssh service (intra-zone forwarding off)
 nftcase firewalld-public \
-    "ipv4 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/22 p5901=false | ipv6 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/22 p5901=false" <<'EOF'
+    "ipv4 filter=true in=drop fwd=drop lo=true spoof=false est=true open=tcp/22 p5901=false | ipv6 filter=true in=drop fwd=drop lo=true spoof=false est=true open=tcp/22 p5901=false" <<'EOF'
 table inet firewalld {
     chain filter_INPUT {
         type filter hook input priority filter + 10; policy accept;
@@ -391,7 +397,7 @@ EOF
 
 # 15 iptables-nft: conntrack, multiport, a subnet; IPv6 left with an accept policy
 iptcase iptables-nft \
-    "ipv4 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/80,tcp/5901 p5901=true | ipv6 $OPEN_ALL" <<'EOF'
+    "ipv4 filter=true in=drop fwd=drop lo=true spoof=false est=true open=tcp/80,tcp/5901 p5901=true | ipv6 $OPEN_ALL" <<'EOF'
 *filter
 :INPUT DROP [0:0]
 :FORWARD DROP [0:0]
@@ -412,7 +418,7 @@ EOF
 
 # 16 iptables-nft: accept policies with a final REJECT, the state match, a user chain
 iptcase iptables-nft-reject \
-    "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/22 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/22 p5901=false" <<'EOF'
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/22 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/22 p5901=false" <<'EOF'
 *filter
 :INPUT ACCEPT [0:0]
 :FORWARD ACCEPT [0:0]
@@ -463,6 +469,211 @@ COMMIT
 COMMIT
 EOF
 
+# a negated port test and a full range open every port but one: the default is what a port no
+# rule names gets (tcp), so this is no default-deny
+nftcase port-not-23 \
+    "ipv4 filter=true in=accept fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true | ipv6 filter=true in=accept fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true" <<'EOF'
+table inet filter {
+    chain input {
+        type filter hook input priority 0; policy drop;
+        iif lo accept
+        ct state established,related accept
+        tcp dport != 23 accept
+        udp dport 1-65535 accept
+    }
+}
+EOF
+iptcase port-not-23-ipt \
+    "ipv4 filter=true in=accept fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true | ipv6 filter=true in=accept fwd=accept lo=true spoof=false est=true open=tcp/80,udp/161,udp/5353,udp/1900 p5901=false" <<'EOF'
+*filter
+:INPUT DROP [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i lo -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -p tcp -m tcp ! --dport 23 -j ACCEPT
+-A INPUT -p udp -m udp --dport 1:65535 -j ACCEPT
+COMMIT
+----
+*filter
+:INPUT DROP [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i lo -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT
+-A INPUT -p udp -j ACCEPT
+COMMIT
+EOF
+
+# tests of the destination: loopback destinations dropped from outside (the Arch wiki's rules)
+# do not drop everything, and they are no spoofing protection; ufw's multicast rules
+# (-d 224.0.0.251 --dport 5353) do not open a port: ufw-default and daddr-ipt cover those
+nftcase daddr-loopback \
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=false est=false open=tcp/22 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=false est=false open=tcp/22 p5901=false" <<'EOF'
+table inet filter {
+    chain input {
+        type filter hook input priority 0; policy drop;
+        iif lo accept
+        iif != lo ip daddr 127.0.0.0/8 drop
+        iif != lo ip6 daddr ::1/128 drop
+        tcp dport 22 accept
+    }
+}
+EOF
+
+# a destination that may be this host's address decides port 80: that answer is an error
+nftcase daddr-unicast \
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=null est=true open=null p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/22 p5901=false | error: open_ports_ipv4: not known: RULE tests the destination address, and which local address the traffic is for decides; spoofed_loopback_dropped_ipv4: not known: RULE tests the destination address, and which local address the traffic is for decides" <<'EOF'
+table inet filter {
+    chain input {
+        type filter hook input priority 0; policy drop;
+        iif lo accept
+        ct state established,related accept
+        ip daddr != 224.0.0.0/4 tcp dport 22 accept
+        ip daddr 192.0.2.1 tcp dport 80 accept
+        ip6 daddr ::/0 tcp dport 22 accept
+    }
+}
+EOF
+iptcase daddr-ipt \
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open= p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/22 p5901=false" <<'EOF'
+*filter
+:INPUT DROP [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i lo -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -d 224.0.0.251/32 -p udp -m udp --dport 5353 -j ACCEPT
+-A INPUT -d 239.255.255.250/32 -p udp -m udp --dport 1900 -j ACCEPT
+COMMIT
+----
+*filter
+:INPUT DROP [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i lo -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT ! -d ::1/128 -p tcp -m tcp --dport 22 -j ACCEPT
+-A INPUT -d ff02::fb/128 -p udp -m udp --dport 5353 -j ACCEPT
+COMMIT
+EOF
+
+# a negated source restriction: only 10.0.0.0/8 (and the set) can connect, not any source
+nftcase saddr-negated \
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=false est=true open= p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80 p5901=false" <<'EOF'
+table inet filter {
+    set mgmt {
+        type ipv4_addr
+        elements = { 10.1.1.1 }
+    }
+    chain input {
+        type filter hook input priority 0; policy drop;
+        iif lo accept
+        ct state established,related accept
+        tcp dport 22 ip saddr != 10.0.0.0/8 drop
+        tcp dport 22 accept
+        tcp dport 80 ip saddr != @mgmt drop
+        tcp dport 80 accept
+    }
+}
+EOF
+iptcase saddr-negated-ipt \
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=false est=false open=tcp/80 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=false open= p5901=false" <<'EOF'
+*filter
+:INPUT DROP [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i lo -j ACCEPT
+-A INPUT ! -s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j DROP
+-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
+-A INPUT -s 0.0.0.0/0 -p tcp -m tcp --dport 80 -j ACCEPT
+COMMIT
+----
+*filter
+:INPUT DROP [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i lo -j ACCEPT
+-A INPUT ! -s fd00::/8 -p tcp -m tcp --dport 22 -j DROP
+-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
+COMMIT
+EOF
+
+# rules limited to named input interfaces: not open to everyone, not closed for everyone
+nftcase iface-accept \
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/5901 p5901=true | ipv6 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/5901 p5901=true" <<'EOF'
+table inet filter {
+    chain input {
+        type filter hook input priority 0; policy drop;
+        iifname "lo" accept
+        ct state established,related accept
+        iifname "wg0" tcp dport 22 accept
+        iifname "eth*" tcp dport 80 accept
+        iifname != "eth0" tcp dport 5901 accept
+    }
+}
+EOF
+nftcase iface-drop \
+    "ipv4 filter=true in=accept fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/5353,udp/1900 p5901=true | ipv6 filter=true in=accept fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/5353,udp/1900 p5901=true" <<'EOF'
+table inet filter {
+    chain input {
+        type filter hook input priority 0; policy accept;
+        iifname "eth0" tcp dport 22 drop
+        iifname "eth*" tcp dport 80 drop
+        iifname != { "lo", "eth0" } udp dport 161 drop
+    }
+}
+EOF
+nftcase iface-set-negated \
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=false open= p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=false open= p5901=false" <<'EOF'
+table inet filter {
+    chain input {
+        type filter hook input priority 0; policy accept;
+        iifname != { "lo", "eth0" } drop
+    }
+}
+EOF
+iptcase iface-ipt \
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/5901 p5901=true | ipv6 filter=false in=accept fwd=accept lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true" <<'EOF'
+*filter
+:INPUT DROP [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i lo+ -j ACCEPT
+-A INPUT -s 127.0.0.0/8 -j DROP
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -i wg0 -p tcp -m tcp --dport 22 -j ACCEPT
+-A INPUT -i eth+ -p tcp -m tcp --dport 80 -j ACCEPT
+-A INPUT ! -i eth0 -p tcp -m tcp --dport 5901 -j ACCEPT
+COMMIT
+----
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i eth0 -p tcp -m tcp --dport 22 -j DROP
+-A INPUT -i eth+ -p tcp -m tcp --dport 80 -j DROP
+COMMIT
+EOF
+
+# filtering counts drops of input traffic only: not an unused chain's, not forward's
+nftcase filtering-unused \
+    "ipv4 filter=false in=accept fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true | ipv6 filter=false in=accept fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true" <<'EOF'
+table inet filter {
+    chain unused {
+        tcp dport 22 drop
+        drop
+    }
+    chain input {
+        type filter hook input priority 0; policy accept;
+    }
+    chain forward {
+        type filter hook forward priority 0; policy drop;
+    }
+}
+EOF
+
 # 18-19 iptables-legacy tables combine with nftables' base chains as the kernel runs both
 if [ "$legacy" = yes ]; then
     cat >"$WORK/legacy.v4" <<'EOF'
@@ -483,7 +694,7 @@ EOF
 COMMIT
 EOF
     check iptables-legacy \
-        "ipv4 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/22 p5901=false | ipv6 $OPEN_ALL" \
+        "ipv4 filter=true in=drop fwd=drop lo=true spoof=false est=true open=tcp/22 p5901=false | ipv6 $OPEN_ALL" \
         legacy "$WORK/legacy.v4" "$WORK/legacy.v6"
     expect_eq "iptables-legacy: decided by" '["ip filter-legacy INPUT: policy drop"]' \
         "$(jq -c .facts.input_decided_by_ipv4.value "$WORK/iptables-legacy.json")"
@@ -496,7 +707,7 @@ table inet filter {
 }
 EOF
     check legacy-and-nft \
-        "ipv4 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/22 p5901=false | ipv6 $OPEN_ALL" \
+        "ipv4 filter=true in=drop fwd=drop lo=true spoof=false est=true open=tcp/22 p5901=false | ipv6 $OPEN_ALL" \
         mixed "$WORK/mixed.nft" "$WORK/legacy.v4"
 else
     echo "SKIP: iptables-legacy cases (the kernel has no legacy iptables modules here)"
@@ -535,13 +746,13 @@ EOF
         "ipv4 filter=true in=drop fwd=drop lo=true spoof=true est=true open= p5901=false | ipv6 filter=true in=drop fwd=drop lo=true spoof=true est=true open= p5901=false" \
         DROP yes
     ufwcase ufw-allow-ssh \
-        "ipv4 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/22,tcp/5901 p5901=true | ipv6 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/22,tcp/5901 p5901=true" \
+        "ipv4 filter=true in=drop fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/5901 p5901=true | ipv6 filter=true in=drop fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/5901 p5901=true" \
         DROP yes "-p tcp --dport 22 -j ACCEPT" "-p tcp -m multiport --dports 5900:5910 -j ACCEPT"
     ufwcase ufw-reject-ipv4-only \
-        "ipv4 filter=true in=drop fwd=drop lo=true spoof=true est=true open=tcp/80 p5901=false | ipv6 filter=true in=drop fwd=drop lo=true spoof=true est=false open= p5901=false" \
+        "ipv4 filter=true in=drop fwd=drop lo=true spoof=false est=true open=tcp/80 p5901=false | ipv6 filter=true in=drop fwd=drop lo=true spoof=true est=false open= p5901=false" \
         REJECT no "-p tcp --dport 80 -j ACCEPT"
     ufwcase ufw-accept-incoming \
-        "ipv4 filter=true in=accept fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161 p5901=true | ipv6 filter=true in=accept fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161 p5901=true" \
+        "ipv4 filter=false in=accept fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true | ipv6 filter=false in=accept fwd=drop lo=true spoof=false est=true open=tcp/22,tcp/80,tcp/5901,udp/161,udp/5353,udp/1900 p5901=true" \
         ACCEPT yes
 else
     fail "ufw is not installed (install/setup.sh installs it): its cases cannot run"
@@ -610,7 +821,7 @@ table inet filter {
 }
 EOF
 offline include \
-    "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/80 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=true open=tcp/80 p5901=false" \
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/80 p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=false est=true open=tcp/80 p5901=false" \
     "$WORK/root-include"
 expect_eq "include: sources" '["/etc/nftables.conf","/etc/nftables.d/10-filter.nft"]' \
     "$(jq -c .facts.sources.value "$WORK/include.offline.json")"
@@ -627,7 +838,7 @@ expect_eq "include: sources" '["/etc/nftables.conf","/etc/nftables.d/10-filter.n
     echo '}'
 } >"$WORK/big.nft"
 check big \
-    "ipv4 filter=true in=drop fwd=accept lo=false spoof=true est=false open=tcp/5901 p5901=true | ipv6 filter=true in=drop fwd=accept lo=false spoof=true est=false open=tcp/5901 p5901=true" \
+    "ipv4 filter=true in=drop fwd=accept lo=false spoof=false est=false open=tcp/5901 p5901=true | ipv6 filter=true in=drop fwd=accept lo=false spoof=false est=false open=tcp/5901 p5901=true" \
     nft "$WORK/big.nft"
 expect_eq "big: rule count" '["inet big input: hook input priority 0 policy drop (10001 rules)"]' \
     "$(jq -c .facts.base_chains.value "$WORK/big.json")"

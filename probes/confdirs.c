@@ -135,8 +135,7 @@ int pst_confdirs_read(struct pst_fs *fs, const char *const *dirs, size_t n_dirs,
         if (rc == PST_ENOENT) {
             continue; /* a dangling symlink: systemd and kmod skip it */
         }
-        if (rc == PST_ETYPE && pst_fs_stat(fs, path, true, &st) == PST_OK &&
-            S_ISCHR(st.st_mode)) {
+        if (rc == PST_ETYPE && pst_fs_stat(fs, path, true, &st) == PST_OK && S_ISCHR(st.st_mode)) {
             continue; /* a link to /dev/null masks the name and sets nothing */
         }
         if (rc != PST_OK) {

@@ -185,12 +185,13 @@ int pst_exec_finish(struct pst_exec *proc, const char *name, int timeout_ms, siz
     return rc;
 }
 
-int pst_exec_capture(const char *const argv[], int timeout_ms, size_t limit, char **out,
-                     char **err, int *status, char *why, size_t n)
+int pst_exec_capture(const char *const argv[], int timeout_ms, size_t limit, char **out, char **err,
+                     int *status, char *why, size_t n)
 {
     struct pst_exec proc;
     *out = *err = NULL;
     *status = -1;
     int rc = pst_exec_start(argv, &proc, why, n);
-    return rc != 0 ? rc : pst_exec_finish(&proc, argv[0], timeout_ms, limit, out, err, status, why, n);
+    return rc != 0 ? rc
+                   : pst_exec_finish(&proc, argv[0], timeout_ms, limit, out, err, status, why, n);
 }

@@ -13,8 +13,8 @@
  * the signal when it was killed by one); PST_ETOOBIG when it printed more than LIMIT;
  * PST_EIO when it could not be started or timed out (WHY[N] says which); PST_ENOMEM.
  */
-int pst_exec_capture(const char *const argv[], int timeout_ms, size_t limit, char **out,
-                     char **err, int *status, char *why, size_t n);
+int pst_exec_capture(const char *const argv[], int timeout_ms, size_t limit, char **out, char **err,
+                     int *status, char *why, size_t n);
 
 /* A program started by pst_exec_start, for running two at once. */
 struct pst_exec {

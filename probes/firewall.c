@@ -151,6 +151,42 @@ int pst_fw_chain_append(struct pst_fw_ruleset *rs, struct pst_fw_chain *chain,
     return PST_OK;
 }
 
+int pst_fw_table_dormant(struct pst_fw_ruleset *rs, const char *family, const char *table,
+                         bool dormant)
+{
+    for (size_t i = 0; i < rs->n_dormant; i++) {
+        if (strcmp(rs->dormant[i].family, family) == 0 &&
+            strcmp(rs->dormant[i].table, table) == 0) {
+            if (!dormant) {
+                rs->dormant[i] = rs->dormant[--rs->n_dormant];
+            }
+            return PST_OK;
+        }
+    }
+    if (!dormant) {
+        return PST_OK;
+    }
+    if (rs->n_dormant >= PST_FW_DORMANT_MAX || strlen(family) >= sizeof(rs->dormant[0].family) ||
+        strlen(table) >= sizeof(rs->dormant[0].table)) {
+        return PST_ETOOBIG;
+    }
+    snprintf(rs->dormant[rs->n_dormant].family, sizeof(rs->dormant[0].family), "%s", family);
+    snprintf(rs->dormant[rs->n_dormant].table, sizeof(rs->dormant[0].table), "%s", table);
+    rs->n_dormant++;
+    return PST_OK;
+}
+
+static bool is_dormant(const struct pst_fw_ruleset *rs, const struct pst_fw_chain *c)
+{
+    for (size_t i = 0; i < rs->n_dormant; i++) {
+        if (strcmp(rs->dormant[i].family, c->family) == 0 &&
+            strcmp(rs->dormant[i].table, c->table) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* ---- evaluation ------------------------------------------------------------------------ */
 
 static bool family_sees(const char *family, int packet_family)
@@ -427,9 +463,17 @@ void pst_fw_evaluate(const struct pst_fw_ruleset *rs, enum pst_fw_hook hook,
 
     memset(out, 0, sizeof(*out));
     out->accepted = true;
-    for (size_t i = 0; i < rs->n_chains && n < PST_COUNT(order); i++) {
+    for (size_t i = 0; i < rs->n_chains; i++) {
         const struct pst_fw_chain *c = &rs->chains[i];
-        if (c->hook == hook && c->filter && family_sees(c->family, packet->family)) {
+        if (c->hook == hook && c->filter && family_sees(c->family, packet->family) &&
+            !is_dormant(rs, c)) {
+            if (n == PST_COUNT(order)) {
+                /* never a verdict from some of them only */
+                snprintf(out->undecided, sizeof(out->undecided),
+                         "more than %zu base chains on one hook", PST_COUNT(order));
+                out->n_decided = 0;
+                return;
+            }
             /* insertion by priority; equal priorities keep the order read */
             size_t j = n++;
             while (j > 0 && order[j - 1]->priority > c->priority) {

@@ -13,6 +13,7 @@
 #define PST_FW_CONDS_MAX 32
 #define PST_FW_PORTS_MAX 4096
 #define PST_FW_DEPTH_MAX 16 /* the kernel allows 16 nested jumps as well */
+#define PST_FW_DORMANT_MAX 64
 
 /* What a rule condition tests. */
 enum pst_fw_cond_kind {
@@ -105,8 +106,18 @@ struct pst_fw_ruleset {
     struct pst_fw_chain *chains;
     size_t n_chains, cap_chains;
     size_t n_rules;
+    /* tables with flag dormant: the kernel runs none of their chains */
+    struct {
+        char family[8];
+        char table[256];
+    } dormant[PST_FW_DORMANT_MAX];
+    size_t n_dormant;
     char error[512]; /* set by a parser that stops */
 };
+
+/* Marks (or, DORMANT false, unmarks) table FAMILY TABLE dormant. 0 or PST_ETOOBIG. */
+int pst_fw_table_dormant(struct pst_fw_ruleset *rs, const char *family, const char *table,
+                         bool dormant);
 
 /* An empty ruleset; NULL when out of memory. pst_fw_ruleset_free(NULL) does nothing. */
 struct pst_fw_ruleset *pst_fw_ruleset_new(void);

@@ -10,6 +10,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/set.h>
+#include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nf_tables_compat.h>
@@ -119,6 +120,30 @@ static int dump(struct reader *r, uint16_t type, uint16_t family, struct nftnl_s
             return ret < 0 ? -errno : 0;
         }
     }
+}
+
+/* ---- tables --------------------------------------------------------------------------- */
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+    struct reader *r = data;
+    struct nftnl_table *t = nftnl_table_alloc();
+    const char *fam, *name;
+
+    if (t == NULL) {
+        r->rc = PST_ENOMEM;
+        return MNL_CB_ERROR;
+    }
+    if (nftnl_table_nlmsg_parse(nlh, t) == 0 &&
+        (fam = family_name(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY))) != NULL &&
+        (name = nftnl_table_get_str(t, NFTNL_TABLE_NAME)) != NULL &&
+        nftnl_table_is_set(t, NFTNL_TABLE_FLAGS) &&
+        (nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS) & NFT_TABLE_F_DORMANT) != 0) {
+        /* a dormant table's base chains are not registered on their hooks */
+        r->rc = pst_fw_table_dormant(r->rs, fam, name, true);
+    }
+    nftnl_table_free(t);
+    return r->rc == PST_OK ? MNL_CB_OK : MNL_CB_ERROR;
 }
 
 /* ---- chains --------------------------------------------------------------------------- */
@@ -1149,7 +1174,10 @@ int pst_fw_read_kernel(struct pst_fw_ruleset *rs, char *why, size_t n)
     r.portid = mnl_socket_get_portid(r.nl);
     r.seq = (uint32_t)time(NULL);
     /* list requests only: the probe never changes the ruleset */
-    ret = dump(&r, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NULL, chain_cb, &r);
+    ret = dump(&r, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NULL, table_cb, &r);
+    if (ret == 0 && r.rc == PST_OK) {
+        ret = dump(&r, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NULL, chain_cb, &r);
+    }
     if (ret == 0 && r.rc == PST_OK) {
         ret = dump(&r, NFT_MSG_GETRULE, NFPROTO_UNSPEC, NULL, rule_cb, &r);
     }
@@ -1160,8 +1188,9 @@ int pst_fw_read_kernel(struct pst_fw_ruleset *rs, char *why, size_t n)
         snprintf(why, n, "netlink (nftables): %s", strerror(-ret));
         r.rc = -ret == EPERM || -ret == EACCES ? PST_EACCES : PST_EIO;
     } else if (r.rc == PST_ETOOBIG) {
-        snprintf(why, n, "the kernel's ruleset has more than %d rules or %d chains",
-                 PST_FW_RULES_MAX, PST_FW_CHAINS_MAX);
+        snprintf(why, n,
+                 "the kernel's ruleset has more than %d rules, %d chains or %d dormant tables",
+                 PST_FW_RULES_MAX, PST_FW_CHAINS_MAX, PST_FW_DORMANT_MAX);
     }
 out:
     pst_fw_rule_clear(&r.rule);

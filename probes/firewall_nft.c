@@ -1125,7 +1125,24 @@ static int table_body(struct parser *p, const char *family, const char *table)
                 return fail(p, t->line, "chain %s: '{' expected", name);
             }
             rc = chain_body(p, family, table, name);
-        } else if (is_word(t, "flags") || is_word(t, "comment")) {
+        } else if (is_word(t, "flags")) {
+            /* a table's flags replace its flags: dormant or not */
+            bool dormant = false;
+            long line = t->line;
+            p->pos++;
+            while (!at_rule_end(p)) {
+                t = next(p);
+                if (t->kind == T_WORD && strcmp(t->text, "dormant") == 0) {
+                    dormant = true;
+                } else if (t->kind != T_COMMA) {
+                    return fail(p, line, "table flag '%s' is not understood", t->text);
+                }
+            }
+            rc = pst_fw_table_dormant(p->rs, family, table, dormant);
+            if (rc == PST_ETOOBIG) {
+                return fail(p, line, "more than %d dormant tables", PST_FW_DORMANT_MAX);
+            }
+        } else if (is_word(t, "comment")) {
             while (!at_rule_end(p)) {
                 p->pos++;
             }
@@ -1176,6 +1193,7 @@ static int statement(struct parser *p)
             p->rs->chains[i].hook = PST_FW_HOOK_NONE; /* deleted: no longer on a hook */
             p->rs->chains[i].filter = false;
         }
+        p->rs->n_dormant = 0;
         return PST_OK;
     }
     if (is_word(t, "include")) {

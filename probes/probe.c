@@ -265,8 +265,7 @@ out:
     return rc;
 }
 
-int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe,
-                      const json_t *args)
+int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe, const json_t *args)
 {
     json_t *full = NULL;
     char *key = NULL;
@@ -281,8 +280,9 @@ int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe,
         char prepared[PATH_MAX];
         snprintf(prepared, sizeof(prepared), "prepared %s", key);
         if (json_object_get(ctx->memo, prepared) == NULL) {
-            rc = json_object_set_new(ctx->memo, prepared, json_true()) != 0 ? PST_ENOMEM
-                                                                            : probe->prepare(ctx, full);
+            rc = json_object_set_new(ctx->memo, prepared, json_true()) != 0
+                     ? PST_ENOMEM
+                     : probe->prepare(ctx, full);
         }
     }
     json_decref(full);
@@ -292,8 +292,8 @@ int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe,
 
 int pst_probe_started_put(struct pst_probe_ctx *ctx, const char *key, const struct pst_exec *proc)
 {
-    json_t *entry = json_pack("{s:i, s:i, s:i}", "pid", proc->pid, "out", proc->out, "err",
-                              proc->err);
+    json_t *entry =
+        json_pack("{s:i, s:i, s:i}", "pid", proc->pid, "out", proc->out, "err", proc->err);
     return entry != NULL && json_object_set_new(ctx->started, key, entry) == 0 ? PST_OK
                                                                                : PST_ENOMEM;
 }

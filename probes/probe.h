@@ -117,8 +117,7 @@ int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, con
  * Lets PROBE start, for ARGS, what a later pst_probe_call will need (its prepare function),
  * once per distinct argument set. Returns 0, PST_EINVAL (missing argument) or PST_ENOMEM.
  */
-int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe,
-                      const json_t *args);
+int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe, const json_t *args);
 
 struct pst_exec;
 /*

@@ -459,7 +459,8 @@ static int audit_prepare(struct pst_probe_ctx *ctx, const json_t *args)
     struct pst_exec proc;
     char why[256];
     (void)args;
-    if (!pst_fs_is_live(ctx->fs) || bin == NULL || json_object_get(ctx->started, AUDITCTL_KEY) != NULL) {
+    if (!pst_fs_is_live(ctx->fs) || bin == NULL ||
+        json_object_get(ctx->started, AUDITCTL_KEY) != NULL) {
         return PST_OK;
     }
     const char *const argv[] = {bin, "-l", NULL};
@@ -490,8 +491,8 @@ static int run_auditctl(struct pst_probe_ctx *ctx, char **text, char *why, size_
         pst_exec_start(argv, &proc, why, n) != 0) {
         return PST_EIO;
     }
-    rc = pst_exec_finish(&proc, AUDITCTL_KEY, AUDITCTL_TIMEOUT_MS, AUDITCTL_OUTPUT_MAX, text,
-                         &err, &status, why, n);
+    rc = pst_exec_finish(&proc, AUDITCTL_KEY, AUDITCTL_TIMEOUT_MS, AUDITCTL_OUTPUT_MAX, text, &err,
+                         &status, why, n);
     free(err);
     if (rc == PST_OK && status != 0) {
         snprintf(why, n, "%s -l failed (exit status %d): the audit rules cannot be read here%s",

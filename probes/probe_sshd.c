@@ -51,9 +51,9 @@ static const struct pst_probe_arg sshd_args[] = {
 #define TYPE_OF_LINES PST_TYPE_LIST
 #define FIELD(name, shape, since, until, description) {#name, TYPE_OF_##shape, description},
 static const struct pst_probe_field sshd_fields[] = {
-    PST_SSHD_KEYWORDS(FIELD)
-    {"match_settings", PST_TYPE_FINDINGS,
-     "what Match blocks set, whichever connection they match {match, source, keyword, value}"},
+    PST_SSHD_KEYWORDS(FIELD){
+        "match_settings", PST_TYPE_FINDINGS,
+        "what Match blocks set, whichever connection they match {match, source, keyword, value}"},
     {"match_settings_count", PST_TYPE_INT, "how many"},
     {"match_permitrootlogin", PST_TYPE_LIST, "PermitRootLogin values Match blocks set"},
     {"match_passwordauthentication", PST_TYPE_LIST,
@@ -67,9 +67,11 @@ static const struct pst_probe_field sshd_fields[] = {
     {"match_disableforwarding", PST_TYPE_LIST, "DisableForwarding values Match blocks set"},
     {"match_permittunnel", PST_TYPE_LIST, "PermitTunnel values Match blocks set"},
     {"match_gatewayports", PST_TYPE_LIST, "GatewayPorts values Match blocks set"},
-    {"maxstartups_begin", PST_TYPE_INT, "MaxStartups: unauthenticated connections before sshd starts refusing some"},
+    {"maxstartups_begin", PST_TYPE_INT,
+     "MaxStartups: unauthenticated connections before sshd starts refusing some"},
     {"maxstartups_rate", PST_TYPE_INT, "MaxStartups: percent refused from there on"},
-    {"maxstartups_full", PST_TYPE_INT, "MaxStartups: unauthenticated connections beyond which all are refused"},
+    {"maxstartups_full", PST_TYPE_INT,
+     "MaxStartups: unauthenticated connections beyond which all are refused"},
     {"version", PST_TYPE_STRING,
      "OpenSSH version whose rules resolved the configuration (sshd -V, or the package's)"},
     {"resolved_by", PST_TYPE_STRING, "\"sshd -T\" (the daemon itself) or \"parser\" (posture's)"},
@@ -134,7 +136,8 @@ static json_t *keyword_value(const struct pst_sshd_keyword *kw, const struct pst
             return NULL;
         }
         const char *sep = kw->shape == PST_SSHD_COMMA ? "," : " ";
-        for (char *tok = strtok_r(copy, sep, &save); tok != NULL; tok = strtok_r(NULL, sep, &save)) {
+        for (char *tok = strtok_r(copy, sep, &save); tok != NULL;
+             tok = strtok_r(NULL, sep, &save)) {
             if (json_array_append_new(list, pst_json_text(tok)) != 0) {
                 json_decref(list);
                 list = NULL;
@@ -174,7 +177,8 @@ static bool wire_string(struct wire *w, const unsigned char **s, size_t *len)
     if (w->left < 4) {
         return false;
     }
-    uint32_t n = (uint32_t)w->p[0] << 24 | (uint32_t)w->p[1] << 16 | (uint32_t)w->p[2] << 8 | w->p[3];
+    uint32_t n =
+        (uint32_t)w->p[0] << 24 | (uint32_t)w->p[1] << 16 | (uint32_t)w->p[2] << 8 | w->p[3];
     if (n > w->left - 4) {
         return false;
     }
@@ -229,8 +233,10 @@ static bool key_blob_size(const unsigned char *blob, size_t len, char *type, siz
     static const struct {
         const char *type;
         long bits;
-    } fixed[] = {{"ssh-ed25519", 256},         {"ecdsa-sha2-nistp256", 256},
-                 {"ecdsa-sha2-nistp384", 384}, {"ecdsa-sha2-nistp521", 521},
+    } fixed[] = {{"ssh-ed25519", 256},
+                 {"ecdsa-sha2-nistp256", 256},
+                 {"ecdsa-sha2-nistp384", 384},
+                 {"ecdsa-sha2-nistp521", 521},
                  {"sk-ssh-ed25519@openssh.com", 256},
                  {"sk-ecdsa-sha2-nistp256@openssh.com", 256}};
     for (size_t i = 0; i < PST_COUNT(fixed); i++) {
@@ -294,7 +300,8 @@ static bool private_file_size(char *text, char *type, size_t tn, long *bits)
     unsigned char *raw = NULL;
     size_t rawlen = 0;
     bool ok = false;
-    if (e == NULL || !decode64(b + sizeof begin - 1, (size_t)(e - b) - (sizeof begin - 1), &raw, &rawlen)) {
+    if (e == NULL ||
+        !decode64(b + sizeof begin - 1, (size_t)(e - b) - (sizeof begin - 1), &raw, &rawlen)) {
         return false;
     }
     static const char magic[] = "openssh-key-v1";
@@ -370,11 +377,16 @@ static int host_key(struct pst_probe_ctx *ctx, struct pst_facts *out, const char
     if (key == NULL || json_array_append_new(l->keys, key) != 0) {
         return PST_ENOMEM;
     }
-    const char *reason = !sized ? "its type and size cannot be read"
-                         : strcmp(type, "ssh-dss") == 0 ? "DSA keys are limited to 1024 bits and SHA-1"
-                         : strcmp(type, "ssh-rsa") == 0 && bits < rsa_min ? "RSA key below the minimum size"
-                                                                           : NULL;
-    if (reason != NULL && json_array_append_new(l->weak, json_pack("{s:o, s:s, s:o, s:s}", "path", pst_json_text(path), "type", type, "bits", sized ? json_integer(bits) : json_null(), "reason", reason)) != 0) {
+    const char *reason =
+        !sized                         ? "its type and size cannot be read"
+        : strcmp(type, "ssh-dss") == 0 ? "DSA keys are limited to 1024 bits and SHA-1"
+        : strcmp(type, "ssh-rsa") == 0 && bits < rsa_min ? "RSA key below the minimum size"
+                                                         : NULL;
+    if (reason != NULL &&
+        json_array_append_new(l->weak,
+                              json_pack("{s:o, s:s, s:o, s:s}", "path", pst_json_text(path), "type",
+                                        type, "bits", sized ? json_integer(bits) : json_null(),
+                                        "reason", reason)) != 0) {
         return PST_ENOMEM;
     }
     /* root-only, or 0640 with the group RHEL-like systems give ssh-keysign (ssh_keys) */
@@ -382,11 +394,16 @@ static int host_key(struct pst_probe_ctx *ctx, struct pst_facts *out, const char
     bool keys_group = group != NULL && strcmp(group, "ssh_keys") == 0;
     unsigned allowed = keys_group ? 0640 : 0600;
     if ((st.st_uid != 0 || (st.st_mode & 07777 & ~allowed) != 0) &&
-        json_array_append_new(l->bad_private, json_pack("{s:o, s:s, s:o, s:o}", "path", pst_json_text(path), "mode", mode, "owner", owner_json(ctx, (long)st.st_uid, false), "group", owner_json(ctx, (long)st.st_gid, true))) != 0) {
+        json_array_append_new(l->bad_private,
+                              json_pack("{s:o, s:s, s:o, s:o}", "path", pst_json_text(path), "mode",
+                                        mode, "owner", owner_json(ctx, (long)st.st_uid, false),
+                                        "group", owner_json(ctx, (long)st.st_gid, true))) != 0) {
         return PST_ENOMEM;
     }
     if (have_pub && (pst.st_uid != 0 || (pst.st_mode & 07777 & ~0644u) != 0) &&
-        json_array_append_new(l->bad_public, json_pack("{s:o, s:s, s:o}", "path", pst_json_text(pub), "mode", pmode, "owner", owner_json(ctx, (long)pst.st_uid, false))) != 0) {
+        json_array_append_new(
+            l->bad_public, json_pack("{s:o, s:s, s:o}", "path", pst_json_text(pub), "mode", pmode,
+                                     "owner", owner_json(ctx, (long)pst.st_uid, false))) != 0) {
         return PST_ENOMEM;
     }
     return 0;
@@ -400,7 +417,8 @@ static int set_findings(struct pst_facts *out, const char *field, json_t *list)
     json_t *item;
     int rc = list != NULL ? pst_findings_init(&f, PST_FINDINGS_MAX) : PST_ENOMEM;
     if (rc == PST_OK) {
-        json_array_foreach(list, i, item) {
+        json_array_foreach(list, i, item)
+        {
             if (rc == PST_OK) {
                 rc = pst_findings_add(&f, json_incref(item));
             }
@@ -422,17 +440,20 @@ static int config_files(struct pst_probe_ctx *ctx, struct pst_facts *out, const 
         json_decref(bad);
         return PST_ENOMEM;
     }
-    json_array_foreach(files, i, f) {
+    json_array_foreach(files, i, f)
+    {
         struct stat st;
         char mode[8];
         if (pst_fs_stat(ctx->fs, json_string_value(f), true, &st) != 0) {
             continue;
         }
         pst_mode_format(st.st_mode & 07777, mode);
-        json_t *item = json_pack("{s:o, s:s, s:o, s:o}", "path", pst_json_text(json_string_value(f)), "mode", mode, "owner",
-                                 owner_json(ctx, (long)st.st_uid, false), "group",
-                                 owner_json(ctx, (long)st.st_gid, true));
-        bool wrong = S_ISREG(st.st_mode) && (st.st_uid != 0 || st.st_gid != 0 || (st.st_mode & 0177) != 0);
+        json_t *item =
+            json_pack("{s:o, s:s, s:o, s:o}", "path", pst_json_text(json_string_value(f)), "mode",
+                      mode, "owner", owner_json(ctx, (long)st.st_uid, false), "group",
+                      owner_json(ctx, (long)st.st_gid, true));
+        bool wrong =
+            S_ISREG(st.st_mode) && (st.st_uid != 0 || st.st_gid != 0 || (st.st_mode & 0177) != 0);
         if (item == NULL || (wrong && json_array_append(bad, item) != 0) ||
             json_array_append_new(all, item) != 0) {
             json_decref(all);
@@ -441,7 +462,8 @@ static int config_files(struct pst_probe_ctx *ctx, struct pst_facts *out, const 
         }
     }
     int rc = pst_facts_set(out, "config_files", all, NULL);
-    return rc != 0 ? (json_decref(bad), rc) : set_findings(out, "config_files_bad_permissions", bad);
+    return rc != 0 ? (json_decref(bad), rc)
+                   : set_findings(out, "config_files_bad_permissions", bad);
 }
 
 /* match_settings, and for some keywords the distinct values Match blocks give them. */
@@ -457,7 +479,8 @@ static int match_fields(struct pst_facts *out, const json_t *settings)
         }
         json_t *values = json_array();
         const char *source = NULL;
-        json_array_foreach(settings, i, item) {
+        json_array_foreach(settings, i, item)
+        {
             const json_t *v = json_object_get(item, "value");
             bool seen = false;
             size_t k;
@@ -465,7 +488,8 @@ static int match_fields(struct pst_facts *out, const json_t *settings)
             if (strcmp(json_string_value(json_object_get(item, "keyword")), name + 6) != 0) {
                 continue;
             }
-            json_array_foreach(values, k, have) {
+            json_array_foreach(values, k, have)
+            {
                 seen = seen || json_equal(have, v);
             }
             if (!seen && values != NULL && json_array_append(values, (json_t *)v) != 0) {
@@ -485,7 +509,9 @@ static int match_fields(struct pst_facts *out, const json_t *settings)
 /* "1:9.2p1-2+deb12u10" (dpkg) or "OpenSSH_9.2, OpenSSL..." (sshd -V) -> "9.2". */
 static void short_version(const char *v, char *out, size_t n)
 {
-    const char *p = strchr(v, '_') != NULL ? strchr(v, '_') + 1 : strchr(v, ':') != NULL ? strchr(v, ':') + 1 : v;
+    const char *p = strchr(v, '_') != NULL   ? strchr(v, '_') + 1
+                    : strchr(v, ':') != NULL ? strchr(v, ':') + 1
+                                             : v;
     size_t len = strspn(p, "0123456789.");
     snprintf(out, n, "%.*s", (int)len, p);
 }
@@ -496,7 +522,8 @@ static void package_version(struct pst_probe_ctx *ctx, char *out, size_t n)
     json_t *args = json_pack("{s:s}", "name", "openssh-server");
     out[0] = '\0';
     if (args != NULL && pst_probe_call(ctx, pst_probe_find("package"), args, &result) == 0) {
-        const json_t *v = json_object_get(json_object_get(json_object_get(result, "facts"), "version"), "value");
+        const json_t *v =
+            json_object_get(json_object_get(json_object_get(result, "facts"), "version"), "value");
         if (json_is_string(v)) {
             short_version(json_string_value(v), out, n);
         }
@@ -528,7 +555,8 @@ static int start_sshd(struct pst_probe_ctx *ctx, const char *config, const char 
     int rc = PST_OK;
 
     started_keys(config, spec, tkey, sizeof tkey, vkey, sizeof vkey);
-    if (json_object_get(ctx->started, tkey) == NULL && pst_exec_start(argv, &proc, why, sizeof why) == 0) {
+    if (json_object_get(ctx->started, tkey) == NULL &&
+        pst_exec_start(argv, &proc, why, sizeof why) == 0) {
         rc = pst_probe_started_put(ctx, tkey, &proc);
     }
     if (rc == PST_OK && json_object_get(ctx->started, vkey) == NULL &&
@@ -587,14 +615,15 @@ static struct pst_sshd_config *ask_sshd(struct pst_probe_ctx *ctx, const char *c
         free(serr);
         sout = serr = NULL;
     } else if (json_is_string(json_object_get(ctx->memo, "sshd -V version"))) {
-        snprintf(version, vn, "%s", json_string_value(json_object_get(ctx->memo, "sshd -V version")));
+        snprintf(version, vn, "%s",
+                 json_string_value(json_object_get(ctx->memo, "sshd -V version")));
     }
     if (!pst_probe_started_take(ctx, tkey, &t)) {
         snprintf(why, n, "cannot run %s", SSHD_BINARY);
         return NULL;
     }
-    if (pst_exec_finish(&t, "sshd -T", SSHD_TIMEOUT_MS, SSHD_OUTPUT_MAX, &sout, &serr, &status,
-                        why, n) != 0) {
+    if (pst_exec_finish(&t, "sshd -T", SSHD_TIMEOUT_MS, SSHD_OUTPUT_MAX, &sout, &serr, &status, why,
+                        n) != 0) {
         goto out;
     }
     if (status != 0) {
@@ -696,7 +725,8 @@ static int sshd_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
         const struct pst_sshd_keyword *kw = &pst_sshd_keywords[k];
         size_t count = 0, pcount = 0;
         const struct pst_sshd_setting *s = pst_sshd_config_find(used, kw->name, &count);
-        const struct pst_sshd_setting *ps = parsed != NULL ? pst_sshd_config_find(parsed, kw->name, &pcount) : NULL;
+        const struct pst_sshd_setting *ps =
+            parsed != NULL ? pst_sshd_config_find(parsed, kw->name, &pcount) : NULL;
         char source[PATH_MAX + 600];
         const char *src = NULL;
         if (live != NULL && parsed != NULL) {
@@ -709,12 +739,17 @@ static int sshd_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
             }
             if (strcmp(a, b) != 0) {
                 char where[PATH_MAX + 32];
-                snprintf(where, sizeof where, "%s:%ld", ps != NULL && ps->file != NULL ? ps->file : "default", ps != NULL ? ps->line : 0L);
-                json_t *d = json_pack("{s:s, s:o, s:o, s:s}", "keyword", kw->name, "sshd", pst_json_text(a), "parser", pst_json_text(b), "source", ps != NULL && ps->file != NULL ? where : "default");
+                snprintf(where, sizeof where, "%s:%ld",
+                         ps != NULL && ps->file != NULL ? ps->file : "default",
+                         ps != NULL ? ps->line : 0L);
+                json_t *d = json_pack("{s:s, s:o, s:o, s:s}", "keyword", kw->name, "sshd",
+                                      pst_json_text(a), "parser", pst_json_text(b), "source",
+                                      ps != NULL && ps->file != NULL ? where : "default");
                 if (d == NULL || json_array_append_new(differences, d) != 0) {
                     rc = PST_ENOMEM;
                 }
-                snprintf(source, sizeof source, "sshd -T (posture's parser: %.200s, from %.300s)", b, ps != NULL && ps->file != NULL ? where : "default");
+                snprintf(source, sizeof source, "sshd -T (posture's parser: %.200s, from %.300s)",
+                         b, ps != NULL && ps->file != NULL ? where : "default");
                 src = source;
             }
             free(a);
@@ -760,9 +795,11 @@ static int sshd_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
     if (rc != 0) {
         goto out;
     }
-    rc = pst_facts_set(out, "version", json_string(parsed != NULL ? parsed->version : version), NULL);
+    rc = pst_facts_set(out, "version", json_string(parsed != NULL ? parsed->version : version),
+                       NULL);
     if (rc == 0) {
-        rc = pst_facts_set(out, "resolved_by", json_string(live != NULL ? "sshd -T" : "parser"), NULL);
+        rc = pst_facts_set(out, "resolved_by", json_string(live != NULL ? "sshd -T" : "parser"),
+                           NULL);
     }
     if (rc == 0) {
         rc = set_findings(out, "differences", differences);

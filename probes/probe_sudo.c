@@ -68,8 +68,8 @@ static bool sudo_pty_by_default(struct pst_probe_ctx *ctx)
     if (args != NULL && pst_probe_call(ctx, pst_probe_find("package"), args, &result) == PST_OK) {
         const json_t *v =
             json_object_get(json_object_get(json_object_get(result, "facts"), "version"), "value");
-        on = json_is_string(v) && pst_debversion_compare(json_string_value(v), "1.9.14", &ok) >= 0 &&
-             ok;
+        on = json_is_string(v) &&
+             pst_debversion_compare(json_string_value(v), "1.9.14", &ok) >= 0 && ok;
     }
     json_decref(args);
     return on;

@@ -27,7 +27,6 @@
 #define LINKS_MAX 40
 #define ACTIVE_TIMEOUT_MS 3000
 
-
 enum dir_kind { DIR_CONFIG, DIR_RUNTIME, DIR_GENERATOR, DIR_TRANSIENT, DIR_VENDOR };
 
 /* The system unit search path of systemd 252 (lookup_paths_init), highest precedence first. */

@@ -37,8 +37,7 @@ enum slot {
 };
 #undef SLOT
 
-
-#define KEYWORD(name, shape, since, until, description) \
+#define KEYWORD(name, shape, since, until, description)                                            \
     [S_##name] = {#name, PST_SSHD_##shape, since, until, description},
 const struct pst_sshd_keyword pst_sshd_keywords[] = {PST_SSHD_KEYWORDS(KEYWORD)};
 #undef KEYWORD
@@ -54,7 +53,7 @@ struct profile {
     int number;                                  /* 804, 902, 1000 */
     const char *kex, *pk, *cipher, *mac, *casig; /* default lists, as sshd -T prints them */
     const char *all_cipher, *all_mac, *all_kex, *all_key, *all_sig; /* ssh -Q order */
-    const char *ipqos;                           /* IPQoS default */
+    const char *ipqos;                                              /* IPQoS default */
 };
 
 static const char all_cipher_92[] =
@@ -86,17 +85,20 @@ static const char all_sig_92[] =
     "ecdsa-sha2-nistp521,sk-ecdsa-sha2-nistp256@openssh.com,"
     "webauthn-sk-ecdsa-sha2-nistp256@openssh.com,ssh-dss,ssh-rsa,rsa-sha2-256,rsa-sha2-512";
 
-static const char pk_92[] = "ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com,"
+static const char pk_92[] =
+    "ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com,"
     "ecdsa-sha2-nistp384-cert-v01@openssh.com,"
     "ecdsa-sha2-nistp521-cert-v01@openssh.com,sk-ssh-ed25519-cert-v01@openssh.com,"
     "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,rsa-sha2-512-cert-v01@openssh.com,"
     "rsa-sha2-256-cert-v01@openssh.com,ssh-ed25519,ecdsa-sha2-nistp256,"
     "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,"
     "sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256";
-static const char mac_default[] = "umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
+static const char mac_default[] =
+    "umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
     "hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,"
     "umac-128@openssh.com,hmac-sha2-256,hmac-sha2-512,hmac-sha1";
-static const char casig_92[] = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+static const char casig_92[] =
+    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
     "sk-ssh-ed25519@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,"
     "rsa-sha2-256";
 
@@ -248,14 +250,58 @@ static const struct profile *profile_find(const char *version, bool *exact)
 /* ---- keywords sshd accepts ------------------------------------------------------------ */
 
 enum kind {
-    K_FLAG, K_MULTI, K_INT, K_TIME, K_PATH, K_STRING, K_LOCALUSER, K_COMMAND, K_REST,
-    K_ALGOS, K_KEYALGOS, K_GSSKEX, K_USERS, K_GROUPS, K_ACCEPTENV, K_SETENV, K_HOSTKEY,
-    K_HOSTCERT, K_PORT, K_LISTEN, K_PERMITUSERENV, K_REKEY, K_LOGLEVEL, K_FACILITY,
-    K_LOGVERBOSE, K_SUBSYSTEM, K_MAXSTARTUPS, K_NETBLOCK, K_PSMAXSTARTUPS, K_AUTHKEYSFILE,
-    K_PRINCIPALSFILE, K_TUNNEL, K_INCLUDE, K_MATCH, K_PERMITOPEN, K_PERMITLISTEN,
-    K_SKPROVIDER, K_IPQOS, K_VERSIONADDENDUM, K_AUTHMETHODS, K_BINDMASK, K_FPHASH,
-    K_RDOMAIN, K_CHANNELTIMEOUT, K_UNUSEDTIMEOUT, K_HOSTKEYAGENT, K_PUBKEYOPTS,
-    K_PENALTIES, K_EXEMPTLIST, K_DEPRECATED, K_UNSUPPORTED, K_IGNORE,
+    K_FLAG,
+    K_MULTI,
+    K_INT,
+    K_TIME,
+    K_PATH,
+    K_STRING,
+    K_LOCALUSER,
+    K_COMMAND,
+    K_REST,
+    K_ALGOS,
+    K_KEYALGOS,
+    K_GSSKEX,
+    K_USERS,
+    K_GROUPS,
+    K_ACCEPTENV,
+    K_SETENV,
+    K_HOSTKEY,
+    K_HOSTCERT,
+    K_PORT,
+    K_LISTEN,
+    K_PERMITUSERENV,
+    K_REKEY,
+    K_LOGLEVEL,
+    K_FACILITY,
+    K_LOGVERBOSE,
+    K_SUBSYSTEM,
+    K_MAXSTARTUPS,
+    K_NETBLOCK,
+    K_PSMAXSTARTUPS,
+    K_AUTHKEYSFILE,
+    K_PRINCIPALSFILE,
+    K_TUNNEL,
+    K_INCLUDE,
+    K_MATCH,
+    K_PERMITOPEN,
+    K_PERMITLISTEN,
+    K_SKPROVIDER,
+    K_IPQOS,
+    K_VERSIONADDENDUM,
+    K_AUTHMETHODS,
+    K_BINDMASK,
+    K_FPHASH,
+    K_RDOMAIN,
+    K_CHANNELTIMEOUT,
+    K_UNUSEDTIMEOUT,
+    K_HOSTKEYAGENT,
+    K_PUBKEYOPTS,
+    K_PENALTIES,
+    K_EXEMPTLIST,
+    K_DEPRECATED,
+    K_UNSUPPORTED,
+    K_IGNORE,
 };
 
 #define GLOBAL 1u
@@ -282,9 +328,9 @@ static const struct choice compression_choices[] = {
     {"yes", "yes"}, {"delayed", "yes"}, {"no", "no"}, {NULL, NULL}};
 static const struct choice gatewayports_choices[] = {
     {"clientspecified", "clientspecified"}, {"yes", "yes"}, {"no", "no"}, {NULL, NULL}};
-static const struct choice forwarding_choices[] = {{"yes", "yes"},       {"all", "yes"},
-                                                   {"no", "no"},         {"remote", "remote"},
-                                                   {"local", "local"},   {NULL, NULL}};
+static const struct choice forwarding_choices[] = {{"yes", "yes"},     {"all", "yes"},
+                                                   {"no", "no"},       {"remote", "remote"},
+                                                   {"local", "local"}, {NULL, NULL}};
 
 struct keyword {
     const char *name;
@@ -305,8 +351,8 @@ static const struct keyword keywords[] = {
     {"afstokenpassing", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
     {"allowagentforwarding", K_FLAG, S_allowagentforwarding, ALL, flag_choices, 0, 0},
     {"allowgroups", K_GROUPS, S_allowgroups, ALL, NULL, 0, 0},
-    {"allowstreamlocalforwarding", K_MULTI, S_allowstreamlocalforwarding, ALL,
-     forwarding_choices, 0, 0},
+    {"allowstreamlocalforwarding", K_MULTI, S_allowstreamlocalforwarding, ALL, forwarding_choices,
+     0, 0},
     {"allowtcpforwarding", K_MULTI, S_allowtcpforwarding, ALL, forwarding_choices, 0, 0},
     {"allowusers", K_USERS, S_allowusers, ALL, NULL, 0, 0},
     {"authenticationmethods", K_AUTHMETHODS, S_authenticationmethods, ALL, NULL, 0, 0},
@@ -315,13 +361,13 @@ static const struct keyword keywords[] = {
     {"authorizedkeysfile", K_AUTHKEYSFILE, S_authorizedkeysfile, ALL, NULL, 0, 0},
     {"authorizedkeysfile2", K_DEPRECATED, S_NONE, ALL, NULL, 0, 0},
     {"authorizedprincipalscommand", K_COMMAND, S_authorizedprincipalscommand, ALL, NULL, 0, 0},
-    {"authorizedprincipalscommanduser", K_LOCALUSER, S_authorizedprincipalscommanduser, ALL,
-     NULL, 0, 0},
+    {"authorizedprincipalscommanduser", K_LOCALUSER, S_authorizedprincipalscommanduser, ALL, NULL,
+     0, 0},
     {"authorizedprincipalsfile", K_PRINCIPALSFILE, S_authorizedprincipalsfile, ALL, NULL, 0, 0},
     {"banner", K_PATH, S_banner, ALL, NULL, 0, 0},
     {"casignaturealgorithms", K_KEYALGOS, S_casignaturealgorithms, ALL, NULL, 0, 0},
-    {"challengeresponseauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL,
-     flag_choices, 0, 0},
+    {"challengeresponseauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL, flag_choices,
+     0, 0},
     {"channeltimeout", K_CHANNELTIMEOUT, S_channeltimeout, ALL, NULL, 902, 0},
     {"checkmail", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0},
     {"chrootdirectory", K_STRING, S_chrootdirectory, ALL, NULL, 0, 0},
@@ -343,10 +389,9 @@ static const struct keyword keywords[] = {
     {"gssapicleanupcreds", K_FLAG, S_gssapicleanupcredentials, GLOBAL, flag_choices, 0, 0},
     {"gssapikexalgorithms", K_GSSKEX, S_gssapikexalgorithms, GLOBAL, NULL, 0, 0},
     {"gssapikeyexchange", K_FLAG, S_gssapikeyexchange, GLOBAL, flag_choices, 0, 0},
-    {"gssapistorecredentialsonrekey", K_FLAG, S_gssapistorecredentialsonrekey, GLOBAL,
-     flag_choices, 0, 0},
-    {"gssapistrictacceptorcheck", K_FLAG, S_gssapistrictacceptorcheck, GLOBAL, flag_choices, 0,
-     0},
+    {"gssapistorecredentialsonrekey", K_FLAG, S_gssapistorecredentialsonrekey, GLOBAL, flag_choices,
+     0, 0},
+    {"gssapistrictacceptorcheck", K_FLAG, S_gssapistrictacceptorcheck, GLOBAL, flag_choices, 0, 0},
     {"gssapiusesessioncredcache", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
     {"gssusesessionccache", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
     {"hostbasedacceptedalgorithms", K_KEYALGOS, S_hostbasedacceptedalgorithms, ALL, NULL, 902, 0},
@@ -363,8 +408,8 @@ static const struct keyword keywords[] = {
     {"ignoreuserknownhosts", K_FLAG, S_ignoreuserknownhosts, GLOBAL, flag_choices, 0, 0},
     {"include", K_INCLUDE, S_NONE, ALL, NULL, 0, 0},
     {"ipqos", K_IPQOS, S_ipqos, ALL, NULL, 0, 0},
-    {"kbdinteractiveauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL, flag_choices,
-     0, 0},
+    {"kbdinteractiveauthentication", K_FLAG, S_kbdinteractiveauthentication, ALL, flag_choices, 0,
+     0},
     {"keepalive", K_FLAG, S_tcpkeepalive, GLOBAL, flag_choices, 0, 0},
     {"kerberosauthentication", K_FLAG, S_kerberosauthentication, ALL, flag_choices, 0, 0},
     {"kerberosgetafstoken", K_UNSUPPORTED, S_NONE, GLOBAL, NULL, 0, 0},
@@ -398,8 +443,8 @@ static const struct keyword keywords[] = {
     {"persourcemaxstartups", K_PSMAXSTARTUPS, S_persourcemaxstartups, GLOBAL, NULL, 902, 0},
     {"persourcenetblocksize", K_NETBLOCK, S_persourcenetblocksize, GLOBAL, NULL, 902, 0},
     {"persourcepenalties", K_PENALTIES, S_persourcepenalties, GLOBAL, NULL, 1000, 0},
-    {"persourcepenaltyexemptlist", K_EXEMPTLIST, S_persourcepenaltyexemptlist, GLOBAL, NULL,
-     1000, 0},
+    {"persourcepenaltyexemptlist", K_EXEMPTLIST, S_persourcepenaltyexemptlist, GLOBAL, NULL, 1000,
+     0},
     {"pidfile", K_PATH, S_pidfile, GLOBAL, NULL, 0, 0},
     {"port", K_PORT, S_port, GLOBAL, NULL, 0, 0},
     {"printlastlog", K_FLAG, S_printlastlog, GLOBAL, flag_choices, 0, 0},
@@ -523,7 +568,8 @@ static const char *intern(struct parse *p, const char *file)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(p->files, i, v) {
+    json_array_foreach(p->files, i, v)
+    {
         if (strcmp(json_string_value(v), file) == 0) {
             return json_string_value(v);
         }
@@ -559,8 +605,8 @@ __attribute__((format(printf, 2, 3))) static int note(struct parse *p, const cha
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(where, sizeof where, "%s:%ld", p->file != NULL ? p->file : "", p->line);
-    json_t *n = json_pack("{s:o, s:o}", "source", pst_json_text(where), "message",
-                          pst_json_text(msg));
+    json_t *n =
+        json_pack("{s:o, s:o}", "source", pst_json_text(where), "message", pst_json_text(msg));
     if (n == NULL || json_array_append_new(p->notes, n) != 0) {
         return PST_ENOMEM;
     }
@@ -796,13 +842,34 @@ static long convtime_of(const char *s, bool strict)
         }
         long mult = 1;
         switch (*end) {
-        case '\0': break;
-        case 's': case 'S': end++; break;
-        case 'm': case 'M': mult = 60; end++; break;
-        case 'h': case 'H': mult = 3600; end++; break;
-        case 'd': case 'D': mult = 86400; end++; break;
-        case 'w': case 'W': mult = 604800; end++; break;
-        default: return -1;
+        case '\0':
+            break;
+        case 's':
+        case 'S':
+            end++;
+            break;
+        case 'm':
+        case 'M':
+            mult = 60;
+            end++;
+            break;
+        case 'h':
+        case 'H':
+            mult = 3600;
+            end++;
+            break;
+        case 'd':
+        case 'D':
+            mult = 86400;
+            end++;
+            break;
+        case 'w':
+        case 'W':
+            mult = 604800;
+            end++;
+            break;
+        default:
+            return -1;
         }
         if (secs > INT_MAX / mult) {
             return -1;
@@ -910,12 +977,12 @@ static const struct {
     const char *name;
     int value;
 } ipqos_names[] = {
-    {"none", INT_MAX}, {"af11", 0x28}, {"af12", 0x30}, {"af13", 0x38}, {"af21", 0x48},
-    {"af22", 0x50},    {"af23", 0x58}, {"af31", 0x68}, {"af32", 0x70}, {"af33", 0x78},
-    {"af41", 0x88},    {"af42", 0x90}, {"af43", 0x98}, {"cs0", 0x00},  {"cs1", 0x20},
-    {"cs2", 0x40},     {"cs3", 0x60},  {"cs4", 0x80},  {"cs5", 0xa0},  {"cs6", 0xc0},
-    {"cs7", 0xe0},     {"ef", 0xb8},   {"le", 0x04},   {"lowdelay", 0x10},
-    {"throughput", 0x08}, {"reliability", 0x04},
+    {"none", INT_MAX},     {"af11", 0x28}, {"af12", 0x30}, {"af13", 0x38},     {"af21", 0x48},
+    {"af22", 0x50},        {"af23", 0x58}, {"af31", 0x68}, {"af32", 0x70},     {"af33", 0x78},
+    {"af41", 0x88},        {"af42", 0x90}, {"af43", 0x98}, {"cs0", 0x00},      {"cs1", 0x20},
+    {"cs2", 0x40},         {"cs3", 0x60},  {"cs4", 0x80},  {"cs5", 0xa0},      {"cs6", 0xc0},
+    {"cs7", 0xe0},         {"ef", 0xb8},   {"le", 0x04},   {"lowdelay", 0x10}, {"throughput", 0x08},
+    {"reliability", 0x04},
 };
 
 /* The old ToS names (lowdelay, throughput, reliability), which OpenSSH 10 turns into none. */
@@ -958,14 +1025,14 @@ static void format_ipqos(int v, bool modern, char *buf, size_t n)
 
 static const char *const log_levels[][2] = {
     /* name accepted, name printed for its level */
-    {"SILENT", "SILENT"}, {"QUIET", "SILENT"},   {"FATAL", "FATAL"},   {"ERROR", "ERROR"},
+    {"SILENT", "SILENT"}, {"QUIET", "SILENT"},    {"FATAL", "FATAL"},  {"ERROR", "ERROR"},
     {"INFO", "INFO"},     {"VERBOSE", "VERBOSE"}, {"DEBUG", "DEBUG1"}, {"DEBUG1", "DEBUG1"},
     {"DEBUG2", "DEBUG2"}, {"DEBUG3", "DEBUG3"},
 };
 
-static const char *const facilities[] = {"DAEMON", "USER",   "AUTH",   "AUTHPRIV", "LOCAL0",
-                                         "LOCAL1", "LOCAL2", "LOCAL3", "LOCAL4",   "LOCAL5",
-                                         "LOCAL6", "LOCAL7"};
+static const char *const facilities[] = {"DAEMON", "USER",   "AUTH",   "AUTHPRIV",
+                                         "LOCAL0", "LOCAL1", "LOCAL2", "LOCAL3",
+                                         "LOCAL4", "LOCAL5", "LOCAL6", "LOCAL7"};
 
 /* ---- pattern lists (match.c, addrmatch.c) --------------------------------------------- */
 
@@ -1467,7 +1534,8 @@ static int match_line(struct parse *p, char **line, const struct pst_sshd_conn *
                 result = 0;
                 continue;
             }
-            if (group ? !user_in_groups(p, conn->user, arg) : match_list(conn->user, arg, false) != 1) {
+            if (group ? !user_in_groups(p, conn->user, arg)
+                      : match_list(conn->user, arg, false) != 1) {
                 result = 0;
             }
         } else if (strcasecmp(attrib, "host") == 0) {
@@ -1488,7 +1556,8 @@ static int match_line(struct parse *p, char **line, const struct pst_sshd_conn *
             const char *addr = conn == NULL ? NULL : local ? conn->laddr : conn->addr;
             if (addr == NULL) {
                 if (match_addr_list(NULL, arg) != 0) {
-                    return refuse(p, "Invalid Match %s argument '%s'", local ? "localaddress" : "address", arg);
+                    return refuse(p, "Invalid Match %s argument '%s'",
+                                  local ? "localaddress" : "address", arg);
                 }
                 result = 0;
                 continue;
@@ -1579,7 +1648,8 @@ static int glob_walk(struct parse *p, const char *dir, const char *rest, json_t 
     size_t i;
     json_t *name;
     int rc = 0;
-    json_array_foreach(names, i, name) {
+    json_array_foreach(names, i, name)
+    {
         const char *s = json_string_value(name);
         if (fnmatch(comp, s, FNM_PERIOD) != 0) {
             continue;
@@ -1660,13 +1730,17 @@ static int keyword_compare(const void *name, const void *entry)
 }
 
 /* Keywords whose meaning changed: 8.4's own challenge-response option, 10.0's Subsystem. */
-static const struct keyword challenge_84 = {"challengeresponseauthentication", K_FLAG,
-                                            S_challengeresponseauthentication, GLOBAL,
-                                            flag_choices, 0, 0};
-static const struct keyword skey_84 = {"skeyauthentication", K_DEPRECATED, S_NONE, GLOBAL,
-                                       NULL, 0, 0};
-static const struct keyword subsystem_100 = {"subsystem", K_SUBSYSTEM, S_subsystem, ALL, NULL,
-                                             0, 0};
+static const struct keyword challenge_84 = {"challengeresponseauthentication",
+                                            K_FLAG,
+                                            S_challengeresponseauthentication,
+                                            GLOBAL,
+                                            flag_choices,
+                                            0,
+                                            0};
+static const struct keyword skey_84 = {
+    "skeyauthentication", K_DEPRECATED, S_NONE, GLOBAL, NULL, 0, 0};
+static const struct keyword subsystem_100 = {
+    "subsystem", K_SUBSYSTEM, S_subsystem, ALL, NULL, 0, 0};
 
 /* The keyword NAME (any case) as this version knows it, or NULL. */
 static const struct keyword *keyword_find(const struct parse *p, const char *name)
@@ -1748,8 +1822,7 @@ static int add_all(struct parse *p, struct options *o, int slot, const char *arg
  * process_server_config_line_depth(): one line of FILE. ACTIVE says whether the line's block
  * applies; FLAGS are the file's include flags. Returns 0 or PST_EPARSE/PST_ENOMEM.
  */
-static int parse_line(struct parse *p, struct options *o, char *line, unsigned *flags,
-                      bool *active)
+static int parse_line(struct parse *p, struct options *o, char *line, unsigned *flags, bool *active)
 {
     size_t len = strlen(line);
     struct args a = {0};
@@ -1933,12 +2006,12 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             rc = refuse(p, "%s missing argument.", keyword);
             goto out;
         }
-        const char *all = kw->slot == S_ciphers ? p->profile->all_cipher
-                          : kw->slot == S_macs  ? p->profile->all_mac
-                          : kw->slot == S_kexalgorithms ? p->profile->all_kex
+        const char *all = kw->slot == S_ciphers                 ? p->profile->all_cipher
+                          : kw->slot == S_macs                  ? p->profile->all_mac
+                          : kw->slot == S_kexalgorithms         ? p->profile->all_kex
                           : kw->slot == S_casignaturealgorithms ? p->profile->all_sig
-                          : kw->slot == S_gssapikexalgorithms ? gss_kex_names
-                                                              : p->profile->all_key;
+                          : kw->slot == S_gssapikexalgorithms   ? gss_kex_names
+                                                                : p->profile->all_key;
         const char *names = kw->kind != K_GSSKEX && (*arg == '+' || *arg == '^') ? arg + 1 : arg;
         if ((kw->kind == K_GSSKEX || *arg != '-') &&
             !names_valid(names, all, kw->kind == K_KEYALGOS)) {
@@ -2071,7 +2144,8 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
                 goto out;
             }
         } else {
-            snprintf(host, sizeof host, "%.*s", colon != NULL ? (int)(colon - arg) : (int)strlen(arg), arg);
+            snprintf(host, sizeof host, "%.*s",
+                     colon != NULL ? (int)(colon - arg) : (int)strlen(arg), arg);
             if (colon != NULL && (port = to_port(colon + 1)) <= 0) {
                 rc = refuse(p, "bad port number");
                 goto out;
@@ -2189,8 +2263,8 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
                     goto out;
                 } else {
                     static const char *const methods[] = {
-                        "gssapi-with-mic", "gssapi-keyex", "none", "publickey", "password",
-                        "keyboard-interactive", "hostbased"};
+                        "gssapi-with-mic", "gssapi-keyex",         "none",     "publickey",
+                        "password",        "keyboard-interactive", "hostbased"};
                     char m[256];
                     snprintf(m, sizeof m, "%s", arg);
                     for (char *save = NULL, *tok = strtok_r(m, ",", &save); tok != NULL;
@@ -2421,7 +2495,8 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
                 json_decref(matches);
                 goto out;
             }
-            if (json_array_size(matches) == 0 && (rc = note(p, "include \"%s\" matches no file: sshd ignores it", pattern)) != 0) {
+            if (json_array_size(matches) == 0 &&
+                (rc = note(p, "include \"%s\" matches no file: sshd ignores it", pattern)) != 0) {
                 json_decref(matches);
                 goto out;
             }
@@ -2434,7 +2509,8 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
             json_t *m;
             const char *file = p->file;
             long lineno = p->line;
-            json_array_foreach(matches, i, m) {
+            json_array_foreach(matches, i, m)
+            {
                 rc = parse_file(p, o, json_string_value(m), inc, active);
                 p->file = file;
                 p->line = lineno;
@@ -2620,9 +2696,9 @@ static int parse_line(struct parse *p, struct options *o, char *line, unsigned *
     case K_PENALTIES: {
         /* crash authfail noauth grace-exceeded refuseconnection max min (times), then
          * max-sources4 max-sources6 (numbers), overflow overflow6 (0 permissive, 1 deny-all) */
-        static const char *const parts[] = {"crash:", "authfail:", "noauth:", "grace-exceeded:",
-                                            "refuseconnection:", "max:", "min:",
-                                            "max-sources4:", "max-sources6:"};
+        static const char *const parts[] = {
+            "crash:", "authfail:", "noauth:",       "grace-exceeded:", "refuseconnection:",
+            "max:",   "min:",      "max-sources4:", "max-sources6:"};
         bool found = false;
         while ((arg = arg_next(&a)) != NULL) {
             found = true;
@@ -2724,8 +2800,10 @@ static int parse_file(struct parse *p, struct options *o, const char *path, unsi
     }
     for (int i = 0; i < p->depth; i++) {
         if (strcmp(p->stack[i], file) == 0) {
-            return refuse(p, "include loop: %s includes itself (sshd refuses: too many recursive "
-                             "configuration includes)", file);
+            return refuse(p,
+                          "include loop: %s includes itself (sshd refuses: too many recursive "
+                          "configuration includes)",
+                          file);
         }
     }
     if (p->depth > PST_SSHD_MAX_DEPTH) {
@@ -2753,7 +2831,8 @@ static int parse_file(struct parse *p, struct options *o, const char *path, unsi
             rc = buf == NULL ? PST_ENOMEM
                              : note(p, "%s is a directory: sshd reads it as an empty file", path);
         }
-        if (rc == 0 && json_object_set_new_nocheck(p->contents, file, json_stringn_nocheck(buf, len)) != 0) {
+        if (rc == 0 &&
+            json_object_set_new_nocheck(p->contents, file, json_stringn_nocheck(buf, len)) != 0) {
             free(buf);
             return PST_ENOMEM;
         }
@@ -2929,7 +3008,9 @@ static int clear_on_none(struct options *o, int slot)
 static int listen_addresses(struct parse *p, struct options *o)
 {
     const char *family = o->s[S_addressfamily].v[0].text;
-    int af = strcmp(family, "inet") == 0 ? AF_INET : strcmp(family, "inet6") == 0 ? AF_INET6 : AF_UNSPEC;
+    int af = strcmp(family, "inet") == 0    ? AF_INET
+             : strcmp(family, "inet6") == 0 ? AF_INET6
+                                            : AF_UNSPEC;
     struct queued_listen any = {NULL, 0, NULL, 0};
     size_t n = o->n_listens > 0 ? o->n_listens : 1;
     for (size_t i = 0; i < n; i++) {
@@ -2972,8 +3053,10 @@ static int listen_addresses(struct parse *p, struct options *o)
                 }
                 continue;
             }
-            if ((af == AF_INET && x.family != AF_INET) || (af == AF_INET6 && x.family != AF_INET6)) {
-                int rc = refuse(p, "bad addr or host: %s (Address family for hostname not supported)", q->addr);
+            if ((af == AF_INET && x.family != AF_INET) ||
+                (af == AF_INET6 && x.family != AF_INET6)) {
+                int rc = refuse(
+                    p, "bad addr or host: %s (Address family for hostname not supported)", q->addr);
                 p->file = file;
                 return rc;
             }
@@ -2995,7 +3078,8 @@ static int fill_defaults(struct parse *p, struct options *o)
 {
     int rc = 0;
     if (o->s[S_hostkey].n == 0) {
-        static const char *const keys[] = {"/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_ecdsa_key",
+        static const char *const keys[] = {"/etc/ssh/ssh_host_rsa_key",
+                                           "/etc/ssh/ssh_host_ecdsa_key",
                                            "/etc/ssh/ssh_host_ed25519_key"};
         for (size_t i = 0; i < PST_COUNT(keys) && rc == 0; i++) {
             const char *file = p->file;
@@ -3028,9 +3112,10 @@ static int fill_defaults(struct parse *p, struct options *o)
     if (rc == 0) {
         rc = listen_addresses(p, o);
     }
-    static const int nones[] = {S_pidfile, S_xauthlocation, S_banner, S_trustedusercakeys,
-                                S_revokedkeys, S_authorizedprincipalsfile, S_forcecommand,
-                                S_chrootdirectory, S_hostkeyagent, S_hostkey, S_hostcertificate};
+    static const int nones[] = {S_pidfile,           S_xauthlocation,   S_banner,
+                                S_trustedusercakeys, S_revokedkeys,     S_authorizedprincipalsfile,
+                                S_forcecommand,      S_chrootdirectory, S_hostkeyagent,
+                                S_hostkey,           S_hostcertificate};
     for (size_t i = 0; i < PST_COUNT(nones) && rc == 0; i++) {
         rc = clear_on_none(o, nones[i]);
     }
@@ -3057,21 +3142,64 @@ static int fill_defaults(struct parse *p, struct options *o)
 
 /* The keywords copy_set_server_options() takes from a matching Match block. */
 static const int match_copied[] = {
-    S_passwordauthentication, S_gssapiauthentication, S_pubkeyauthentication,
-    S_pubkeyauthoptions, S_kerberosauthentication, S_hostbasedauthentication,
-    S_hostbasedusesnamefrompacketonly, S_kbdinteractiveauthentication, S_permitrootlogin,
-    S_permitemptypasswords, S_ignorerhosts, S_allowtcpforwarding, S_allowstreamlocalforwarding,
-    S_allowagentforwarding, S_disableforwarding, S_exposeauthinfo, S_permittunnel,
-    S_gatewayports, S_streamlocalbindunlink, S_x11displayoffset, S_x11forwarding,
-    S_x11uselocalhost, S_permittty, S_permituserrc, S_maxsessions, S_maxauthtries,
-    S_clientalivecountmax, S_clientaliveinterval, S_ipqos, S_loglevel, S_requiredrsasize,
-    S_unusedconnectiontimeout, S_streamlocalbindmask, S_banner, S_trustedusercakeys,
-    S_revokedkeys, S_authorizedkeyscommand, S_authorizedkeyscommanduser,
-    S_authorizedprincipalsfile, S_authorizedprincipalscommand, S_authorizedprincipalscommanduser,
-    S_hostbasedacceptedalgorithms, S_pubkeyacceptedalgorithms, S_casignaturealgorithms,
-    S_authorizedkeysfile, S_allowusers, S_denyusers, S_allowgroups, S_denygroups, S_acceptenv,
-    S_setenv, S_authenticationmethods, S_permitopen, S_permitlisten, S_channeltimeout,
-    S_logverbose, S_forcecommand, S_chrootdirectory,
+    S_passwordauthentication,
+    S_gssapiauthentication,
+    S_pubkeyauthentication,
+    S_pubkeyauthoptions,
+    S_kerberosauthentication,
+    S_hostbasedauthentication,
+    S_hostbasedusesnamefrompacketonly,
+    S_kbdinteractiveauthentication,
+    S_permitrootlogin,
+    S_permitemptypasswords,
+    S_ignorerhosts,
+    S_allowtcpforwarding,
+    S_allowstreamlocalforwarding,
+    S_allowagentforwarding,
+    S_disableforwarding,
+    S_exposeauthinfo,
+    S_permittunnel,
+    S_gatewayports,
+    S_streamlocalbindunlink,
+    S_x11displayoffset,
+    S_x11forwarding,
+    S_x11uselocalhost,
+    S_permittty,
+    S_permituserrc,
+    S_maxsessions,
+    S_maxauthtries,
+    S_clientalivecountmax,
+    S_clientaliveinterval,
+    S_ipqos,
+    S_loglevel,
+    S_requiredrsasize,
+    S_unusedconnectiontimeout,
+    S_streamlocalbindmask,
+    S_banner,
+    S_trustedusercakeys,
+    S_revokedkeys,
+    S_authorizedkeyscommand,
+    S_authorizedkeyscommanduser,
+    S_authorizedprincipalsfile,
+    S_authorizedprincipalscommand,
+    S_authorizedprincipalscommanduser,
+    S_hostbasedacceptedalgorithms,
+    S_pubkeyacceptedalgorithms,
+    S_casignaturealgorithms,
+    S_authorizedkeysfile,
+    S_allowusers,
+    S_denyusers,
+    S_allowgroups,
+    S_denygroups,
+    S_acceptenv,
+    S_setenv,
+    S_authenticationmethods,
+    S_permitopen,
+    S_permitlisten,
+    S_channeltimeout,
+    S_logverbose,
+    S_forcecommand,
+    S_chrootdirectory,
 };
 
 static void move_setting(struct setting *dst, struct setting *src)
@@ -3233,9 +3361,9 @@ static int render(struct parse *p, struct options *o, struct pst_sshd_config *c)
         }
         if (slot == S_persourcepenalties) {
             static const int defaults_100[] = {90, 5, 1, 10, 10, 600, 15, 65536, 65536, 0, -1};
-            static const char *const names[] = {"crash", "authfail", "noauth", "grace-exceeded",
-                                                "refuseconnection", "max", "min", "max-sources4",
-                                                "max-sources6"};
+            static const char *const names[] = {
+                "crash", "authfail", "noauth",       "grace-exceeded", "refuseconnection",
+                "max",   "min",      "max-sources4", "max-sources6"};
             char text[320];
             int v[11];
             for (size_t i = 0; i < 11; i++) {
@@ -3286,7 +3414,8 @@ static int render(struct parse *p, struct options *o, struct pst_sshd_config *c)
             text[0] = '\0';
             size_t at = 0;
             for (size_t i = 0; i < s->n; i++) {
-                at += (size_t)snprintf(text + at, len + 1 - at, "%s%s", i > 0 ? " " : "", s->v[i].text);
+                at += (size_t)snprintf(text + at, len + 1 - at, "%s%s", i > 0 ? " " : "",
+                                       s->v[i].text);
             }
             if (slot == S_authenticationmethods && strcmp(text, "any") == 0) {
                 rc = config_add(c, kw, text, s->v[0].file, s->v[0].line);
@@ -3341,7 +3470,8 @@ int pst_sshd_config_resolve(struct pst_fs *fs, const char *path, const char *ver
         char msg[160];
         snprintf(msg, sizeof msg, "no table of defaults for OpenSSH %.40s: those of %s are used",
                  version != NULL ? version : "(version unknown)", p.profile->version);
-        if (json_array_append_new(p.notes, json_pack("{s:s, s:s}", "source", "default", "message", msg)) != 0) {
+        if (json_array_append_new(
+                p.notes, json_pack("{s:s, s:s}", "source", "default", "message", msg)) != 0) {
             goto out;
         }
     }
@@ -3441,8 +3571,10 @@ int pst_sshd_config_from_dump(const char *text, struct pst_sshd_config **out)
         }
         if (kw == NULL) {
             char msg[160];
-            snprintf(msg, sizeof msg, "sshd -T printed a keyword posture does not know: %.100s", line);
-            json_t *nt = json_pack("{s:s, s:o}", "source", "sshd -T", "message", pst_json_text(msg));
+            snprintf(msg, sizeof msg, "sshd -T printed a keyword posture does not know: %.100s",
+                     line);
+            json_t *nt =
+                json_pack("{s:s, s:o}", "source", "sshd -T", "message", pst_json_text(msg));
             if (nt == NULL || json_array_append_new(c->notes, nt) != 0) {
                 rc = PST_ENOMEM;
             }
@@ -3450,7 +3582,11 @@ int pst_sshd_config_from_dump(const char *text, struct pst_sshd_config **out)
         }
         rc = config_add(c, kw, space + 1, NULL, 0);
         if (rc == 0) {
-            c->settings[c->n - 1].name = strcmp(name, line) != 0 ? (kw == &pst_sshd_keywords[S_hostbasedacceptedalgorithms] ? old_names[0][1] : old_names[1][1]) : kw->name;
+            c->settings[c->n - 1].name =
+                strcmp(name, line) != 0
+                    ? (kw == &pst_sshd_keywords[S_hostbasedacceptedalgorithms] ? old_names[0][1]
+                                                                               : old_names[1][1])
+                    : kw->name;
         }
     }
     if (rc == 0 && c->n == 0) {
@@ -3556,8 +3692,10 @@ int pst_sshd_conn_parse(const char *spec, struct pst_sshd_conn *conn, char *why,
             done = true;
         }
         if (!done) {
-            snprintf(why, n, "invalid connection spec item '%s' (user=, host=, addr=, laddr=, "
-                             "lport=, rdomain=, invalid-user)", item);
+            snprintf(why, n,
+                     "invalid connection spec item '%s' (user=, host=, addr=, laddr=, "
+                     "lport=, rdomain=, invalid-user)",
+                     item);
             rc = PST_EINVAL;
         }
     }

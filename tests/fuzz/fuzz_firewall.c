@@ -40,8 +40,10 @@ static void evaluate(const struct pst_fw_ruleset *rs)
             p.l4proto = 6;
             p.dport = 22;
             pst_fw_evaluate(rs, PST_FW_HOOK_INPUT, &p, &o);
+            p.l4proto = 17;
+            p.dport = pst_fw_witness_port(rs, 17);
+            pst_fw_evaluate(rs, PST_FW_HOOK_INPUT, &p, &o);
         }
-        (void)pst_fw_filtering(rs, family);
     }
 }
 

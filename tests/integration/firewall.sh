@@ -674,6 +674,25 @@ table inet filter {
 }
 EOF
 
+# a dormant table's chains are on no hook: the kernel accepts everything
+nftcase dormant "ipv4 $OPEN_ALL | ipv6 $OPEN_ALL" <<'EOF'
+table inet filter {
+    flags dormant
+    chain input {
+        type filter hook input priority 0; policy drop;
+    }
+}
+EOF
+
+# more base chains on one hook than the evaluation holds: an error, not the first 64's verdict
+{
+    for i in $(seq 1 64); do
+        printf 'table inet t%d {\n    chain input {\n        type filter hook input priority %d; policy accept;\n    }\n}\n' "$i" "$i"
+    done
+    printf 'table inet t65 {\n    chain input {\n        type filter hook input priority 65; policy drop;\n    }\n}\n'
+} | nftcase many-base-chains \
+    "error: input_default_ipv4: not known: more than 64 base chains on one hook; loopback_accepted_ipv4: not known: more than 64 base chains on one hook; established_accepted_ipv4: not known: more than 64 base chains on one hook; open_ports_ipv4: not known: more than 64 base chains on one hook; port_open_ipv4: not known: more than 64 base chains on one hook; spoofed_loopback_dropped_ipv4: not known: more than 64 base chains on one hook; filtering_ipv4: not known: more than 64 base chains on one hook; input_default_ipv6: not known: more than 64 base chains on one hook; loopback_accepted_ipv6: not known: more than 64 base chains on one hook; established_accepted_ipv6: not known: more than 64 base chains on one hook; open_ports_ipv6: not known: more than 64 base chains on one hook; port_open_ipv6: not known: more than 64 base chains on one hook; spoofed_loopback_dropped_ipv6: not known: more than 64 base chains on one hook; filtering_ipv6: not known: more than 64 base chains on one hook"
+
 # 18-19 iptables-legacy tables combine with nftables' base chains as the kernel runs both
 if [ "$legacy" = yes ]; then
     cat >"$WORK/legacy.v4" <<'EOF'

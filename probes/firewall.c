@@ -880,6 +880,22 @@ static bool ignored_option(const char *opt)
     return false;
 }
 
+/* Targets that never decide a packet's fate: it goes on with the next rule. */
+static bool passing_target(const char *name)
+{
+    static const char *const names[] = {
+        "LOG",         "NFLOG",    "ULOG",  "MARK",       "CONNMARK", "CT",      "NOTRACK",
+        "TCPMSS",      "CLASSIFY", "DSCP",  "TOS",        "TTL",      "HL",      "SECMARK",
+        "CONNSECMARK", "AUDIT",    "TRACE", "IDLETIMER",  "LED",      "RATEEST", "CHECKSUM",
+        "TEE",         "SET",      "HMARK", "TCPOPTSTRIP"};
+    for (size_t i = 0; i < PST_COUNT(names); i++) {
+        if (strcmp(name, names[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static enum pst_fw_hook builtin_hook(const char *name)
 {
     return strcmp(name, "INPUT") == 0     ? PST_FW_HOOK_INPUT
@@ -950,9 +966,14 @@ static int ipt_rule(struct pst_fw_ruleset *rs, int family, const char *table, ch
                 if (rule.target == NULL) {
                     rc = PST_ENOMEM;
                 }
+            } else if (passing_target(arg)) {
+                rule.verdict = PST_FW_NONE; /* LOG, NFLOG, MARK...: the packet goes on */
             } else {
-                /* LOG, NFLOG, MARK...: targets that let the packet go on */
-                rule.verdict = PST_FW_NONE;
+                /* iptables-restore fails on an undeclared chain; NFQUEUE, TARPIT, SYNPROXY
+                 * decide in ways posture does not evaluate */
+                rc = fail(rs, source, line,
+                          "-j %s: neither a declared chain nor a target posture evaluates", arg);
+                break;
             }
             continue;
         }
@@ -1133,6 +1154,10 @@ int pst_fw_parse_iptables(struct pst_fw_ruleset *rs, int family, char *text, con
             continue;
         }
         return fail(rs, source, lineno, "not an iptables-restore line: '%.40s'", words[0]);
+    }
+    if (rc == PST_OK && table[0] != '\0') {
+        /* iptables-restore then loads nothing of the file */
+        return fail(rs, source, lineno, "the table ends without COMMIT");
     }
     return rc;
 }

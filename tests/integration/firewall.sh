@@ -801,6 +801,24 @@ mkdir -p "$WORK/root-garbled4/etc/iptables"
 printf '*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport ssh,,x -j ACCEPT\nCOMMIT\n' \
     >"$WORK/root-garbled4/etc/iptables/rules.v4"
 offline garbled-v4 "error: /etc/iptables/rules.v4:3: 'ssh,,x' is not a port" "$WORK/root-garbled4"
+
+# files iptables-restore rejects, and targets that decide in ways not evaluated: errors
+make_root "$WORK/root-nocommit" iptables-persistent netfilter-persistent.service
+mkdir -p "$WORK/root-nocommit/etc/iptables"
+printf '*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\n' \
+    >"$WORK/root-nocommit/etc/iptables/rules.v4"
+offline no-commit "error: /etc/iptables/rules.v4:3: the table ends without COMMIT" \
+    "$WORK/root-nocommit"
+printf '*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j LOGDROP\nCOMMIT\n' \
+    >"$WORK/root-nocommit/etc/iptables/rules.v4"
+offline undeclared-target \
+    "error: /etc/iptables/rules.v4:3: -j LOGDROP: neither a declared chain nor a target posture evaluates" \
+    "$WORK/root-nocommit"
+printf '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j LOG\n-A INPUT -j NFQUEUE --queue-num 1\nCOMMIT\n' \
+    >"$WORK/root-nocommit/etc/iptables/rules.v4"
+offline nfqueue-target \
+    "error: /etc/iptables/rules.v4:4: -j NFQUEUE: neither a declared chain nor a target posture evaluates" \
+    "$WORK/root-nocommit"
 head -c 3000 /dev/urandom >"$WORK/root-garbled4/etc/iptables/rules.v4" || true
 "$POSTURE" probe firewall --root "$WORK/root-garbled4" --format json >"$WORK/random.json" ||
     fail "random rules.v4: the probe failed"

@@ -268,7 +268,8 @@ static void test_nft_vmap(void **state)
     assert_int_equal(verdict(rs, 4, false, PST_FW_CT_NEW, 6, 5950, false), 'd');
     assert_int_equal(verdict(rs, 4, false, PST_FW_CT_NEW, 6, 22, false), 'a');
     assert_int_equal(verdict(rs, 4, false, PST_FW_CT_NEW, 17, 22, false), 'd');
-    assert_int_equal(pst_fw_witness_port(rs, 6), 1 + 65535 / 2);
+    assert_int_equal(pst_fw_witness_port(rs, 6), 6000 + (65536 - 6000) / 2);
+    assert_int_equal(pst_fw_witness_port(rs, 17), 1 + 65535 / 2);
     pst_fw_ruleset_free(rs);
 
     /* reject's arguments end with the rule: the next line is a rule of its own */

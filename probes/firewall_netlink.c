@@ -80,7 +80,14 @@ struct reader {
     struct pst_fw_cond *fill;
     struct pst_fw_rule *fill_rule; /* whose verdict map is being read */
     enum reg_kind fill_kind;
+    bool fill_bad; /* an element of another key length: a concatenation */
 };
+
+/* The key length of a set of KIND; a concatenation's elements are longer. */
+static uint32_t key_len(enum reg_kind kind)
+{
+    return kind == R_DPORT ? 2 : kind == R_L4PROTO ? 1 : kind == R_CTSTATE ? 4 : 16;
+}
 
 static const char *family_name(uint32_t f)
 {
@@ -976,6 +983,10 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
     if (key == NULL) {
         return 0;
     }
+    if (len != key_len(r->fill_kind)) {
+        r->fill_bad = true;
+        return 0;
+    }
     if (r->fill_kind == R_IIFNAME) {
         bool lo, every;
         if (!(flags & NFT_SET_ELEM_INTERVAL_END)) {
@@ -1052,6 +1063,10 @@ static int vmap_elem_cb(struct nftnl_set_elem *e, void *data)
     int rc;
 
     if (key == NULL || len == 0) {
+        return 0;
+    }
+    if (len != key_len(r->fill_kind)) {
+        r->fill_bad = true;
         return 0;
     }
     k = r->fill_kind == R_DPORT     ? be16_of(key, len)
@@ -1137,6 +1152,7 @@ static int read_sets(struct reader *r)
         nftnl_set_set_str(s, NFTNL_SET_TABLE, pl->table);
         nftnl_set_set_u32(s, NFTNL_SET_FAMILY, fam);
         ret = dump(r, NFT_MSG_GETSETELEM, (uint16_t)fam, s, set_cb, s);
+        r->fill_bad = false;
         if (ret == 0 && c == NULL) {
             r->fill_rule = rule;
             r->fill_kind = pl->kind;
@@ -1147,7 +1163,17 @@ static int read_sets(struct reader *r)
             r->fill_kind = pl->kind;
             nftnl_set_elem_foreach(s, elem_cb, r);
             pair_intervals(c, pl->kind == R_DPORT ? 65535 : 255);
-        } else if (c != NULL) {
+        }
+        if (ret == 0 && r->fill_bad && c == NULL) {
+            /* a map of a concatenation: its verdicts are not read, it decides nothing */
+            for (size_t k = 0; k < rule->vmap->n; k++) {
+                free(rule->vmap->entries[k].target);
+            }
+            rule->vmap->n = 0;
+        } else if (ret == 0 && r->fill_bad) {
+            free(c->ranges);
+            *c = (struct pst_fw_cond){.kind = PST_FW_UNKNOWN};
+        } else if (ret != 0 && c != NULL) {
             free(c->ranges);
             *c = (struct pst_fw_cond){.kind = PST_FW_UNKNOWN};
         }

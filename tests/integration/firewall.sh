@@ -693,6 +693,29 @@ EOF
 } | nftcase many-base-chains \
     "error: input_default_ipv4: not known: more than 64 base chains on one hook; loopback_accepted_ipv4: not known: more than 64 base chains on one hook; established_accepted_ipv4: not known: more than 64 base chains on one hook; open_ports_ipv4: not known: more than 64 base chains on one hook; port_open_ipv4: not known: more than 64 base chains on one hook; spoofed_loopback_dropped_ipv4: not known: more than 64 base chains on one hook; filtering_ipv4: not known: more than 64 base chains on one hook; input_default_ipv6: not known: more than 64 base chains on one hook; loopback_accepted_ipv6: not known: more than 64 base chains on one hook; established_accepted_ipv6: not known: more than 64 base chains on one hook; open_ports_ipv6: not known: more than 64 base chains on one hook; port_open_ipv6: not known: more than 64 base chains on one hook; spoofed_loopback_dropped_ipv6: not known: more than 64 base chains on one hook; filtering_ipv6: not known: more than 64 base chains on one hook"
 
+# concatenations are not a set of their first field: tcp/22 from one address is not open to
+# all, and a protocol . port map does not open every UDP port
+check concat \
+    "ipv4 filter=true in=drop fwd=accept lo=true spoof=true est=true open= p5901=false | ipv6 filter=true in=drop fwd=accept lo=true spoof=true est=true open= p5901=false" \
+    nft /dev/stdin <<'EOF'
+table inet filter {
+    chain input {
+        type filter hook input priority 0; policy drop;
+        iif lo accept
+        ct state established,related accept
+        tcp dport . ip saddr { 22 . 10.0.0.1 } accept
+        meta l4proto . th dport { udp . 1900 } accept
+        meta l4proto . th dport vmap { udp . 5353 : accept }
+    }
+}
+EOF
+
+# offline, the nft reader does not read concatenations: an error, never a guess
+make_root "$WORK/root-concat" nftables nftables.service
+printf 'table inet filter {\n chain input {\n  type filter hook input priority 0; policy drop;\n  tcp dport . ip saddr { 22 . 10.0.0.1 } accept\n }\n}\n' \
+    >"$WORK/root-concat/etc/nftables.conf"
+offline concat "error: /etc/nftables.conf:4: '.' is not a port" "$WORK/root-concat"
+
 # 18-19 iptables-legacy tables combine with nftables' base chains as the kernel runs both
 if [ "$legacy" = yes ]; then
     cat >"$WORK/legacy.v4" <<'EOF'

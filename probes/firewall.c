@@ -369,26 +369,67 @@ static const struct pst_fw_vmap_entry *vmap_find(const struct pst_fw_vmap *m,
 
 enum walk { WALK_CONTINUE, WALK_ACCEPT, WALK_DROP };
 
-static const struct pst_fw_chain *find_chain(const struct pst_fw_ruleset *rs,
+/* One packet's walk: the chains by name, the rule visits left, what decided. */
+struct walker {
+    const struct pst_fw_ruleset *rs;
+    const struct pst_fw_packet *p;
+    const struct pst_fw_chain **sorted; /* by family, table, name; NULL: scan */
+    size_t steps;                       /* rule visits so far */
+    const char *why, *maybe;
+};
+
+static int chain_order(const struct pst_fw_chain *a, const char *family, const char *table,
+                       const char *name)
+{
+    int d = strcmp(a->family, family);
+    if (d == 0) {
+        d = strcmp(a->table, table);
+    }
+    return d != 0 ? d : strcmp(a->name, name);
+}
+
+static int cmp_chain(const void *x, const void *y)
+{
+    const struct pst_fw_chain *a = *(const struct pst_fw_chain *const *)x;
+    const struct pst_fw_chain *b = *(const struct pst_fw_chain *const *)y;
+    int d = chain_order(a, b->family, b->table, b->name);
+    /* the same name twice (never from the readers): the first one, as the scan finds */
+    return d != 0 ? d : (a < b ? -1 : a > b);
+}
+
+static const struct pst_fw_chain *find_chain(const struct walker *w,
                                              const struct pst_fw_chain *from, const char *name)
 {
+    const struct pst_fw_ruleset *rs = w->rs;
+
+    if (w->sorted != NULL) {
+        size_t lo = 0, hi = rs->n_chains;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (chain_order(w->sorted[mid], from->family, from->table, name) < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo < rs->n_chains && chain_order(w->sorted[lo], from->family, from->table, name) == 0
+                   ? w->sorted[lo]
+                   : NULL;
+    }
     for (size_t i = 0; i < rs->n_chains; i++) {
         const struct pst_fw_chain *c = &rs->chains[i];
-        if (strcmp(c->name, name) == 0 && strcmp(c->table, from->table) == 0 &&
-            strcmp(c->family, from->family) == 0) {
+        if (chain_order(c, from->family, from->table, name) == 0) {
             return c;
         }
     }
     return NULL;
 }
 
-/* Walks CHAIN for P; *why gets the deciding rule's source. */
-static enum walk walk_chain(const struct pst_fw_ruleset *rs, const struct pst_fw_chain *chain,
-                            const struct pst_fw_packet *p, int depth, const char **why,
-                            const char **maybe)
+/* Walks CHAIN for the packet; w->why gets the deciding rule's source. */
+static enum walk walk_chain(struct walker *w, const struct pst_fw_chain *chain, int depth)
 {
     if (depth > PST_FW_DEPTH_MAX) {
-        *why = "jumps nested too deep";
+        w->why = "jumps nested too deep";
         return WALK_DROP; /* the kernel refuses such a ruleset; never count it as open */
     }
     for (size_t i = 0; i < chain->n_rules; i++) {
@@ -396,22 +437,25 @@ static enum walk walk_chain(const struct pst_fw_ruleset *rs, const struct pst_fw
         const struct pst_fw_chain *to;
         enum pst_fw_verdict verdict = r->verdict;
         const char *target = r->target;
-        enum walk w;
+        enum walk res;
+        if (++w->steps > PST_FW_STEPS_MAX) {
+            return WALK_CONTINUE; /* the caller reports it */
+        }
         if (r->vmap != NULL) {
-            const struct pst_fw_vmap_entry *e = vmap_find(r->vmap, p);
+            const struct pst_fw_vmap_entry *e = vmap_find(r->vmap, w->p);
             verdict = e ? e->verdict : PST_FW_NONE;
             target = e ? e->target : NULL;
         }
         if (verdict == PST_FW_NONE) {
             continue;
         }
-        switch (rule_holds(r, p)) {
+        switch (rule_holds(r, w->p)) {
         case HOLDS_NO:
             continue;
         case HOLDS_MAYBE:
             /* a rule that may decide: the outcome is not known; go on for the evidence */
-            if (*maybe == NULL) {
-                *maybe = r->source;
+            if (w->maybe == NULL) {
+                w->maybe = r->source;
             }
             continue;
         default:
@@ -419,19 +463,19 @@ static enum walk walk_chain(const struct pst_fw_ruleset *rs, const struct pst_fw
         }
         switch (verdict) {
         case PST_FW_ACCEPT:
-            *why = r->source;
+            w->why = r->source;
             return WALK_ACCEPT;
         case PST_FW_DROP:
-            *why = r->source;
+            w->why = r->source;
             return WALK_DROP;
         case PST_FW_RETURN:
             return WALK_CONTINUE;
         case PST_FW_JUMP:
         case PST_FW_GOTO:
-            to = target ? find_chain(rs, chain, target) : NULL;
-            w = to ? walk_chain(rs, to, p, depth + 1, why, maybe) : WALK_CONTINUE;
-            if (w != WALK_CONTINUE || verdict == PST_FW_GOTO) {
-                return w;
+            to = target ? find_chain(w, chain, target) : NULL;
+            res = to ? walk_chain(w, to, depth + 1) : WALK_CONTINUE;
+            if (res != WALK_CONTINUE || verdict == PST_FW_GOTO || w->steps > PST_FW_STEPS_MAX) {
+                return res;
             }
             break;
         default:
@@ -459,6 +503,7 @@ void pst_fw_evaluate(const struct pst_fw_ruleset *rs, enum pst_fw_hook hook,
                      const struct pst_fw_packet *packet, struct pst_fw_outcome *out)
 {
     const struct pst_fw_chain *order[64];
+    struct walker walker = {.rs = rs, .p = packet};
     size_t n = 0;
 
     memset(out, 0, sizeof(*out));
@@ -484,15 +529,33 @@ void pst_fw_evaluate(const struct pst_fw_ruleset *rs, enum pst_fw_hook hook,
         }
     }
     out->any_chain = n > 0;
+    walker.sorted = n > 0 ? malloc(rs->n_chains * sizeof(*walker.sorted)) : NULL;
+    if (walker.sorted != NULL) {
+        /* jumps find their chain by a binary search, not a scan of every chain */
+        for (size_t i = 0; i < rs->n_chains; i++) {
+            walker.sorted[i] = &rs->chains[i];
+        }
+        qsort(walker.sorted, rs->n_chains, sizeof(*walker.sorted), cmp_chain);
+    }
     for (size_t i = 0; i < n; i++) {
         const struct pst_fw_chain *c = order[i];
-        const char *why = NULL, *maybe = NULL;
-        enum walk w = walk_chain(rs, c, packet, 0, &why, &maybe);
-        if (maybe != NULL && out->undecided[0] == '\0') {
+        enum walk w;
+        const char *why;
+        walker.why = walker.maybe = NULL;
+        w = walk_chain(&walker, c, 0);
+        why = walker.why;
+        if (walker.steps > PST_FW_STEPS_MAX) {
+            snprintf(out->undecided, sizeof(out->undecided),
+                     "the packet takes more than %d rule visits (jumps repeat chains)",
+                     PST_FW_STEPS_MAX);
+            out->n_decided = 0;
+            break;
+        }
+        if (walker.maybe != NULL && out->undecided[0] == '\0') {
             snprintf(out->undecided, sizeof(out->undecided),
                      "%s tests the destination address, and which local address the traffic is "
                      "for decides",
-                     maybe);
+                     walker.maybe);
         }
         if (w == WALK_CONTINUE) {
             w = c->policy == PST_FW_DROP ? WALK_DROP : WALK_ACCEPT;
@@ -503,10 +566,11 @@ void pst_fw_evaluate(const struct pst_fw_ruleset *rs, enum pst_fw_hook hook,
             out->accepted = false;
             out->n_decided = 0;
             note(out, "%s %s %s: %s", c->family, c->table, c->name, why ? why : "policy drop");
-            return;
+            break;
         }
         note(out, "%s %s %s: %s", c->family, c->table, c->name, why ? why : "policy accept");
     }
+    free(walker.sorted);
 }
 
 static int cmp_u32(const void *a, const void *b)

@@ -14,6 +14,7 @@
 #define PST_FW_PORTS_MAX 4096
 #define PST_FW_DEPTH_MAX 16 /* the kernel allows 16 nested jumps as well */
 #define PST_FW_DORMANT_MAX 64
+#define PST_FW_STEPS_MAX 1000000 /* rule visits for one packet: jumps can repeat chains */
 
 /* What a rule condition tests. */
 enum pst_fw_cond_kind {

@@ -418,6 +418,36 @@ static void test_probe_offline(void **state)
     tmproot_free(root);
 }
 
+/* Jumps that repeat chains: 16 chains of 10 jumps each would take 10^16 visits; the walk
+ * stops at the budget and the outcome is not known, never a verdict from part of the walk. */
+static void test_step_budget(void **state)
+{
+    char text[8192];
+    size_t k = 0;
+    struct pst_fw_ruleset *rs;
+    struct pst_fw_packet p = {.family = 4, .ctstate = PST_FW_CT_NEW, .dport = -1};
+    struct pst_fw_outcome o;
+
+    (void)state;
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "table ip t {\n");
+    for (int c = 0; c < 15; c++) {
+        k += (size_t)snprintf(text + k, sizeof(text) - k, " chain c%d {\n", c);
+        for (int j = 0; j < 10; j++) {
+            k += (size_t)snprintf(text + k, sizeof(text) - k, "  jump c%d\n", c + 1);
+        }
+        k += (size_t)snprintf(text + k, sizeof(text) - k, " }\n");
+    }
+    k += (size_t)snprintf(text + k, sizeof(text) - k,
+                          " chain c15 { }\n chain in { type filter hook input priority 0; "
+                          "policy accept; jump c0; drop; }\n}\n");
+    assert_true(k < sizeof(text));
+    rs = nft(text, PST_OK);
+    pst_fw_evaluate(rs, PST_FW_HOOK_INPUT, &p, &o);
+    assert_string_equal(o.undecided, "the packet takes more than 1000000 rule visits (jumps "
+                                     "repeat chains)");
+    pst_fw_ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_nft_errors),   cmocka_unit_test(test_nft_commands),
         cmocka_unit_test(test_nft_vmap),     cmocka_unit_test(test_ports),
         cmocka_unit_test(test_socket_lines), cmocka_unit_test(test_probe_offline),
+        cmocka_unit_test(test_step_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

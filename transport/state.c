@@ -24,7 +24,8 @@ static int open_dir_at(int dirfd, const char *name, bool create, int *out)
     }
     fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        return errno == ELOOP ? PST_ETYPE : pst_from_errno(errno);
+        /* A symlink in NAME's place: ELOOP, or ENOTDIR with O_DIRECTORY. */
+        return errno == ELOOP || errno == ENOTDIR ? PST_ETYPE : pst_from_errno(errno);
     }
     *out = fd;
     return PST_OK;

@@ -111,7 +111,7 @@ int pst_spool_put(const struct pst_state *state, const struct pst_spool_limits *
 {
     struct pst_spool_entry *list = NULL;
     size_t n = 0, drop = 0;
-    uint64_t counter, bytes = 0, max_reports = limits->max_reports ? limits->max_reports : 1;
+    uint64_t counter, before, bytes = 0, max_reports = limits->max_reports ? limits->max_reports : 1;
     char name[32];
     int rc;
 
@@ -130,6 +130,7 @@ int pst_spool_put(const struct pst_state *state, const struct pst_spool_limits *
     if (rc != PST_OK) {
         return rc;
     }
+    before = counter;
     counter -= carried < counter ? carried : counter;
     rc = pst_spool_list(state->spoolfd, &list, &n);
     if (rc != PST_OK) {
@@ -143,8 +144,13 @@ int pst_spool_put(const struct pst_state *state, const struct pst_spool_limits *
         bytes -= list[drop].size;
         drop++;
     }
-    /* The counter goes up before the files go: a crash in between counts twice, never zero. */
-    rc = pst_state_write_counter(state, PST_STATE_DROPPED, counter + drop);
+    /*
+     * The counter goes up before the files go: a crash in between counts twice, never zero.
+     * Unchanged (the usual case: nothing carried, nothing dropped), it is not rewritten.
+     */
+    if (counter + drop != before) {
+        rc = pst_state_write_counter(state, PST_STATE_DROPPED, counter + drop);
+    }
     for (size_t i = 0; rc == PST_OK && i < drop; i++) {
         if (unlinkat(state->spoolfd, list[i].name, 0) != 0 && errno != ENOENT) {
             rc = pst_from_errno(errno);

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Enrollment and report ingest: every check of DESIGN.md's "Collector ingest", in order. */
+#include "collector/ingest.h"
+
+#include "agent/error.h"
+#include "transport/jws.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
+
+#define REPORT_SCHEMA "posture.report/v1"
+
+void pst_answer_error(struct pst_answer *ans, unsigned status, const char *error,
+                      const char *message)
+{
+    json_decref(ans->body);
+    ans->body = NULL;
+    ans->status = status;
+    snprintf(ans->error, sizeof(ans->error), "%s", error);
+    snprintf(ans->message, sizeof(ans->message), "%s", message);
+}
+
+char *pst_answer_text(const struct pst_answer *ans)
+{
+    json_t *err;
+    char *text;
+
+    if (ans->body != NULL) {
+        return json_dumps(ans->body, JSON_COMPACT);
+    }
+    err = json_pack("{s:s, s:s}", "error", ans->error, "message", ans->message);
+    text = err ? json_dumps(err, JSON_COMPACT) : NULL;
+    json_decref(err);
+    return text;
+}
+
+void pst_answer_release(struct pst_answer *ans)
+{
+    json_decref(ans->body);
+    ans->body = NULL;
+}
+
+void pst_ingest_token_hash(const char *token, size_t len, char hash[65])
+{
+    pst_ca_fingerprint((const unsigned char *)token, len, hash);
+}
+
+void pst_ingest_enroll(struct pst_ingest *in, const char *body, size_t len, time_t now,
+                       struct pst_answer *ans)
+{
+    json_error_t jerr;
+    json_t *req = NULL;
+    const char *token, *csr;
+    struct pst_issued issued = {0};
+    enum pst_token_verdict verdict = PST_TOKEN_UNKNOWN;
+    char hash[65], why[160];
+    int rc;
+
+    memset(ans, 0, sizeof(*ans));
+    if (len > PST_ENROLL_MAX_BODY) {
+        pst_answer_error(ans, 413, "too_large", "the enrollment request is larger than the limit");
+        goto out;
+    }
+    req = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    token = json_string_value(json_object_get(req, "token"));
+    csr = json_string_value(json_object_get(req, "csr"));
+    if (!json_is_object(req) || token == NULL || csr == NULL) {
+        pst_answer_error(ans, 400, "bad_request",
+                         "the body is not a JSON object with a token and a csr string");
+        goto out;
+    }
+    if (token[0] == '\0' || strlen(token) > PST_TOKEN_MAX) {
+        pst_answer_error(ans, 401, "token_unknown", "the enrollment token is not valid");
+        goto out;
+    }
+    pthread_mutex_lock(&in->ca_lock);
+    rc = pst_ca_issue(in->ca, csr, strlen(csr), now, &issued, why, sizeof(why));
+    pthread_mutex_unlock(&in->ca_lock);
+    if (rc == PST_ENOMEM) {
+        pst_answer_error(ans, 500, "internal", "out of memory");
+        goto out;
+    }
+    if (rc != PST_OK) {
+        pst_answer_error(ans, 400, "bad_csr", why);
+        goto out;
+    }
+    pst_ingest_token_hash(token, strlen(token), hash);
+    /* The token is spent and the host recorded together, or neither. */
+    if (pst_store_enroll(in->store, hash, now, &issued, &verdict) != PST_OK) {
+        pst_answer_error(ans, 500, "storage", "the collector could not store the enrollment");
+        goto out;
+    }
+    switch (verdict) {
+    case PST_TOKEN_OK:
+        ans->status = 201;
+        ans->body = json_pack("{s:s, s:s, s:s}", "host_id", issued.host_id, "certificate",
+                              issued.pem, "ca", in->ca->pem);
+        if (ans->body == NULL) {
+            pst_answer_error(ans, 500, "internal", "out of memory");
+        }
+        break;
+    case PST_TOKEN_EXPIRED:
+        pst_answer_error(ans, 401, "token_expired", "the enrollment token has expired");
+        break;
+    case PST_TOKEN_USED_UP:
+        pst_answer_error(ans, 403, "token_used_up", "the enrollment token has no uses left");
+        break;
+    default:
+        pst_answer_error(ans, 401, "token_unknown", "the enrollment token is not valid");
+        break;
+    }
+out:
+    pst_issued_release(&issued);
+    json_decref(req);
+}
+
+/* Reads the report's fields ingest needs; false with ANS set when the report is refused. */
+static bool read_report(const json_t *report, struct pst_report_summary *sum,
+                        struct pst_answer *ans)
+{
+    const json_t *seq = json_object_get(report, "seq");
+    const json_t *secure = json_object_get(json_object_get(report, "score"), "secure");
+    const char *schema = json_string_value(json_object_get(report, "schema"));
+
+    memset(sum, 0, sizeof(*sum));
+    if (!json_is_object(report)) {
+        pst_answer_error(ans, 400, "bad_report", "the JWS payload is not a JSON object");
+        return false;
+    }
+    if (schema == NULL || strcmp(schema, REPORT_SCHEMA) != 0) {
+        pst_answer_error(ans, 400, "bad_report", "the report's schema is not " REPORT_SCHEMA);
+        return false;
+    }
+    sum->host_id = json_string_value(json_object_get(report, "host_id"));
+    if (sum->host_id == NULL) {
+        pst_answer_error(ans, 400, "bad_report", "the report has no host_id string");
+        return false;
+    }
+    if (!json_is_integer(seq) || json_integer_value(seq) < 1) {
+        pst_answer_error(ans, 400, "bad_report", "the report's seq is not an integer >= 1");
+        return false;
+    }
+    sum->seq = json_integer_value(seq);
+    sum->hostname = json_string_value(json_object_get(json_object_get(report, "host"), "hostname"));
+    if (json_is_integer(json_object_get(secure, "current")) &&
+        json_is_integer(json_object_get(secure, "max"))) {
+        sum->has_score = true;
+        sum->score_current = json_integer_value(json_object_get(secure, "current"));
+        sum->score_max = json_integer_value(json_object_get(secure, "max"));
+        sum->score_percent = json_number_value(json_object_get(secure, "percent"));
+    }
+    sum->controls = json_is_array(json_object_get(report, "controls"))
+                        ? json_object_get(report, "controls")
+                        : NULL;
+    return true;
+}
+
+void pst_ingest_report(struct pst_ingest *in, const unsigned char *cert_der, size_t cert_len,
+                       const char *body, size_t len, time_t now, struct pst_answer *ans)
+{
+    mbedtls_x509_crt crt;
+    struct pst_host_ref host;
+    struct pst_report_summary sum;
+    enum pst_report_verdict verdict;
+    unsigned char *payload = NULL;
+    size_t payload_len = 0;
+    char fingerprint[65], kid[65], *jws_kid = NULL, why[160] = "";
+    json_t *report = NULL;
+    json_error_t jerr;
+    int64_t last_seq = 0;
+    bool found = false;
+    int rc;
+
+    memset(ans, 0, sizeof(*ans));
+    mbedtls_x509_crt_init(&crt);
+    if (cert_der == NULL || cert_len == 0) {
+        pst_answer_error(ans, 401, "no_certificate",
+                         "reports need the client certificate issued at enrollment");
+        goto out;
+    }
+    if (len > PST_INGEST_MAX_BODY) {
+        pst_answer_error(ans, 413, "too_large", "the report is larger than the limit");
+        goto out;
+    }
+    /* 1. A certificate this collector issued: known by its fingerprint, not revoked. */
+    if (mbedtls_x509_crt_parse_der(&crt, cert_der, cert_len) != 0) {
+        pst_answer_error(ans, 401, "unknown_certificate", "the client certificate is unreadable");
+        goto out;
+    }
+    pst_ca_fingerprint(cert_der, cert_len, fingerprint);
+    if (pst_store_host_by_fingerprint(in->store, fingerprint, &host, &found) != PST_OK) {
+        pst_answer_error(ans, 500, "storage", "the collector could not read its database");
+        goto out;
+    }
+    if (!found) {
+        pst_answer_error(ans, 401, "unknown_certificate",
+                         "the client certificate was not issued to an enrolled host");
+        goto out;
+    }
+    if (host.revoked) {
+        pst_answer_error(ans, 403, "revoked", "this host's certificate has been revoked");
+        goto out;
+    }
+    /* 2. The JWS: ES256 only, signed by the certificate's key, its kid naming that key. */
+    rc = pst_jws_verify(body, len, &crt.pk, &payload, &payload_len, &jws_kid, why, sizeof(why));
+    if (rc == PST_EBADSIG) {
+        pst_answer_error(ans, 403, "bad_signature", why);
+        goto out;
+    }
+    if (rc == PST_ETOOBIG) {
+        pst_answer_error(ans, 413, "too_large", why);
+        goto out;
+    }
+    if (rc == PST_ENOMEM) {
+        pst_answer_error(ans, 500, "internal", "out of memory");
+        goto out;
+    }
+    if (rc != PST_OK) {
+        pst_answer_error(ans, 400, "bad_jws", why);
+        goto out;
+    }
+    pst_jws_kid(&crt, kid);
+    if (strcmp(jws_kid, kid) != 0) {
+        pst_answer_error(ans, 403, "kid_mismatch",
+                         "the JWS kid does not name the client certificate's key");
+        goto out;
+    }
+    /* 3. The report: its host_id is the certificate's host, its seq above the last one. */
+    report = json_loadb((const char *)payload, payload_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (report == NULL) {
+        pst_answer_error(ans, 400, "bad_report", "the JWS payload is not JSON");
+        goto out;
+    }
+    if (!read_report(report, &sum, ans)) {
+        goto out;
+    }
+    if (strcmp(sum.host_id, host.host_id) != 0) {
+        pst_answer_error(ans, 403, "host_mismatch",
+                         "the report's host_id is not the client certificate's host");
+        goto out;
+    }
+    if (pst_store_report(in->store, &sum, body, len, now, &verdict, &last_seq) != PST_OK) {
+        pst_answer_error(ans, 500, "storage", "the collector could not store the report");
+        goto out;
+    }
+    switch (verdict) {
+    case PST_REPORT_STORED:
+        ans->status = 201;
+        ans->body = json_pack("{s:s, s:I}", "host_id", host.host_id, "seq", (json_int_t)sum.seq);
+        if (ans->body == NULL) {
+            pst_answer_error(ans, 500, "internal", "out of memory");
+        }
+        break;
+    case PST_REPORT_REPLAY:
+        snprintf(why, sizeof(why), "the collector already has seq %lld for this host",
+                 (long long)last_seq);
+        pst_answer_error(ans, 409, "replay", why);
+        break;
+    case PST_REPORT_REVOKED:
+        pst_answer_error(ans, 403, "revoked", "this host's certificate has been revoked");
+        break;
+    default:
+        pst_answer_error(ans, 401, "unknown_certificate",
+                         "the client certificate was not issued to an enrolled host");
+        break;
+    }
+out:
+    json_decref(report);
+    free(payload);
+    free(jws_kid);
+    mbedtls_x509_crt_free(&crt);
+}

@@ -288,11 +288,17 @@ static int delivery_status(const struct pst_state *state, const struct pst_deliv
         fprintf(stderr, "posture: the spool is empty\n");
         return EXIT_OK;
     }
-    fprintf(stderr,
-            "posture: delivered %zu report(s), %zu already held by the collector, %zu refused "
-            "(moved to %s/%s), %zu left in %s/%s\n",
-            res->delivered, res->duplicates, res->dead, state->dir, PST_STATE_DEAD, res->left,
-            state->dir, PST_STATE_SPOOL);
+    fprintf(stderr, "posture: delivered %zu report(s)", res->delivered);
+    if (res->duplicates > 0) {
+        fprintf(stderr, ", %zu already held by the collector", res->duplicates);
+    }
+    if (res->dead > 0) {
+        fprintf(stderr, ", %zu refused (moved to %s/%s)", res->dead, state->dir, PST_STATE_DEAD);
+    }
+    if (res->left > 0) {
+        fprintf(stderr, ", %zu left in %s/%s", res->left, state->dir, PST_STATE_SPOOL);
+    }
+    fputc('\n', stderr);
     if (res->left > 0) {
         fprintf(stderr, "posture: delivery stopped: %s%s\n", res->why,
                 res->retry_after > 0 ? " (the collector asks to retry later)" : "");

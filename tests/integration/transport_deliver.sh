@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Signed reports from `posture scan --send` and `posture send` to a real posture-collector on
+# loopback: the signature checked by openssl and by `posture verify`; three scans while the
+# collector is down, all three delivered in order exactly once when it is back; a report the
+# collector has already (409), a revoked host (dead-letter), the spool's bounds and the drop
+# count carried by the next report, and a configured proxy actually used.
+source "$SRC/tests/integration/lib.sh"
+source "$SRC/tests/integration/transport_lib.sh"
+
+c=$WORK/collector
+a=$WORK/agent
+b=$WORK/agent-b
+root=$WORK/root
+rm -rf "$a" "$b" "$WORK/saved" "$WORK/collector.log"
+mkdir -p "$WORK/saved"
+build_root lax "$root"
+init_collector "$c"
+start_collector "$c"
+enroll "$c" "$a"
+enroll "$c" "$b"
+host=$(cat "$a/host_id")
+scan_send() {
+    "$POSTURE" scan --root "$root" --send --state-dir "$a" --format json --output "$WORK/report.json" "$@"
+}
+
+# 1. Delivered at once: stored by the collector, the spool empty, the report as scanned.
+expect_exit "scan --send with the collector up" 0 scan_send
+expect_eq "stored after one scan" "1" "$(stored_seqs "$c" "$host")"
+expect_eq "spool empty after delivery" "" "$(ls "$a/spool")"
+stored_jws "$c" "$host" 1 >"$WORK/saved/1.jws"
+payload "$WORK/saved/1.jws" >"$WORK/payload.json"
+expect_eq "payload host_id" "$host" "$(jq -r .host_id "$WORK/payload.json")"
+expect_eq "payload seq" 1 "$(jq -r .seq "$WORK/payload.json")"
+expect_eq "payload spool_dropped" 0 "$(jq -r .spool_dropped "$WORK/payload.json")"
+expect_eq "payload is the scanned report" "$(jq -S 'del(.host_id, .seq, .spool_dropped)' "$WORK/payload.json")" \
+    "$(jq -S . "$WORK/report.json")"
+header=$(cut -d. -f1 <"$WORK/saved/1.jws" | b64url_decode)
+expect_eq "JWS header" '"ES256" "posture-report+jws"' "$(jq -c '[.alg, .typ]' <<<"$header" | tr -d '[]' | tr , ' ')"
+kid=$(openssl x509 -in "$a/cert.pem" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+expect_eq "JWS kid is the SHA-256 of the certificate's SubjectPublicKeyInfo" "$kid" "$(jq -r .kid <<<"$header")"
+
+# 2. The signature, checked independently with openssl, and with posture verify.
+openssl_verify "$WORK/saved/1.jws" "$a/cert.pem" || fail "openssl does not verify the ES256 signature"
+if openssl_verify "$WORK/saved/1.jws" "$b/cert.pem" 2>/dev/null; then
+    fail "openssl verifies the report with another host's key"
+fi
+# One payload character changed, still well-formed base64url: only the signature can tell.
+jws1=$(cat "$WORK/saved/1.jws")
+h=${jws1%%.*}
+c10=${jws1:${#h}+11:1}
+printf '%s' "${jws1:0:${#h}+11}$([ "$c10" = A ] && echo B || echo A)${jws1:${#h}+12}" >"$WORK/saved/tampered.jws"
+if openssl_verify "$WORK/saved/tampered.jws" "$a/cert.pem" 2>/dev/null; then
+    fail "openssl verifies a tampered payload"
+fi
+expect_exit "posture verify a valid report" 0 "$POSTURE" verify "$WORK/saved/1.jws" --state-dir "$a"
+expect_eq "posture verify prints the verdict" "host_id $host|seq 1|policy debian-baseline|valid" \
+    "$(grep -v '^kid' "$WORK/out" | tr '\n' '|' | sed 's/|$//')"
+expect_exit "posture verify --cert" 0 "$POSTURE" verify "$WORK/saved/1.jws" --cert "$a/cert.pem"
+expect_exit "posture verify, another host's certificate" 1 "$POSTURE" verify "$WORK/saved/1.jws" --cert "$b/cert.pem"
+expect_exit "posture verify, tampered payload" 1 "$POSTURE" verify "$WORK/saved/tampered.jws" --cert "$a/cert.pem"
+expect_exit "posture verify, missing file" 2 "$POSTURE" verify "$WORK/nothing.jws" --cert "$a/cert.pem"
+expect_exit "posture verify, no file" 2 "$POSTURE" verify --cert "$a/cert.pem"
+
+# 3. The collector stopped while three scans are sent, then started: all three arrive, in
+# order, exactly once.
+stop_collector
+for i in 1 2 3; do
+    expect_exit "scan --send $i with the collector down" 3 scan_send
+    grep -q "could not be delivered; it is spooled" "$WORK/err" || fail "scan $i: $(cat "$WORK/err")"
+done
+expect_eq "three reports spooled, in order" \
+    "00000000000000000002.jws 00000000000000000003.jws 00000000000000000004.jws" "$(ls "$a/spool" | tr '\n' ' ' | sed 's/ $//')"
+cp "$a"/spool/*.jws "$WORK/saved/"
+expect_exit "send with the collector down" 3 "$POSTURE" send --state-dir "$a"
+start_collector "$c" "$port"
+expect_exit "send with the collector back" 0 "$POSTURE" send --state-dir "$a"
+grep -q "delivered 3 report(s)" "$WORK/err" || fail "send: $(cat "$WORK/err")"
+expect_eq "stored: each report once, in order" "1 2 3 4" "$(stored_seqs "$c" "$host")"
+for seq in 2 3 4; do
+    expect_eq "report $seq stored as spooled" "$(cat "$WORK/saved/0000000000000000000$seq.jws")" \
+        "$(stored_jws "$c" "$host" "$seq")"
+done
+expect_eq "spool empty" "" "$(ls "$a/spool")"
+expect_exit "send with an empty spool" 0 "$POSTURE" send --state-dir "$a"
+
+# 4. A report the collector already holds (a delivery whose answer was lost): 409, deleted.
+cp "$WORK/saved/00000000000000000003.jws" "$a/spool/"
+expect_exit "send a report the collector has" 0 "$POSTURE" send --state-dir "$a"
+grep -q "1 already held by the collector" "$WORK/err" || fail "409: $(cat "$WORK/err")"
+expect_eq "spool empty after 409" "" "$(ls "$a/spool")"
+expect_eq "still stored once" "1 2 3 4" "$(stored_seqs "$c" "$host")"
+
+# 5. The spool's bounds: at most 2 reports; the oldest dropped, the next report counts them.
+cat >"$WORK/posture.yaml" <<YAML
+collector:
+  state_dir: $a
+  spool: {max_reports: 2}
+  backoff: {base: 1s, cap: 10s}
+YAML
+stop_collector
+for i in 1 2 3 4; do
+    expect_exit "bounded scan $i, collector down" 3 scan_send --config "$WORK/posture.yaml"
+done
+grep -q "the spool is full: dropped the 1 oldest" "$WORK/err" || fail "drop message: $(cat "$WORK/err")"
+expect_eq "bounded spool keeps the newest two" "00000000000000000007.jws 00000000000000000008.jws" \
+    "$(ls "$a/spool" | tr '\n' ' ' | sed 's/ $//')"
+# 5 and 6 were dropped: report 8 counts the first drop, the counter holds the second.
+expect_eq "report 8 carries one drop" 1 "$(payload "$a/spool/00000000000000000008.jws" | jq .spool_dropped)"
+expect_eq "drop counter" 1 "$(cat "$a/spool_dropped")"
+start_collector "$c" "$port"
+expect_exit "send the bounded spool" 0 "$POSTURE" send --config "$WORK/posture.yaml"
+expect_exit "scan --send after the drops" 0 scan_send
+expect_eq "stored after drops" "1 2 3 4 7 8 9" "$(stored_seqs "$c" "$host")"
+stored_jws "$c" "$host" 9 >"$WORK/saved/9.jws"
+expect_eq "the next report carries the other drop" 1 "$(payload "$WORK/saved/9.jws" | jq .spool_dropped)"
+expect_eq "drop counter reset" 0 "$(cat "$a/spool_dropped")"
+
+# 6. A configured proxy is used (a closed port: delivery fails there, not at the collector).
+cat >"$WORK/proxy.yaml" <<YAML
+collector:
+  proxy: http://127.0.0.1:9
+  connect_timeout: 5s
+YAML
+expect_exit "scan --send through an unreachable proxy" 3 scan_send --config "$WORK/proxy.yaml"
+grep -qi "proxy\|127.0.0.1 port 9" "$WORK/err" || fail "proxy not used: $(cat "$WORK/err")"
+expect_exit "send without the proxy" 0 "$POSTURE" send --state-dir "$a"
+
+# 7. A revoked host: 403, the report moves to dead-letter with the reason, send exits 3.
+"$COLLECTOR" revoke "$host" --state-dir "$c" >/dev/null
+expect_exit "scan --send from a revoked host" 3 scan_send
+expect_eq "nothing left in the spool" "" "$(ls "$a/spool")"
+expect_eq "dead-lettered report" "00000000000000000011.jws" "$(ls "$a/dead-letter" | grep -v reason)"
+grep -q "^HTTP 40[13]" "$a/dead-letter/00000000000000000011.jws.reason" ||
+    fail "dead-letter reason: $(cat "$a/dead-letter/00000000000000000011.jws.reason")"
+expect_eq "the revoked host's report is not stored" "1 2 3 4 7 8 9 10" "$(stored_seqs "$c" "$host")"
+
+# 8. The other host delivers on its own sequence.
+expect_exit "second host" 0 "$POSTURE" scan --root "$root" --send --state-dir "$b" --output /dev/null
+expect_eq "second host stored" "1" "$(stored_seqs "$c" "$(cat "$b/host_id")")"
+
+finish

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The agent killed (SIGKILL) at random points of spooling and delivery, over many iterations,
+# against a real posture-collector on loopback that is sometimes down. After every kill, each
+# file the spool would deliver is a complete, valid signed report (no partial file); at the
+# end, after `posture send`, every report that was ever spooled is stored by the collector
+# exactly once, as it was spooled, and in sequence order, and the spool is empty.
+# ITERATIONS (default 60) sets the number of kills.
+source "$SRC/tests/integration/lib.sh"
+source "$SRC/tests/integration/transport_lib.sh"
+
+c=$WORK/collector
+a=$WORK/agent
+root=$WORK/root
+iterations=${ITERATIONS:-60}
+rm -rf "$a" "$WORK/collector.log" "$WORK/spooled"
+mkdir -p "$WORK/spooled"
+build_root lax "$root"
+init_collector "$c"
+start_collector "$c"
+enroll "$c" "$a"
+host=$(cat "$a/host_id")
+up=1 killed=0 partial=0
+
+for i in $(seq 1 "$iterations"); do
+    # The collector goes down and comes back every few iterations, so that the spool fills
+    # and `posture send` has something to deliver when it is killed.
+    if [ $((i % 7)) -eq 0 ]; then
+        if [ "$up" = 1 ]; then stop_collector; up=0; else start_collector "$c" "$port"; up=1; fi
+    fi
+    if [ $((RANDOM % 3)) -eq 0 ]; then
+        "$POSTURE" send --state-dir "$a" >/dev/null 2>&1 &
+    else
+        "$POSTURE" scan --root "$root" --send --state-dir "$a" --output /dev/null >/dev/null 2>&1 &
+    fi
+    pid=$!
+    # Anywhere from before the scan ends to after the delivery: 0 to 120 ms.
+    sleep "0.$(printf '%03d' $((RANDOM % 120)))"
+    if kill -KILL "$pid" 2>/dev/null; then
+        killed=$((killed + 1))
+    fi
+    wait "$pid" 2>/dev/null || true
+    # Every file named as a report is whole and signed; remember it as spooled.
+    for f in "$a"/spool/*.jws; do
+        [ -e "$f" ] || continue
+        if ! "$POSTURE" verify "$f" --state-dir "$a" >/dev/null 2>"$WORK/verify.err"; then
+            fail "iteration $i: $(basename "$f") would be delivered but is not a valid report: $(cat "$WORK/verify.err")"
+            partial=$((partial + 1))
+            continue
+        fi
+        cp "$f" "$WORK/spooled/"
+    done
+    expect_eq "iteration $i: nothing dead-lettered" "" "$(ls "$a/dead-letter")"
+done
+echo "$killed of $iterations runs killed; $(ls "$WORK/spooled" | wc -l) reports seen in the spool"
+[ "$killed" -ge $((iterations / 3)) ] || fail "only $killed of $iterations runs were killed: the test proves little"
+
+[ "$up" = 1 ] || start_collector "$c" "$port"
+expect_exit "send after the kills" 0 "$POSTURE" send --state-dir "$a"
+expect_eq "spool empty at the end" "" "$(ls "$a/spool" | grep -v '^\.tmp-' || true)"
+expect_exit "a clean scan --send still works" 0 "$POSTURE" scan --root "$root" --send --state-dir "$a" --output /dev/null
+
+stored=$(stored_seqs "$c" "$host")
+last=$(cat "$a/seq")
+echo "stored: $stored; last sequence handed out: $last"
+prev=0
+for seq in $stored; do
+    [ "$seq" -gt "$prev" ] || fail "stored out of order: $seq after $prev"
+    [ "$seq" -le "$last" ] || fail "stored seq $seq was never handed out (last $last)"
+    prev=$seq
+done
+expect_eq "each report stored once" "$(tr ' ' '\n' <<<"$stored" | sort -n | uniq | wc -l)" \
+    "$(sqlite3 "$c/collector.db" "SELECT count(*) FROM reports WHERE host_id = '$host'")"
+# Every report ever seen in the spool reached the collector, byte for byte.
+for f in "$WORK"/spooled/*.jws; do
+    [ -e "$f" ] || continue
+    seq=$((10#$(basename "$f" .jws)))
+    expect_eq "spooled report $seq stored as spooled" "$(cat "$f")" "$(stored_jws "$c" "$host" "$seq")"
+done
+# The last stored report verifies independently of posture.
+stored_jws "$c" "$host" "$prev" >"$WORK/last.jws"
+openssl_verify "$WORK/last.jws" "$a/cert.pem" || fail "the last stored report does not verify with openssl"
+
+finish

@@ -16,6 +16,9 @@
 
 #include <inttypes.h>
 #include <mbedtls/platform_util.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +55,7 @@ static const char usage_text[] =
     "          [--state-dir DIR] [--config FILE] [--proxy URL]\n"
     "  send    [--config FILE] [--state-dir DIR]\n"
     "  verify  FILE [--cert PEM] [--state-dir DIR]\n"
+    "  run     [--config FILE] [--state-dir DIR] [--root DIR] [--policy FILE|DIR]...\n"
     "  version\n"
     "\n"
     "exit codes: 0 success (score at least --fail-under), 1 score below --fail-under,\n"
@@ -307,15 +311,13 @@ static int delivery_status(const struct pst_state *state, const struct pst_deliv
 }
 
 /*
- * Signs REPORT with the next sequence number, spools it, then delivers the spool once.
- * Returns EXIT_OK when the spool is empty afterwards, else EXIT_OUTPUT (the report stays
- * spooled for `posture send`).
+ * Signs REPORT with the next sequence number and spools it, under the state's lock (kept).
+ * Returns 0 and the number in *seq, or a PST_E* code (printed).
  */
-static int send_report(struct pst_state *state, struct pst_identity *id,
-                       const struct pst_transport_settings *s, const json_t *report)
+static int spool_report(struct pst_state *state, struct pst_identity *id,
+                        const struct pst_transport_settings *s, const json_t *report, uint64_t *seq)
 {
-    struct pst_delivery res;
-    uint64_t seq = 0, dropped = 0, dropped_now = 0;
+    uint64_t dropped = 0, dropped_now = 0;
     char *jws = NULL;
     size_t len = 0;
     int rc;
@@ -326,23 +328,41 @@ static int send_report(struct pst_state *state, struct pst_identity *id,
     }
     /* The sequence number is durable before the report that carries it exists. */
     if (rc == PST_OK) {
-        rc = pst_state_next_seq(state, &seq);
+        rc = pst_state_next_seq(state, seq);
     }
     if (rc == PST_OK) {
-        rc = pst_identity_sign_report(id, report, seq, dropped, &jws, &len);
+        rc = pst_identity_sign_report(id, report, *seq, dropped, &jws, &len);
     }
     if (rc == PST_OK) {
-        rc = pst_spool_put(state, &s->limits, seq, jws, len, dropped, &dropped_now);
+        rc = pst_spool_put(state, &s->limits, *seq, jws, len, dropped, &dropped_now);
     }
     free(jws);
     if (rc != PST_OK) {
         fprintf(stderr, "posture: cannot sign and spool the report in %s: %s\n", state->dir,
                 pst_strerror(rc));
-        return EXIT_OUTPUT;
+        return rc;
     }
     if (dropped_now > 0) {
         fprintf(stderr, "posture: the spool is full: dropped the %" PRIu64 " oldest report(s)\n",
                 dropped_now);
+    }
+    return PST_OK;
+}
+
+/*
+ * Signs REPORT with the next sequence number, spools it, then delivers the spool once.
+ * Returns EXIT_OK when the spool is empty afterwards, else EXIT_OUTPUT (the report stays
+ * spooled for `posture send`).
+ */
+static int send_report(struct pst_state *state, struct pst_identity *id,
+                       const struct pst_transport_settings *s, const json_t *report)
+{
+    struct pst_delivery res;
+    uint64_t seq = 0;
+    int rc = spool_report(state, id, s, report, &seq);
+
+    if (rc != PST_OK) {
+        return EXIT_OUTPUT;
     }
     rc = pst_deliver_spool(state, s, &res);
     if (rc != PST_OK) {
@@ -357,6 +377,145 @@ static int send_report(struct pst_state *state, struct pst_identity *id,
                 "and `posture send` delivers it\n",
                 seq, state->dir, PST_STATE_SPOOL);
     }
+    return status;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Waits MS milliseconds; true when SIGTERM or SIGINT (blocked, in SET) asks to stop. */
+static bool wait_or_stop(const sigset_t *set, uint64_t ms)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+    for (;;) {
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig == SIGTERM || sig == SIGINT) {
+            return true;
+        }
+        if (sig < 0 && errno == EINTR) {
+            continue; /* another signal; the remaining time is not tracked, a shorter wait */
+        }
+        return false;
+    }
+}
+
+/*
+ * The agent: scans every collector.interval, spools each report and delivers the spool,
+ * retrying with capped exponential backoff and full jitter (at least Retry-After) while
+ * something is left. SIGTERM or SIGINT ends it cleanly (exit 0).
+ */
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"root", required_argument, NULL, 'r'},
+        {"policy", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
+    };
+    struct policy_opts po = {0};
+    const char *config_path = NULL, *state_dir = NULL, *root = NULL;
+    struct pst_transport_settings ts;
+    struct pst_config *config = NULL;
+    struct pst_policy_set *set = NULL;
+    struct pst_state *state = NULL;
+    struct pst_identity *id = NULL;
+    sigset_t stop;
+    uint64_t next_scan = 0;
+    unsigned attempt = 0;
+    int opt, status;
+
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 's':
+            state_dir = optarg;
+            break;
+        case 'r':
+            root = optarg;
+            break;
+        case 'p':
+            if (!add_repeated(po.paths, &po.n, optarg)) {
+                return usage_error("too many --policy options");
+            }
+            break;
+        default:
+            return usage_error("invalid option for run");
+        }
+    }
+    if (optind != argc) {
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    }
+    if (load_inputs(config_path, &po, &config, &set) != EXIT_OK) {
+        return EXIT_USAGE;
+    }
+    transport_settings(config, state_dir, &ts);
+    status = open_enrolled(&ts, &state, &id);
+    if (status != EXIT_OK) {
+        goto out;
+    }
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop, NULL);
+    fprintf(stderr, "posture: running as host %s, a scan every %" PRIu64 " s\n", id->host_id,
+            config->collector.interval_s);
+    for (;;) {
+        struct pst_delivery res = {.retry_after = -1};
+        uint64_t wait_ms, now = now_ms();
+        if (now >= next_scan) {
+            struct pst_scan *scan = NULL;
+            char *error = NULL;
+            uint64_t seq;
+            next_scan = now + config->collector.interval_s * 1000u;
+            int rc = pst_scan_run(set, config, root, NULL, 0, &scan, &error);
+            json_t *report = rc == PST_OK ? pst_report_json(scan) : NULL;
+            if (report == NULL) {
+                fprintf(stderr, "posture: scan failed: %s\n", error ? error : pst_strerror(rc));
+            } else if (spool_report(state, id, &ts, report, &seq) == PST_OK) {
+                fprintf(stderr, "posture: report %" PRIu64 " spooled (secure score %.2f%%)\n", seq,
+                        scan->score.percent);
+            }
+            json_decref(report);
+            free(error);
+            pst_scan_free(scan);
+        }
+        if (pst_state_lock(state) == PST_OK && pst_deliver_spool(state, &ts, &res) == PST_OK &&
+            res.left == 0) {
+            if (res.delivered + res.duplicates + res.dead > 0) {
+                delivery_status(state, &res);
+            }
+            attempt = 0;
+            now = now_ms();
+            wait_ms = next_scan > now ? next_scan - now : 0;
+        } else {
+            uint64_t random = 0;
+            if (getrandom(&random, sizeof(random), 0) != (ssize_t)sizeof(random)) {
+                random = now_ms();
+            }
+            wait_ms = pst_backoff_delay_ms(attempt, ts.backoff_base_ms, ts.backoff_cap_ms,
+                                           res.retry_after, random);
+            attempt += attempt < 64;
+            fprintf(stderr, "posture: delivery stopped (%s); retry %u in %" PRIu64 " ms\n", res.why,
+                    attempt, wait_ms);
+        }
+        pst_state_unlock(state);
+        if (wait_or_stop(&stop, wait_ms)) {
+            fprintf(stderr, "posture: stopping\n");
+            break;
+        }
+    }
+out:
+    pst_identity_free(id);
+    pst_state_free(state);
+    pst_policy_set_free(set);
+    pst_config_free(config);
     return status;
 }
 
@@ -1094,7 +1253,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "policy") == 0) {
         return cmd_policy(argc, argv);
     }
-    if (strcmp(cmd, "enroll") == 0 || strcmp(cmd, "send") == 0 || strcmp(cmd, "verify") == 0) {
+    if (strcmp(cmd, "enroll") == 0 || strcmp(cmd, "send") == 0 || strcmp(cmd, "verify") == 0 ||
+        strcmp(cmd, "run") == 0) {
         int status;
         if (pst_http_global_init() != PST_OK) {
             fprintf(stderr, "posture: cannot start libcurl\n");
@@ -1102,6 +1262,7 @@ int main(int argc, char **argv)
         }
         status = cmd[0] == 'e'   ? cmd_enroll(argc, argv)
                  : cmd[0] == 's' ? cmd_send(argc, argv)
+                 : cmd[0] == 'r' ? cmd_run(argc, argv)
                                  : cmd_verify(argc, argv);
         pst_http_global_cleanup();
         return status;

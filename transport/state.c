@@ -99,6 +99,14 @@ int pst_state_lock(struct pst_state *state)
     return PST_OK;
 }
 
+void pst_state_unlock(struct pst_state *state)
+{
+    if (state->lockfd >= 0) {
+        close(state->lockfd);
+        state->lockfd = -1;
+    }
+}
+
 int pst_file_read_at(int dirfd, const char *name, size_t max, char **data, size_t *len)
 {
     struct stat st;

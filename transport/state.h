@@ -49,6 +49,9 @@ void pst_state_free(struct pst_state *state);
  */
 int pst_state_lock(struct pst_state *state);
 
+/* Releases the lock (a long-running agent holds it only while it changes the spool). */
+void pst_state_unlock(struct pst_state *state);
+
 /*
  * Reads file NAME of directory DIRFD, at most MAX bytes (PST_ETOOBIG beyond). *data is
  * malloc'd and NUL-terminated (caller frees). Never follows a symlink.

@@ -139,4 +139,30 @@ expect_eq "the revoked host's report is not stored" "1 2 3 4 7 8 9 10" "$(stored
 expect_exit "second host" 0 "$POSTURE" scan --root "$root" --send --state-dir "$b" --output /dev/null
 expect_eq "second host stored" "1" "$(stored_seqs "$c" "$(cat "$b/host_id")")"
 
+# 9. posture run: a scan, delivery retried with backoff while the collector is down, then
+# delivered without another scan once it is back; SIGTERM ends it cleanly.
+cat >"$WORK/run.yaml" <<YAML
+collector:
+  interval: 1h
+  backoff: {base: 200ms, cap: 1s}
+YAML
+bhost=$(cat "$b/host_id")
+stop_collector
+"$POSTURE" run --root "$root" --state-dir "$b" --config "$WORK/run.yaml" 2>"$WORK/run.err" &
+run_pid=$!
+for _ in $(seq 1 100); do [ -e "$b/spool/00000000000000000002.jws" ] && break; sleep 0.05; done
+sleep 1.5
+expect_eq "run spooled its report while the collector is down" "00000000000000000002.jws" "$(ls "$b/spool")"
+retries=$(grep -c "retry" "$WORK/run.err" || true)
+[ "$retries" -ge 2 ] || fail "run retried $retries times in 1.5 s with a 200 ms base: $(cat "$WORK/run.err")"
+start_collector "$c" "$port"
+for _ in $(seq 1 100); do [ "$(stored_seqs "$c" "$bhost")" = "1 2" ] && break; sleep 0.1; done
+expect_eq "run delivered once the collector is back" "1 2" "$(stored_seqs "$c" "$bhost")"
+expect_eq "run scanned once (interval 1h)" 2 "$(cat "$b/seq")"
+kill -TERM "$run_pid"
+run_rc=0
+wait "$run_pid" || run_rc=$?
+expect_eq "run exits 0 on SIGTERM" 0 "$run_rc"
+grep -q "stopping" "$WORK/run.err" || fail "run: $(cat "$WORK/run.err")"
+
 finish

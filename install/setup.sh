@@ -23,6 +23,12 @@ packages=(
     time
     # the host probes' references: systemd-sysctl, systemctl, modprobe
     systemd kmod
+    # the agent's transport: HTTPS delivery over libcurl with OpenSSL (the pinned-CA
+    # fingerprint check is an OpenSSL verify callback)
+    libcurl4-openssl-dev libssl-dev
+    # transport tests: openssl checks signatures and certificates, sqlite3 reads what the
+    # collector stored
+    openssl sqlite3
 )
 
 missing=()

@@ -10,6 +10,7 @@ for tool in openssl curl jq sqlite3; do
 done
 
 STATE=$WORK/state
+: >"$WORK/serve.err"
 COLL_PID=
 PORT=
 # A wrapper for the server (valgrind), empty by default.

@@ -23,6 +23,11 @@ packages=(
     time
     # the host probes' references: systemd-sysctl, systemctl, modprobe
     systemd kmod
+    # the collector: HTTPS server (libmicrohttpd over GnuTLS), storage (SQLite)
+    libmicrohttpd-dev libgnutls28-dev libsqlite3-dev
+    # collector tests: independent clients (openssl, curl), the database read back (sqlite3),
+    # libcurl for the ingest benchmark's load generator
+    openssl curl sqlite3 libcurl4-openssl-dev
 )
 
 missing=()

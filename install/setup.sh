@@ -26,9 +26,11 @@ packages=(
     # the agent's transport: HTTPS delivery over libcurl with OpenSSL (the pinned-CA
     # fingerprint check is an OpenSSL verify callback)
     libcurl4-openssl-dev libssl-dev
-    # transport tests: openssl checks signatures and certificates, sqlite3 reads what the
-    # collector stored
-    openssl sqlite3
+    # the collector: HTTPS server (libmicrohttpd over GnuTLS), storage (SQLite)
+    libmicrohttpd-dev libgnutls28-dev libsqlite3-dev
+    # collector and transport tests: independent clients and verifiers (openssl, curl), the
+    # database read back (sqlite3)
+    openssl curl sqlite3
 )
 
 missing=()

@@ -97,17 +97,72 @@ static int check_pinned_ca(const mbedtls_x509_crt *ca, const struct pst_http_opt
     return rc;
 }
 
+void pst_enroll_answer_release(struct pst_enroll_answer *ans)
+{
+    free(ans->host_id);
+    free(ans->cert_pem);
+    free(ans->ca_pem);
+    mbedtls_x509_crt_free(&ans->cert);
+    mbedtls_x509_crt_free(&ans->ca);
+    memset(ans, 0, sizeof(*ans));
+}
+
+int pst_enroll_parse_answer(const char *body, size_t len, struct pst_enroll_answer *ans, char *why,
+                            size_t why_len)
+{
+    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    const char *id = json_string_value(json_object_get(doc, "host_id"));
+    const char *cert_pem = json_string_value(json_object_get(doc, "certificate"));
+    const char *ca_pem = json_string_value(json_object_get(doc, "ca"));
+    int rc = PST_EPARSE;
+
+    memset(ans, 0, sizeof(*ans));
+    mbedtls_x509_crt_init(&ans->cert);
+    mbedtls_x509_crt_init(&ans->ca);
+    if (id == NULL || cert_pem == NULL || ca_pem == NULL) {
+        snprintf(why, why_len, "the collector's answer lacks host_id, certificate or ca");
+        goto out;
+    }
+    if (!pst_identity_host_id_valid(id)) {
+        snprintf(why, why_len, "the collector chose a host id this agent cannot keep");
+        goto out;
+    }
+    /* Both must be PEM: mbedtls_x509_crt_parse would also take DER, which a string is not. */
+    if (strstr(cert_pem, "-----BEGIN CERTIFICATE-----") == NULL ||
+        strstr(ca_pem, "-----BEGIN CERTIFICATE-----") == NULL ||
+        mbedtls_x509_crt_parse(&ans->ca, (const unsigned char *)ca_pem, strlen(ca_pem) + 1) != 0 ||
+        mbedtls_x509_crt_parse(&ans->cert, (const unsigned char *)cert_pem, strlen(cert_pem) + 1) !=
+            0) {
+        snprintf(why, why_len, "the collector's certificate or CA is not PEM");
+        goto out;
+    }
+    if (ans->ca.next != NULL || ans->cert.next != NULL) {
+        snprintf(why, why_len, "the collector's certificate and CA must be one certificate each");
+        goto out;
+    }
+    ans->host_id = strdup(id);
+    ans->cert_pem = strdup(cert_pem);
+    ans->ca_pem = strdup(ca_pem);
+    rc = ans->host_id && ans->cert_pem && ans->ca_pem ? PST_OK : PST_ENOMEM;
+out:
+    if (rc != PST_OK) {
+        pst_enroll_answer_release(ans);
+    }
+    json_decref(doc);
+    return rc;
+}
+
 int pst_enroll(struct pst_state *state, const struct pst_enroll_opts *opts, char **host_id,
                char *why, size_t why_len)
 {
     mbedtls_pk_context key;
-    mbedtls_x509_crt ca, cert;
+    struct pst_enroll_answer ans;
     unsigned char csr_pem[PEM_MAX];
     unsigned char key_pem[PEM_MAX];
     char url[2048];
     char cn[256];
     char *body = NULL;
-    json_t *req = NULL, *doc = NULL;
+    json_t *req = NULL;
     struct pst_http_response resp = {0};
     const char *id, *cert_pem, *ca_pem;
     uint32_t flags = 0;
@@ -115,8 +170,9 @@ int pst_enroll(struct pst_state *state, const struct pst_enroll_opts *opts, char
 
     *host_id = NULL;
     mbedtls_pk_init(&key);
-    mbedtls_x509_crt_init(&ca);
-    mbedtls_x509_crt_init(&cert);
+    memset(&ans, 0, sizeof(ans));
+    mbedtls_x509_crt_init(&ans.cert);
+    mbedtls_x509_crt_init(&ans.ca);
     memset(key_pem, 0, sizeof(key_pem));
     rc = pst_enroll_endpoint(opts->url, "/v1/enroll", url, sizeof(url));
     if (rc != PST_OK) {
@@ -145,39 +201,28 @@ int pst_enroll(struct pst_state *state, const struct pst_enroll_opts *opts, char
         rc = resp.status == 401 || resp.status == 403 ? PST_EACCES : PST_EINVAL;
         goto out;
     }
-    doc = json_loadb(resp.body, resp.body_len, JSON_REJECT_DUPLICATES, NULL);
-    id = json_string_value(json_object_get(doc, "host_id"));
-    cert_pem = json_string_value(json_object_get(doc, "certificate"));
-    ca_pem = json_string_value(json_object_get(doc, "ca"));
-    rc = PST_EPARSE;
-    if (id == NULL || cert_pem == NULL || ca_pem == NULL) {
-        snprintf(why, why_len, "the collector's answer lacks host_id, certificate or ca");
+    rc = pst_enroll_parse_answer(resp.body, resp.body_len, &ans, why, why_len);
+    if (rc != PST_OK) {
         goto out;
     }
-    if (!pst_identity_host_id_valid(id)) {
-        snprintf(why, why_len, "the collector chose a host id this agent cannot keep");
-        goto out;
-    }
-    if (mbedtls_x509_crt_parse(&ca, (const unsigned char *)ca_pem, strlen(ca_pem) + 1) != 0 ||
-        mbedtls_x509_crt_parse(&cert, (const unsigned char *)cert_pem, strlen(cert_pem) + 1) != 0) {
-        snprintf(why, why_len, "the collector's certificate or CA is not PEM");
-        goto out;
-    }
-    rc = check_pinned_ca(&ca, &opts->http, why, why_len);
+    id = ans.host_id;
+    cert_pem = ans.cert_pem;
+    ca_pem = ans.ca_pem;
+    rc = check_pinned_ca(&ans.ca, &opts->http, why, why_len);
     if (rc != PST_OK) {
         goto out;
     }
     rc = PST_EINVAL;
-    if (mbedtls_x509_crt_verify(&cert, &ca, NULL, NULL, &flags, NULL, NULL) != 0) {
+    if (mbedtls_x509_crt_verify(&ans.cert, &ans.ca, NULL, NULL, &flags, NULL, NULL) != 0) {
         snprintf(why, why_len, "the issued certificate does not verify with the CA (flags %#x)",
                  (unsigned)flags);
         goto out;
     }
-    if (mbedtls_pk_check_pair(&cert.pk, &key) != 0) {
+    if (mbedtls_pk_check_pair(&ans.cert.pk, &key) != 0) {
         snprintf(why, why_len, "the issued certificate does not carry this host's key");
         goto out;
     }
-    if (pst_identity_cert_cn(&cert, cn, sizeof(cn)) != PST_OK || strcmp(cn, id) != 0) {
+    if (pst_identity_cert_cn(&ans.cert, cn, sizeof(cn)) != PST_OK || strcmp(cn, id) != 0) {
         snprintf(why, why_len, "the issued certificate's CN is not the host id %s", id);
         goto out;
     }
@@ -221,10 +266,8 @@ out:
         free(body);
     }
     json_decref(req);
-    json_decref(doc);
     pst_http_response_release(&resp);
-    mbedtls_x509_crt_free(&cert);
-    mbedtls_x509_crt_free(&ca);
+    pst_enroll_answer_release(&ans);
     mbedtls_pk_free(&key);
     return rc;
 }

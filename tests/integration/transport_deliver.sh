@@ -12,7 +12,7 @@ c=$WORK/collector
 a=$WORK/agent
 b=$WORK/agent-b
 root=$WORK/root
-rm -rf "$a" "$b" "$WORK/saved" "$WORK/collector.log"
+rm -rf "$a" "$b" "$WORK/saved" "$WORK/collector.log" "$WORK"/agent-vg*
 mkdir -p "$WORK/saved"
 build_root lax "$root"
 init_collector "$c"
@@ -164,5 +164,30 @@ run_rc=0
 wait "$run_pid" || run_rc=$?
 expect_eq "run exits 0 on SIGTERM" 0 "$run_rc"
 grep -q "stopping" "$WORK/run.err" || fail "run: $(cat "$WORK/run.err")"
+
+# 10. Memory errors and leaks of the transport commands, under valgrind (release build only:
+# the sanitizer build checks the same paths with ASan).
+if [ "${POSTURE_SANITIZE:-OFF}" != ON ] && command -v valgrind >/dev/null; then
+    vg() {
+        valgrind --quiet --error-exitcode=99 --leak-check=full \
+            --show-leak-kinds=definite,indirect,possible \
+            --errors-for-leak-kinds=definite,indirect,possible "$@"
+    }
+    expect_exit "valgrind: enroll" 0 vg "$POSTURE" enroll --collector "https://127.0.0.1:$port" \
+        --token "$(token "$c")" --ca-file "$c/ca.crt" --state-dir "$WORK/agent-vg"
+    expect_exit "valgrind: refused enroll" 3 vg "$POSTURE" enroll --collector "https://127.0.0.1:$port" \
+        --token nope --ca-file "$c/ca.crt" --state-dir "$WORK/agent-vg2"
+    expect_exit "valgrind: scan --send" 0 vg "$POSTURE" scan --root "$root" --send \
+        --state-dir "$WORK/agent-vg" --output /dev/null
+    stop_collector
+    expect_exit "valgrind: scan --send, collector down" 3 vg "$POSTURE" scan --root "$root" --send \
+        --state-dir "$WORK/agent-vg" --output /dev/null
+    expect_exit "valgrind: verify" 0 vg "$POSTURE" verify "$WORK/agent-vg/spool/00000000000000000002.jws" \
+        --state-dir "$WORK/agent-vg"
+    expect_exit "valgrind: verify, wrong certificate" 1 vg "$POSTURE" verify \
+        "$WORK/agent-vg/spool/00000000000000000002.jws" --cert "$a/cert.pem"
+    start_collector "$c" "$port"
+    expect_exit "valgrind: send" 0 vg "$POSTURE" send --state-dir "$WORK/agent-vg"
+fi
 
 finish

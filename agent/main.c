@@ -107,15 +107,21 @@ static const char *default_policy_dir(void)
     return POSTURE_INSTALLED_POLICIES;
 }
 
-/* Loads config and policies; prints every error. Returns 0 or EXIT_USAGE. */
-static int load_inputs(const char *config_path, struct policy_opts *po, struct pst_config **config,
-                       struct pst_policy_set **set)
+/*
+ * Loads config and policies, with STATE_DIR (--state-dir, or NULL) over the configured state
+ * directory; prints every error. Returns 0 or EXIT_USAGE.
+ */
+static int load_inputs(const char *config_path, const char *state_dir, struct policy_opts *po,
+                       struct pst_config **config, struct pst_policy_set **set)
 {
     struct pst_diag diag = {0};
     int rc;
 
     *set = NULL;
     rc = pst_config_load(config_path, config, &diag);
+    if (rc == PST_OK && state_dir != NULL) {
+        rc = pst_config_set_state_dir(*config, state_dir);
+    }
     if (rc == PST_OK) {
         if (po->n == 0) {
             po->paths[po->n++] = default_policy_dir();
@@ -254,7 +260,7 @@ static void transport_settings(const struct pst_config *config, const char *stat
     s->url = c->url;
     s->ca_file = c->ca_file;
     s->proxy = c->proxy;
-    s->state_dir = state_dir != NULL ? state_dir : c->state_dir;
+    s->state_dir = state_dir != NULL ? state_dir : config->state_dir;
     s->connect_timeout_s = c->connect_timeout_s;
     s->timeout_s = c->timeout_s;
     s->limits.max_reports = c->spool_max_reports;
@@ -452,7 +458,7 @@ static int cmd_run(int argc, char **argv)
     if (optind != argc) {
         return usage_error("unexpected argument '%s'", argv[optind]);
     }
-    if (load_inputs(config_path, &po, &config, &set) != EXIT_OK) {
+    if (load_inputs(config_path, state_dir, &po, &config, &set) != EXIT_OK) {
         return EXIT_USAGE;
     }
     transport_settings(config, state_dir, &ts);
@@ -853,10 +859,7 @@ static int cmd_scan(int argc, char **argv)
     if (optind != argc) {
         return usage_error("unexpected argument '%s'", argv[optind]);
     }
-    if (state_dir != NULL && !send) {
-        return usage_error("--state-dir goes with --send");
-    }
-    if (load_inputs(config_path, &po, &config, &set) != EXIT_OK) {
+    if (load_inputs(config_path, state_dir, &po, &config, &set) != EXIT_OK) {
         return EXIT_USAGE;
     }
     /* An agent that cannot send is told so before it scans, not after. */
@@ -1156,7 +1159,7 @@ static int cmd_explain(int argc, char **argv)
     if (optind + 1 != argc) {
         return usage_error("explain takes one control or recommendation id");
     }
-    if (load_inputs(config_path, &po, &config, &set) != EXIT_OK) {
+    if (load_inputs(config_path, NULL, &po, &config, &set) != EXIT_OK) {
         return EXIT_USAGE;
     }
     rec = pst_policy_find_recommendation(set, argv[optind]);

@@ -12,19 +12,15 @@
 static const struct pst_ykey config_keys[] = {
     {"parameters", PST_Y_MAP, false},
     {"exemptions", PST_Y_SEQ, false},
+    {"state_dir", PST_Y_SCALAR, false},
     {"collector", PST_Y_MAP, false},
 };
 
 static const struct pst_ykey collector_keys[] = {
-    {"url", PST_Y_SCALAR, false},
-    {"ca_file", PST_Y_SCALAR, false},
-    {"proxy", PST_Y_SCALAR, false},
-    {"state_dir", PST_Y_SCALAR, false},
-    {"connect_timeout", PST_Y_SCALAR, false},
-    {"timeout", PST_Y_SCALAR, false},
-    {"spool", PST_Y_MAP, false},
-    {"backoff", PST_Y_MAP, false},
-    {"interval", PST_Y_SCALAR, false},
+    {"url", PST_Y_SCALAR, false},     {"ca_file", PST_Y_SCALAR, false},
+    {"proxy", PST_Y_SCALAR, false},   {"connect_timeout", PST_Y_SCALAR, false},
+    {"timeout", PST_Y_SCALAR, false}, {"spool", PST_Y_MAP, false},
+    {"backoff", PST_Y_MAP, false},    {"interval", PST_Y_SCALAR, false},
 };
 
 static const struct pst_ykey spool_keys[] = {
@@ -115,8 +111,6 @@ static void load_collector(struct pst_config *config, const struct pst_ynode *no
     c->ca_file = v ? v->scalar : NULL;
     v = pst_ymap_get_kind(node, "proxy", PST_Y_SCALAR);
     c->proxy = v ? v->scalar : NULL;
-    v = pst_ymap_get_kind(node, "state_dir", PST_Y_SCALAR);
-    c->state_dir = v ? v->scalar : NULL;
     ms = (uint64_t)c->connect_timeout_s * 1000;
     load_scaled(diag, file, node, "connect_timeout", true, &ms);
     c->connect_timeout_s = (long)((ms + 999) / 1000);
@@ -242,10 +236,27 @@ static void load_exemption(struct pst_config *config, const struct pst_ynode *no
     ex->column = node->column;
 }
 
+/* Sets the state directory (DIR, or the default) and the policy cache within it. */
+static bool set_state_dir(struct pst_config *config, const char *dir)
+{
+    if (dir != NULL && dir == config->state_dir) {
+        return true;
+    }
+    free(config->state_dir);
+    free(config->cache_dir);
+    config->state_dir = strdup(dir != NULL ? dir : PST_STATE_DIR_DEFAULT);
+    if (config->state_dir == NULL ||
+        asprintf(&config->cache_dir, "%s/cache", config->state_dir) < 0) {
+        config->cache_dir = NULL;
+        return false;
+    }
+    return true;
+}
+
 int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *diag)
 {
     struct pst_config *config = calloc(1, sizeof(*config));
-    const struct pst_ynode *exemptions;
+    const struct pst_ynode *exemptions, *state_dir;
     size_t errors_before = pst_diag_errors(diag);
 
     *out = NULL;
@@ -253,6 +264,10 @@ int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *
         return PST_ENOMEM;
     }
     collector_defaults(&config->collector);
+    if (!set_state_dir(config, NULL)) {
+        pst_config_free(config);
+        return PST_ENOMEM;
+    }
     if (path == NULL) {
         if (access(PST_CONFIG_DEFAULT_PATH, F_OK) != 0) {
             *out = config; /* built-in defaults */
@@ -287,6 +302,14 @@ int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *
     if (pst_ymap_get_kind(config->tree, "collector", PST_Y_MAP) != NULL) {
         load_collector(config, pst_ymap_get_kind(config->tree, "collector", PST_Y_MAP), diag);
     }
+    state_dir = pst_ymap_get_kind(config->tree, "state_dir", PST_Y_SCALAR);
+    if (state_dir != NULL && state_dir->scalar[0] != '/') {
+        pst_ydiag(diag, path, state_dir, "state_dir must be an absolute path, not '%s'",
+                  state_dir->scalar);
+    } else if (state_dir != NULL && !set_state_dir(config, state_dir->scalar)) {
+        pst_config_free(config);
+        return PST_ENOMEM;
+    }
     exemptions = pst_ymap_get_kind(config->tree, "exemptions", PST_Y_SEQ);
     if (exemptions != NULL && exemptions->n > 0) {
         config->exemptions = calloc(exemptions->n, sizeof(*config->exemptions));
@@ -307,6 +330,11 @@ out:
     return PST_OK;
 }
 
+int pst_config_set_state_dir(struct pst_config *config, const char *dir)
+{
+    return set_state_dir(config, dir) ? PST_OK : PST_ENOMEM;
+}
+
 void pst_config_free(struct pst_config *config)
 {
     if (config == NULL) {
@@ -314,6 +342,8 @@ void pst_config_free(struct pst_config *config)
     }
     free(config->exemptions);
     free(config->warning);
+    free(config->state_dir);
+    free(config->cache_dir);
     pst_ynode_free(config->tree);
     free(config->path);
     free(config);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define PST_CONFIG_DEFAULT_PATH "/etc/posture/posture.yaml"
+#define PST_STATE_DIR_DEFAULT "/var/lib/posture"
 
 enum pst_exemption_kind { PST_EXEMPT_MITIGATED, PST_EXEMPT_WAIVER };
 
@@ -26,10 +27,9 @@ struct pst_exemption {
  * the config's tree, or are NULL when not set.
  */
 struct pst_collector_config {
-    const char *url;       /* https://HOST[:PORT]; NULL: the URL stored at enrollment */
-    const char *ca_file;   /* the collector's CA; NULL: the one pinned at enrollment */
-    const char *proxy;     /* HTTP proxy URL; NULL: none */
-    const char *state_dir; /* NULL: /var/lib/posture */
+    const char *url;     /* https://HOST[:PORT]; NULL: the URL stored at enrollment */
+    const char *ca_file; /* the collector's CA; NULL: the one pinned at enrollment */
+    const char *proxy;   /* HTTP proxy URL; NULL: none */
     long connect_timeout_s, timeout_s;
     uint64_t spool_max_reports, spool_max_bytes;
     uint64_t backoff_base_ms, backoff_cap_ms;
@@ -43,7 +43,9 @@ struct pst_config {
     struct pst_exemption *exemptions;
     size_t n_exemptions;
     struct pst_collector_config collector;
-    char *warning; /* why the default file was passed over (unreadable without root), or NULL */
+    char *warning;   /* why the default file was passed over (unreadable without root), or NULL */
+    char *state_dir; /* state_dir, else PST_STATE_DIR_DEFAULT */
+    char *cache_dir; /* STATE_DIR/cache: parsed policies, used when STATE_DIR exists */
 };
 
 /*
@@ -55,6 +57,12 @@ struct pst_config {
  */
 int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *diag);
 void pst_config_free(struct pst_config *config);
+
+/*
+ * Sets the state directory (a command line's --state-dir over posture.yaml's state_dir), and
+ * the policy cache within it. 0 or PST_ENOMEM.
+ */
+int pst_config_set_state_dir(struct pst_config *config, const char *dir);
 
 const char *pst_exemption_kind_name(enum pst_exemption_kind kind);
 

@@ -28,6 +28,10 @@ void pst_ynode_free(struct pst_ynode *node)
     if (node == NULL) {
         return;
     }
+    if (node->arena) {
+        free(node);
+        return;
+    }
     for (size_t i = 0; i < node->n_items; i++) {
         pst_ynode_free(node->items[i]);
     }

@@ -24,6 +24,7 @@ struct pst_ynode {
     struct pst_ynode *
         *items;     /* PST_Y_SEQ: n items; PST_Y_MAP: keys[i] = items[2i], values = 2i+1 */
     size_t n_items; /* nodes held in items (a broken map may end on a lone key) */
+    bool arena;     /* a root whose whole tree is one allocation (a cached tree) */
 };
 
 /*
@@ -43,6 +44,7 @@ struct pst_ynode *pst_yaml_parse(const char *file, const char *buf, size_t len,
 struct pst_ynode *pst_yaml_load_file(const char *path, struct pst_diag *diag, char **bytes,
                                      size_t *len);
 
+/* Frees a tree from its root (never a subtree of a cached tree). */
 void pst_ynode_free(struct pst_ynode *node);
 
 /* Value of KEY in mapping MAP, or NULL. */

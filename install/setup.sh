@@ -31,6 +31,8 @@ packages=(
     # collector and transport tests: independent clients and verifiers (openssl, curl), the
     # database read back (sqlite3)
     openssl curl sqlite3
+    # tests: which files a scan opens (the policy cache must spare the policy file)
+    strace
 )
 
 missing=()

@@ -93,8 +93,8 @@ expect_eq "still stored once" "1 2 3 4" "$(stored_seqs "$c" "$host")"
 
 # 5. The spool's bounds: at most 2 reports; the oldest dropped, the next report counts them.
 cat >"$WORK/posture.yaml" <<YAML
+state_dir: $a
 collector:
-  state_dir: $a
   spool: {max_reports: 2}
   backoff: {base: 1s, cap: 10s}
 YAML

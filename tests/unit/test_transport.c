@@ -104,11 +104,11 @@ static void test_settings(void **unused)
     assert_null(config->collector.url);
     pst_config_free(config);
     tmproot_write(dir, "/posture.yaml",
+                  "state_dir: /srv/posture\n"
                   "collector:\n"
                   "  url: https://collector.example:8443\n"
                   "  ca_file: /etc/posture/ca.pem\n"
                   "  proxy: http://proxy.example:3128\n"
-                  "  state_dir: /srv/posture\n"
                   "  connect_timeout: 5s\n"
                   "  timeout: 2m\n"
                   "  interval: 1h\n"
@@ -120,7 +120,7 @@ static void test_settings(void **unused)
     assert_string_equal(config->collector.url, "https://collector.example:8443");
     assert_string_equal(config->collector.ca_file, "/etc/posture/ca.pem");
     assert_string_equal(config->collector.proxy, "http://proxy.example:3128");
-    assert_string_equal(config->collector.state_dir, "/srv/posture");
+    assert_string_equal(config->state_dir, "/srv/posture");
     assert_int_equal(config->collector.connect_timeout_s, 5);
     assert_int_equal(config->collector.timeout_s, 120);
     assert_int_equal(config->collector.interval_s, 3600);

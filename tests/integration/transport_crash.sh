@@ -22,6 +22,13 @@ enroll "$c" "$a"
 host=$(cat "$a/host_id")
 up=1 killed=0 partial=0
 
+# The kills land anywhere from the start of a run to a little after a whole `scan --send`
+# (scan, sign, spool, deliver) would have ended: timed here, as the sanitizer build is slower.
+t0=$(date +%s%N)
+expect_exit "an uninterrupted scan --send" 0 "$POSTURE" scan --root "$root" --send --state-dir "$a" --output /dev/null
+window=$(( ($(date +%s%N) - t0) / 1000000 * 3 / 2 + 10 ))
+echo "kill window: $window ms"
+
 for i in $(seq 1 "$iterations"); do
     # The collector goes down and comes back every few iterations, so that the spool fills
     # and `posture send` has something to deliver when it is killed.
@@ -34,8 +41,8 @@ for i in $(seq 1 "$iterations"); do
         "$POSTURE" scan --root "$root" --send --state-dir "$a" --output /dev/null >/dev/null 2>&1 &
     fi
     pid=$!
-    # Anywhere from before the scan ends to after the delivery: 0 to 120 ms.
-    sleep "0.$(printf '%03d' $((RANDOM % 120)))"
+    ms=$((RANDOM % window))
+    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     if kill -KILL "$pid" 2>/dev/null; then
         killed=$((killed + 1))
     fi
@@ -63,6 +70,9 @@ expect_exit "a clean scan --send still works" 0 "$POSTURE" scan --root "$root" -
 stored=$(stored_seqs "$c" "$host")
 last=$(cat "$a/seq")
 echo "stored: $stored; last sequence handed out: $last"
+# Kills that all land before the spool, or after everything, would prove nothing.
+[ "$(wc -w <<<"$stored")" -ge 5 ] || fail "only $(wc -w <<<"$stored") reports stored: the kills never let one through"
+[ "$(ls "$WORK/spooled" | wc -l)" -ge 2 ] || fail "fewer than 2 reports were ever seen in the spool"
 prev=0
 for seq in $stored; do
     [ "$seq" -gt "$prev" ] || fail "stored out of order: $seq after $prev"

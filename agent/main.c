@@ -377,7 +377,12 @@ static int send_report(struct pst_state *state, struct pst_identity *id,
         return EXIT_OUTPUT;
     }
     int status = delivery_status(state, &res);
-    if (status != EXIT_OK) {
+    char name[32];
+    snprintf(name, sizeof(name), "%020" PRIu64 ".jws", seq);
+    if (faccessat(state->deadfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+        fprintf(stderr, "posture: report %" PRIu64 " was refused by the collector: see %s/%s/%s\n",
+                seq, state->dir, PST_STATE_DEAD, name);
+    } else if (faccessat(state->spoolfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
         fprintf(stderr,
                 "posture: report %" PRIu64 " could not be delivered; it is spooled in %s/%s "
                 "and `posture send` delivers it\n",

@@ -126,20 +126,36 @@ expect_exit "scan --send through an unreachable proxy" 3 scan_send --config "$WO
 grep -qi "proxy\|127.0.0.1 port 9" "$WORK/err" || fail "proxy not used: $(cat "$WORK/err")"
 expect_exit "send without the proxy" 0 "$POSTURE" send --state-dir "$a"
 
-# 7. A revoked host: 403, the report moves to dead-letter with the reason, send exits 3.
+# 7. A report over the collector's body limit: 413, dead-letter, and the spool goes on.
+stop_collector
+"$COLLECTOR" serve --listen "127.0.0.1:$port" --state-dir "$c" --max-body 1000 \
+    >>"$WORK/collector.log" 2>&1 &
+collector_pid=$!
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+expect_exit "scan --send over the body limit" 3 scan_send
+grep -q "report 11 was refused by the collector" "$WORK/err" || fail "413 message: $(cat "$WORK/err")"
+expect_eq "413 report dead-lettered" "00000000000000000011.jws" "$(ls "$a/dead-letter" | grep -v reason)"
+expect_eq "413 reason" "HTTP 413 too_large: the body is larger than the limit" \
+    "$(cat "$a/dead-letter/00000000000000000011.jws.reason")"
+expect_eq "nothing left after 413" "" "$(ls "$a/spool")"
+rm "$a"/dead-letter/*
+stop_collector
+start_collector "$c" "$port"
+
+# 8. A revoked host: 403, the report moves to dead-letter with the reason, send exits 3.
 "$COLLECTOR" revoke "$host" --state-dir "$c" >/dev/null
 expect_exit "scan --send from a revoked host" 3 scan_send
 expect_eq "nothing left in the spool" "" "$(ls "$a/spool")"
-expect_eq "dead-lettered report" "00000000000000000011.jws" "$(ls "$a/dead-letter" | grep -v reason)"
-grep -q "^HTTP 40[13]" "$a/dead-letter/00000000000000000011.jws.reason" ||
-    fail "dead-letter reason: $(cat "$a/dead-letter/00000000000000000011.jws.reason")"
+expect_eq "dead-lettered report" "00000000000000000012.jws" "$(ls "$a/dead-letter" | grep -v reason)"
+grep -q "^HTTP 40[13]" "$a/dead-letter/00000000000000000012.jws.reason" ||
+    fail "dead-letter reason: $(cat "$a/dead-letter/00000000000000000012.jws.reason")"
 expect_eq "the revoked host's report is not stored" "1 2 3 4 7 8 9 10" "$(stored_seqs "$c" "$host")"
 
-# 8. The other host delivers on its own sequence.
+# 9. The other host delivers on its own sequence.
 expect_exit "second host" 0 "$POSTURE" scan --root "$root" --send --state-dir "$b" --output /dev/null
 expect_eq "second host stored" "1" "$(stored_seqs "$c" "$(cat "$b/host_id")")"
 
-# 9. posture run: a scan, delivery retried with backoff while the collector is down, then
+# 10. posture run: a scan, delivery retried with backoff while the collector is down, then
 # delivered without another scan once it is back; SIGTERM ends it cleanly.
 cat >"$WORK/run.yaml" <<YAML
 collector:
@@ -165,7 +181,7 @@ wait "$run_pid" || run_rc=$?
 expect_eq "run exits 0 on SIGTERM" 0 "$run_rc"
 grep -q "stopping" "$WORK/run.err" || fail "run: $(cat "$WORK/run.err")"
 
-# 10. Memory errors and leaks of the transport commands, under valgrind (release build only:
+# 11. Memory errors and leaks of the transport commands, under valgrind (release build only:
 # the sanitizer build checks the same paths with ASan).
 if [ "${POSTURE_SANITIZE:-OFF}" != ON ] && command -v valgrind >/dev/null; then
     vg() {

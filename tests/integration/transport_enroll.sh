@@ -106,6 +106,32 @@ expect_exit "collector reached by a name its certificate lacks" 3 "$POSTURE" enr
     --state-dir "$a"
 refused "wrong name" "$a"
 
+# TLS 1.2 at least: a server that speaks only TLS 1.1 (openssl s_server, the collector's own
+# certificate) is refused during the handshake; the same server with TLS 1.2 gets through
+# the handshake (and then, as it does not answer the POST, the request times out).
+server_pid=
+trap 'stop_collector; [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true' EXIT
+s_server() {
+    local p=$((20000 + RANDOM % 40000))
+    openssl s_server -accept "127.0.0.1:$p" -cert "$c/server.crt" -key "$c/server.key" -www \
+        -quiet "$@" >"$WORK/s_server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.05; done
+    server_port=$p
+}
+printf 'collector: {timeout: 2s}\n' >"$WORK/short.yaml"
+s_server -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+expect_exit "a TLS 1.1 server" 3 "$POSTURE" enroll --collector "https://127.0.0.1:$server_port" \
+    --token x --ca-file "$c/ca.crt" --state-dir "$WORK/agent-tls" --config "$WORK/short.yaml"
+grep -q "protocol version" "$WORK/err" || fail "TLS 1.1: $(cat "$WORK/err")"
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+s_server -tls1_2
+expect_exit "a TLS 1.2 server" 3 "$POSTURE" enroll --collector "https://127.0.0.1:$server_port" \
+    --token x --ca-file "$c/ca.crt" --state-dir "$WORK/agent-tls" --config "$WORK/short.yaml"
+grep -q "timed out" "$WORK/err" || fail "TLS 1.2 handshake: $(cat "$WORK/err")"
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+refused "TLS servers" "$WORK/agent-tls"
+
 # Usage errors.
 expect_exit "no CA pin" 2 "$POSTURE" enroll --collector "$url" --token x --state-dir "$a"
 expect_exit "both CA pins" 2 "$POSTURE" enroll --collector "$url" --token x \

@@ -111,7 +111,8 @@ int pst_spool_put(const struct pst_state *state, const struct pst_spool_limits *
 {
     struct pst_spool_entry *list = NULL;
     size_t n = 0, drop = 0;
-    uint64_t counter, before, bytes = 0, max_reports = limits->max_reports ? limits->max_reports : 1;
+    uint64_t counter, before, bytes = 0,
+                              max_reports = limits->max_reports ? limits->max_reports : 1;
     char name[32];
     int rc;
 

@@ -85,7 +85,8 @@ int main(int argc, char **argv)
     report = json_load_file(argv[2], 0, NULL);
     ms = calloc((size_t)runs, sizeof(*ms));
     if (report == NULL || ms == NULL || pst_state_open(argv[1], true, &state) != PST_OK ||
-        make_identity(state) != PST_OK || pst_identity_load(state, &id, why, sizeof(why)) != PST_OK ||
+        make_identity(state) != PST_OK ||
+        pst_identity_load(state, &id, why, sizeof(why)) != PST_OK ||
         pst_state_lock(state) != PST_OK) {
         fprintf(stderr, "transport_bench: cannot set up: %s\n", why);
         goto out;

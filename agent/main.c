@@ -363,7 +363,7 @@ static int spool_report(struct pst_state *state, struct pst_identity *id,
 static int send_report(struct pst_state *state, struct pst_identity *id,
                        const struct pst_transport_settings *s, const json_t *report)
 {
-    struct pst_delivery res;
+    struct pst_delivery res = {.retry_after = -1};
     uint64_t seq = 0;
     int rc = spool_report(state, id, s, report, &seq);
 
@@ -644,7 +644,7 @@ static int cmd_send(int argc, char **argv)
     struct pst_state *state = NULL;
     struct pst_identity *id = NULL;
     struct pst_diag diag = {0};
-    struct pst_delivery res;
+    struct pst_delivery res = {.retry_after = -1};
     int opt, rc, status;
 
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {

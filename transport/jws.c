@@ -357,14 +357,74 @@ out:
     return rc;
 }
 
+int pst_jws_parse(const char *jws, size_t len, struct pst_jws *out, char *why, size_t why_len)
+{
+    const char *dot1, *dot2;
+    unsigned char *header = NULL, *sig = NULL;
+    size_t header_len = 0, sig_len = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (len > PST_JWS_MAX) {
+        set_why(why, why_len, "the JWS is larger than the limit");
+        return PST_ETOOBIG;
+    }
+    dot1 = jws != NULL ? memchr(jws, '.', len) : NULL;
+    dot2 = dot1 != NULL ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - jws)) : NULL;
+    if (dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - jws)) != NULL) {
+        set_why(why, why_len, "a compact JWS has exactly three parts");
+        return PST_EPARSE;
+    }
+    if ((size_t)(dot1 - jws) > 4 * PST_JWS_HEADER_MAX / 3 + 4) {
+        set_why(why, why_len, "the JWS header is larger than the limit");
+        return PST_ETOOBIG;
+    }
+    rc = pst_b64url_decode(jws, (size_t)(dot1 - jws), &header, &header_len);
+    if (rc == PST_OK) {
+        rc = pst_b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - jws), &sig, &sig_len);
+    }
+    if (rc == PST_OK) {
+        rc = pst_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &out->payload,
+                               &out->payload_len);
+    }
+    if (rc != PST_OK) {
+        set_why(why, why_len, "a JWS part is not base64url");
+        goto out;
+    }
+    rc = check_header(header, header_len, &out->kid, why, why_len);
+    if (rc != PST_OK) {
+        goto out;
+    }
+    if (sig_len != SIG_LEN) {
+        set_why(why, why_len, "an ES256 signature is 64 bytes");
+        rc = PST_EPARSE;
+        goto out;
+    }
+    memcpy(out->sig, sig, SIG_LEN);
+    out->signing_input = jws;
+    out->signing_input_len = (size_t)(dot2 - jws);
+out:
+    if (rc != PST_OK) {
+        pst_jws_release(out);
+    }
+    free(header);
+    free(sig);
+    return rc;
+}
+
+void pst_jws_release(struct pst_jws *jws)
+{
+    free(jws->payload);
+    free(jws->kid);
+    memset(jws, 0, sizeof(*jws));
+}
+
 int pst_jws_verify(const char *jws, size_t len, const mbedtls_pk_context *pub,
                    unsigned char **payload, size_t *payload_len, char **kid_out, char *why,
                    size_t why_len)
 {
-    const char *dot1, *dot2;
-    unsigned char *header = NULL, *body = NULL, *sig = NULL, digest[32];
-    size_t header_len = 0, body_len = 0, sig_len = 0;
-    char *kid = NULL;
+    struct pst_jws parts;
+    unsigned char digest[32];
     mbedtls_ecp_keypair *ec = p256_of(pub);
     mbedtls_mpi r, s;
     int rc;
@@ -374,51 +434,19 @@ int pst_jws_verify(const char *jws, size_t len, const mbedtls_pk_context *pub,
     *kid_out = NULL;
     mbedtls_mpi_init(&r);
     mbedtls_mpi_init(&s);
-    if (len > PST_JWS_MAX) {
-        set_why(why, why_len, "the JWS is larger than the limit");
-        rc = PST_ETOOBIG;
-        goto out;
-    }
+    memset(&parts, 0, sizeof(parts));
     if (ec == NULL) {
         set_why(why, why_len, "the verification key is not an EC P-256 key");
         rc = PST_EINVAL;
         goto out;
     }
-    dot1 = jws != NULL ? memchr(jws, '.', len) : NULL;
-    dot2 = dot1 != NULL ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - jws)) : NULL;
-    if (dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - jws)) != NULL) {
-        set_why(why, why_len, "a compact JWS has exactly three parts");
-        rc = PST_EPARSE;
-        goto out;
-    }
-    if ((size_t)(dot1 - jws) > 4 * PST_JWS_HEADER_MAX / 3 + 4) {
-        set_why(why, why_len, "the JWS header is larger than the limit");
-        rc = PST_ETOOBIG;
-        goto out;
-    }
-    rc = pst_b64url_decode(jws, (size_t)(dot1 - jws), &header, &header_len);
-    if (rc == PST_OK) {
-        rc = pst_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &body, &body_len);
-    }
-    if (rc == PST_OK) {
-        rc = pst_b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - jws), &sig, &sig_len);
-    }
-    if (rc != PST_OK) {
-        set_why(why, why_len, "a JWS part is not base64url");
-        goto out;
-    }
-    rc = check_header(header, header_len, &kid, why, why_len);
+    rc = pst_jws_parse(jws, len, &parts, why, why_len);
     if (rc != PST_OK) {
         goto out;
     }
-    if (sig_len != SIG_LEN) {
-        set_why(why, why_len, "an ES256 signature is 64 bytes");
-        rc = PST_EPARSE;
-        goto out;
-    }
-    sha256((const unsigned char *)jws, (size_t)(dot2 - jws), digest);
-    if (mbedtls_mpi_read_binary(&r, sig, COORD_LEN) != 0 ||
-        mbedtls_mpi_read_binary(&s, sig + COORD_LEN, COORD_LEN) != 0) {
+    sha256((const unsigned char *)parts.signing_input, parts.signing_input_len, digest);
+    if (mbedtls_mpi_read_binary(&r, parts.sig, COORD_LEN) != 0 ||
+        mbedtls_mpi_read_binary(&s, parts.sig + COORD_LEN, COORD_LEN) != 0) {
         rc = PST_ENOMEM;
         goto out;
     }
@@ -428,18 +456,15 @@ int pst_jws_verify(const char *jws, size_t len, const mbedtls_pk_context *pub,
         rc = PST_EBADSIG;
         goto out;
     }
-    *payload = body;
-    *payload_len = body_len;
-    *kid_out = kid;
-    body = NULL;
-    kid = NULL;
+    *payload = parts.payload;
+    *payload_len = parts.payload_len;
+    *kid_out = parts.kid;
+    parts.payload = NULL;
+    parts.kid = NULL;
     rc = PST_OK;
 out:
     mbedtls_mpi_free(&r);
     mbedtls_mpi_free(&s);
-    free(header);
-    free(body);
-    free(sig);
-    free(kid);
+    pst_jws_release(&parts);
     return rc;
 }

@@ -5,7 +5,8 @@
 # and latency percentiles from tests/collector_load (libcurl multi). Three cases: a small
 # report (this host's scan without its results[], what the fleet score needs) on kept-alive
 # connections, the same with a new TLS connection per report, and this host's full report.
-# Each case runs RUNS times (default 3) on a fresh state directory; the medians are printed.
+# The collector's own CPU time per report (from /proc) shows its cost apart from the load
+# generator's, which shares the machine. Each case runs RUNS times (default 3) on a fresh state directory; the medians are printed.
 # docs/performance.md records the figures with this command.
 # Usage: bench/collector.sh [BUILD_DIR] (default build/, a release build)
 set -euo pipefail
@@ -57,18 +58,26 @@ fresh_collector() {
     done
 }
 
+# CPU seconds (user + system) the collector has used so far.
+server_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat"
+}
+
 # run NAME PAYLOAD REPORTS_PER_HOST [fresh]
 run() {
     local name=$1 payload=$2 per=$3 mode=${4:-}
     : >"$tmp/$name.txt"
     for _ in $(seq 1 "$runs"); do
         fresh_collector
-        "$load" "$URL" "$CA" "$tmp/hosts" "$hosts" "$per" "$payload" $mode >>"$tmp/$name.txt"
+        before=$(server_cpu)
+        line=$("$load" "$URL" "$CA" "$tmp/hosts" "$hosts" "$per" "$payload" $mode)
+        after=$(server_cpu)
+        echo "$line cpu_ms $(awk -v a="$before" -v b="$after" -v n="$((hosts * per))" 'BEGIN {printf "%.3f", (b - a) * 1000 / n}')" >>"$tmp/$name.txt"
     done
     field() { awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}' "$tmp/$name.txt" | median; }
-    printf '%-28s %6s reports  %8s reports/s  p50 %7s ms  p99 %7s ms  body %8s bytes  failed %s\n' \
+    printf '%-26s %5s reports %7s reports/s  p50 %7s ms  p99 %7s ms  server CPU %6s ms/report  body %6s B  failed %s\n' \
         "$name" "$(field reports)" "$(field reports_per_s)" "$(field p50_ms)" "$(field p99_ms)" \
-        "$(field body_bytes)" "$(field failed)"
+        "$(field cpu_ms)" "$(field body_bytes)" "$(field failed)"
 }
 
 echo "collector ingest, $hosts concurrent hosts, median of $runs runs, $(nproc) CPUs"

@@ -39,14 +39,18 @@ fresh_collector() {
     mkdir -p "$tmp/hosts"
     "$collector" init --state-dir "$state" --name 127.0.0.1 >/dev/null
     token=$("$collector" token create --state-dir "$state" --uses "$hosts")
+    # emptied here, not by the child's redirection, which may come after the first read below
+    : >"$tmp/serve.out"
     "$collector" serve --state-dir "$state" --listen 127.0.0.1:0 --max-connections 512 \
         --per-ip 512 >"$tmp/serve.out" 2>"$tmp/serve.err" &
     pid=$!
-    for _ in $(seq 1 100); do
+    port=
+    for _ in $(seq 1 300); do
         port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/serve.out")
         [ -n "$port" ] && break
         sleep 0.1
     done
+    [ -n "$port" ] || { echo "the collector did not start: $(cat "$tmp/serve.err")" >&2; exit 1; }
     URL=https://127.0.0.1:$port/v1/reports CA=$state/ca.crt
     for i in $(seq 1 "$hosts"); do
         openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/hosts/h$i.key" 2>/dev/null

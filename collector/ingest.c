@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/platform_util.h>
-#include <mbedtls/sha256.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 
 #define REPORT_SCHEMA "posture.report/v1"
 
@@ -159,16 +160,84 @@ static bool read_report(const json_t *report, struct pst_report_summary *sum,
     return true;
 }
 
-void pst_ingest_report(struct pst_ingest *in, const unsigned char *cert_der, size_t cert_len,
-                       const char *body, size_t len, time_t now, struct pst_answer *ans)
+int pst_peer_init(struct pst_peer *peer, const unsigned char *der, size_t len)
 {
-    mbedtls_x509_crt crt;
+    gnutls_datum_t cert = {(unsigned char *)der, (unsigned int)len};
+    gnutls_datum_t spki = {NULL, 0}, x = {NULL, 0}, y = {NULL, 0};
+    gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+
+    memset(peer, 0, sizeof(*peer));
+    peer->der = malloc(len > 0 ? len : 1);
+    if (peer->der == NULL) {
+        return PST_ENOMEM;
+    }
+    memcpy(peer->der, der, len);
+    peer->der_len = len;
+    pst_ca_fingerprint(der, len, peer->fingerprint);
+    /* Only an EC P-256 key can have signed a report; any other leaves pub NULL. */
+    if (gnutls_pubkey_init(&peer->pub) < 0) {
+        peer->pub = NULL;
+        return PST_OK;
+    }
+    if (gnutls_pubkey_import_x509_raw(peer->pub, &cert, GNUTLS_X509_FMT_DER, 0) < 0 ||
+        gnutls_pubkey_get_pk_algorithm(peer->pub, NULL) != GNUTLS_PK_ECDSA ||
+        gnutls_pubkey_export_ecc_raw(peer->pub, &curve, &x, &y) < 0 ||
+        curve != GNUTLS_ECC_CURVE_SECP256R1 ||
+        gnutls_pubkey_export2(peer->pub, GNUTLS_X509_FMT_DER, &spki) < 0) {
+        gnutls_pubkey_deinit(peer->pub);
+        peer->pub = NULL;
+    } else {
+        /* The kid is the SHA-256 of the DER SubjectPublicKeyInfo, as pst_jws_kid says. */
+        pst_ca_fingerprint(spki.data, spki.size, peer->kid);
+    }
+    gnutls_free(spki.data);
+    gnutls_free(x.data);
+    gnutls_free(y.data);
+    return PST_OK;
+}
+
+void pst_peer_release(struct pst_peer *peer)
+{
+    if (peer == NULL) {
+        return;
+    }
+    free(peer->der);
+    if (peer->pub != NULL) {
+        gnutls_pubkey_deinit(peer->pub);
+    }
+    memset(peer, 0, sizeof(*peer));
+}
+
+/*
+ * Verifies the ES256 signature of PARTS with PEER's key. GnuTLS (nettle) does it: the
+ * collector links it for TLS already, and it verifies P-256 about fifteen times faster than
+ * mbedTLS 2.28, which bounded ingest. Returns 0 or PST_EBADSIG.
+ */
+static int verify_signature(const struct pst_peer *peer, const struct pst_jws *parts)
+{
+    gnutls_datum_t r = {(unsigned char *)parts->sig, 32};
+    gnutls_datum_t s = {(unsigned char *)parts->sig + 32, 32};
+    gnutls_datum_t data = {(unsigned char *)parts->signing_input,
+                           (unsigned int)parts->signing_input_len};
+    gnutls_datum_t sig = {NULL, 0};
+    int rc = PST_EBADSIG;
+
+    if (gnutls_encode_rs_value(&sig, &r, &s) >= 0 &&
+        gnutls_pubkey_verify_data2(peer->pub, GNUTLS_SIGN_ECDSA_SHA256, 0, &data, &sig) >= 0) {
+        rc = PST_OK;
+    }
+    gnutls_free(sig.data);
+    return rc;
+}
+
+void pst_ingest_report(struct pst_ingest *in, const struct pst_peer *peer, const char *body,
+                       size_t len, time_t now, struct pst_answer *ans)
+{
+    struct pst_jws parts = {0};
     struct pst_host_ref host;
     struct pst_report_summary sum;
     enum pst_report_verdict verdict;
-    unsigned char *payload = NULL;
-    size_t payload_len = 0;
-    char fingerprint[65], kid[65], *jws_kid = NULL, why[160] = "";
+    char why[160] = "";
     json_t *report = NULL;
     json_error_t jerr;
     int64_t last_seq = 0;
@@ -176,8 +245,7 @@ void pst_ingest_report(struct pst_ingest *in, const unsigned char *cert_der, siz
     int rc;
 
     memset(ans, 0, sizeof(*ans));
-    mbedtls_x509_crt_init(&crt);
-    if (cert_der == NULL || cert_len == 0) {
+    if (peer == NULL || peer->der_len == 0) {
         pst_answer_error(ans, 401, "no_certificate",
                          "reports need the client certificate issued at enrollment");
         goto out;
@@ -187,12 +255,7 @@ void pst_ingest_report(struct pst_ingest *in, const unsigned char *cert_der, siz
         goto out;
     }
     /* 1. A certificate this collector issued: known by its fingerprint, not revoked. */
-    if (mbedtls_x509_crt_parse_der(&crt, cert_der, cert_len) != 0) {
-        pst_answer_error(ans, 401, "unknown_certificate", "the client certificate is unreadable");
-        goto out;
-    }
-    pst_ca_fingerprint(cert_der, cert_len, fingerprint);
-    if (pst_store_host_by_fingerprint(in->store, fingerprint, &host, &found) != PST_OK) {
+    if (pst_store_host_by_fingerprint(in->store, peer->fingerprint, &host, &found) != PST_OK) {
         pst_answer_error(ans, 500, "storage", "the collector could not read its database");
         goto out;
     }
@@ -206,11 +269,7 @@ void pst_ingest_report(struct pst_ingest *in, const unsigned char *cert_der, siz
         goto out;
     }
     /* 2. The JWS: ES256 only, signed by the certificate's key, its kid naming that key. */
-    rc = pst_jws_verify(body, len, &crt.pk, &payload, &payload_len, &jws_kid, why, sizeof(why));
-    if (rc == PST_EBADSIG) {
-        pst_answer_error(ans, 403, "bad_signature", why);
-        goto out;
-    }
+    rc = pst_jws_parse(body, len, &parts, why, sizeof(why));
     if (rc == PST_ETOOBIG) {
         pst_answer_error(ans, 413, "too_large", why);
         goto out;
@@ -223,14 +282,24 @@ void pst_ingest_report(struct pst_ingest *in, const unsigned char *cert_der, siz
         pst_answer_error(ans, 400, "bad_jws", why);
         goto out;
     }
-    pst_jws_kid(&crt, kid);
-    if (strcmp(jws_kid, kid) != 0) {
+    if (peer->pub == NULL) {
+        pst_answer_error(ans, 401, "unknown_certificate",
+                         "the client certificate has no EC P-256 key");
+        goto out;
+    }
+    if (verify_signature(peer, &parts) != PST_OK) {
+        pst_answer_error(ans, 403, "bad_signature",
+                         "the JWS signature does not verify with the certificate's key");
+        goto out;
+    }
+    if (strcmp(parts.kid, peer->kid) != 0) {
         pst_answer_error(ans, 403, "kid_mismatch",
                          "the JWS kid does not name the client certificate's key");
         goto out;
     }
     /* 3. The report: its host_id is the certificate's host, its seq above the last one. */
-    report = json_loadb((const char *)payload, payload_len, JSON_REJECT_DUPLICATES, &jerr);
+    report =
+        json_loadb((const char *)parts.payload, parts.payload_len, JSON_REJECT_DUPLICATES, &jerr);
     if (report == NULL) {
         pst_answer_error(ans, 400, "bad_report", "the JWS payload is not JSON");
         goto out;
@@ -270,7 +339,5 @@ void pst_ingest_report(struct pst_ingest *in, const unsigned char *cert_der, siz
     }
 out:
     json_decref(report);
-    free(payload);
-    free(jws_kid);
-    mbedtls_x509_crt_free(&crt);
+    pst_jws_release(&parts);
 }

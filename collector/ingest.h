@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <gnutls/abstract.h>
 #include <jansson.h>
 
 #include "collector/ca.h"
@@ -32,6 +33,22 @@ struct pst_answer {
     json_t *body;      /* the success body (owned), NULL for errors */
 };
 
+/*
+ * The client certificate of a TLS connection, read once per connection: a connection's
+ * peer cannot change, and parsing it again for every report cost more than the report.
+ */
+struct pst_peer {
+    unsigned char *der; /* malloc'd */
+    size_t der_len;
+    char fingerprint[65]; /* hex SHA-256 of the DER */
+    char kid[65];         /* hex SHA-256 of its SubjectPublicKeyInfo, "" without a P-256 key */
+    gnutls_pubkey_t pub;  /* its key when EC P-256, else NULL */
+};
+
+/* Takes a copy of DER into PEER. Returns 0 or PST_ENOMEM. */
+int pst_peer_init(struct pst_peer *peer, const unsigned char *der, size_t len);
+void pst_peer_release(struct pst_peer *peer);
+
 /* Sets ANS to an error answer. */
 void pst_answer_error(struct pst_answer *ans, unsigned status, const char *error,
                       const char *message);
@@ -50,13 +67,13 @@ void pst_ingest_enroll(struct pst_ingest *in, const char *body, size_t len, time
                        struct pst_answer *ans);
 
 /*
- * POST /v1/reports: CERT_DER is the client certificate the TLS layer verified against the CA
+ * POST /v1/reports: PEER is the client certificate the TLS layer verified against the CA
  * (NULL when the client sent none), BODY the compact JWS. 201 {host_id, seq}; 400 bad JWS or
  * report; 401 no or unknown certificate; 403 revoked, signature not by the certificate's key,
  * kid or host_id not the certificate's; 409 seq not above the last stored; 413 too large;
  * 500 storage failure. Nothing is stored unless the answer is 201.
  */
-void pst_ingest_report(struct pst_ingest *in, const unsigned char *cert_der, size_t cert_len,
-                       const char *body, size_t len, time_t now, struct pst_answer *ans);
+void pst_ingest_report(struct pst_ingest *in, const struct pst_peer *peer, const char *body,
+                       size_t len, time_t now, struct pst_answer *ans);
 
 #endif

@@ -36,9 +36,14 @@ struct request {
     char *body;
     size_t len, cap, limit;
     bool too_large;
-    unsigned char *cert; /* the verified client certificate's DER, or NULL */
-    size_t cert_len;
+};
+
+/* One TLS connection: its client certificate, verified once. */
+struct connection {
+    bool checked;      /* the certificate was looked at */
     bool cert_refused; /* a certificate was sent that the CA did not issue */
+    bool has_cert;
+    struct pst_peer peer;
 };
 
 struct server {
@@ -52,7 +57,6 @@ static void request_free(struct request *r)
         return;
     }
     free(r->body);
-    free(r->cert);
     free(r);
 }
 
@@ -97,34 +101,54 @@ static enum MHD_Result send_error(struct MHD_Connection *c, const char *url, uns
 }
 
 /*
- * Takes the client certificate of the connection's TLS session when GnuTLS verifies it
- * against the CA (trust set by MHD_OPTION_HTTPS_MEM_TRUST): its DER into R->cert. A client
- * with no certificate leaves R->cert NULL; one that fails verification sets cert_refused.
+ * The client certificate of connection C, when GnuTLS verifies it against the CA (trust set
+ * by MHD_OPTION_HTTPS_MEM_TRUST), once per connection: a TLS connection's peer does not
+ * change. A client with no certificate leaves has_cert false; one the CA did not issue sets
+ * cert_refused.
  */
-static void take_client_cert(struct MHD_Connection *c, struct request *r)
+static struct connection *client_cert(struct MHD_Connection *c)
 {
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    const union MHD_ConnectionInfo *ctx =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *info;
+    struct connection *conn = ctx != NULL ? ctx->socket_context : NULL;
     gnutls_session_t session;
     const gnutls_datum_t *certs;
     unsigned int n = 0, status = 0;
 
+    if (conn == NULL || conn->checked) {
+        return conn;
+    }
+    conn->checked = true;
+    info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (info == NULL || info->tls_session == NULL) {
-        return;
+        return conn;
     }
     session = (gnutls_session_t)info->tls_session;
     certs = gnutls_certificate_get_peers(session, &n);
     if (certs == NULL || n == 0) {
-        return;
+        return conn;
     }
     if (gnutls_certificate_verify_peers2(session, &status) != GNUTLS_E_SUCCESS || status != 0) {
-        r->cert_refused = true;
-        return;
+        conn->cert_refused = true;
+        return conn;
     }
-    r->cert = malloc(certs[0].size);
-    if (r->cert != NULL) {
-        memcpy(r->cert, certs[0].data, certs[0].size);
-        r->cert_len = certs[0].size;
+    conn->has_cert = pst_peer_init(&conn->peer, certs[0].data, certs[0].size) == PST_OK;
+    return conn;
+}
+
+static void connection_event(void *cls, struct MHD_Connection *c, void **socket_context,
+                             enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct connection));
+    } else if (*socket_context != NULL) {
+        struct connection *conn = *socket_context;
+        pst_peer_release(&conn->peer);
+        free(conn);
+        *socket_context = NULL;
     }
 }
 
@@ -207,12 +231,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return send_error(c, url, 413, "too_large", "the body is larger than the limit");
         }
         if (r->route == ROUTE_REPORTS) {
-            take_client_cert(c, r);
-            if (r->cert_refused) {
+            struct connection *conn = client_cert(c);
+            if (conn == NULL) {
+                return MHD_NO;
+            }
+            if (conn->cert_refused) {
                 return send_error(c, url, 401, "unknown_certificate",
                                   "the client certificate was not issued by this collector");
             }
-            if (r->cert == NULL) {
+            if (!conn->has_cert) {
                 return send_error(c, url, 401, "no_certificate",
                                   "reports need the client certificate issued at enrollment");
             }
@@ -230,8 +257,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (r->route == ROUTE_ENROLL) {
         pst_ingest_enroll(srv->in, r->body ? r->body : "", r->len, time(NULL), &ans);
     } else {
-        pst_ingest_report(srv->in, r->cert, r->cert_len, r->body ? r->body : "", r->len, time(NULL),
-                          &ans);
+        struct connection *conn = client_cert(c);
+        pst_ingest_report(srv->in, conn != NULL && conn->has_cert ? &conn->peer : NULL,
+                          r->body ? r->body : "", r->len, time(NULL), &ans);
     }
     ret = send_answer(c, url, &ans);
     pst_answer_release(&ans);
@@ -338,7 +366,7 @@ int pst_server_run(struct pst_ingest *in, const char *cert_pem, const char *key_
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)opt->per_ip,
         /* Request line and headers must fit in this; bigger ones get 431 or 414. */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-        completed, NULL, MHD_OPTION_END);
+        completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, connection_event, NULL, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "posture-collector: cannot listen on %s\n", opt->listen);
         return PST_EIO;

@@ -143,7 +143,7 @@ void pst_store_free(struct pst_store *st)
     free(st);
 }
 
-int pst_store_token_add(struct pst_store *st, const char hash[65], int64_t now, int64_t expires,
+int pst_store_token_add(struct pst_store *st, const char *hash, int64_t now, int64_t expires,
                         int64_t uses)
 {
     sqlite3_stmt *s = NULL;
@@ -168,7 +168,7 @@ out:
     return rc;
 }
 
-int pst_store_enroll(struct pst_store *st, const char hash[65], int64_t now,
+int pst_store_enroll(struct pst_store *st, const char *hash, int64_t now,
                      const struct pst_issued *issued, enum pst_token_verdict *verdict)
 {
     sqlite3_stmt *sel = NULL, *spend = NULL, *host = NULL;
@@ -237,7 +237,7 @@ out:
     return rc;
 }
 
-int pst_store_host_by_fingerprint(struct pst_store *st, const char fingerprint[65],
+int pst_store_host_by_fingerprint(struct pst_store *st, const char *fingerprint,
                                   struct pst_host_ref *out, bool *found)
 {
     sqlite3_stmt *s;

@@ -25,7 +25,7 @@ int pst_store_open(const char *path, struct pst_store **out);
 void pst_store_free(struct pst_store *st);
 
 /* Stores a token's hex SHA-256 with its expiry (Unix seconds) and number of uses. */
-int pst_store_token_add(struct pst_store *st, const char hash[65], int64_t now, int64_t expires,
+int pst_store_token_add(struct pst_store *st, const char *hash, int64_t now, int64_t expires,
                         int64_t uses);
 
 enum pst_token_verdict {
@@ -39,7 +39,7 @@ enum pst_token_verdict {
  * In one transaction: checks the token whose hash is HASH, and when it is good, spends one of
  * its uses and records the host ISSUED was made for. *verdict says which. Returns 0 or PST_EIO.
  */
-int pst_store_enroll(struct pst_store *st, const char hash[65], int64_t now,
+int pst_store_enroll(struct pst_store *st, const char *hash, int64_t now,
                      const struct pst_issued *issued, enum pst_token_verdict *verdict);
 
 /* A host as the ingest checks see it. */
@@ -50,7 +50,7 @@ struct pst_host_ref {
 };
 
 /* Finds the host whose certificate has FINGERPRINT; *found false when none. */
-int pst_store_host_by_fingerprint(struct pst_store *st, const char fingerprint[65],
+int pst_store_host_by_fingerprint(struct pst_store *st, const char *fingerprint,
                                   struct pst_host_ref *out, bool *found);
 
 /* What ingest keeps of a report besides its JWS. */

@@ -52,6 +52,25 @@ int pst_jws_kid_pk(mbedtls_pk_context *key, char kid[65]);
 int pst_jws_sign(const unsigned char *payload, size_t len, mbedtls_pk_context *key, const char *kid,
                  char **out, size_t *out_len);
 
+/* A compact JWS taken apart by pst_jws_parse. */
+struct pst_jws {
+    unsigned char *payload; /* malloc'd, NUL-terminated */
+    size_t payload_len;
+    char *kid;                 /* malloc'd */
+    const char *signing_input; /* header64.payload64: points into the parsed text */
+    size_t signing_input_len;
+    unsigned char sig[64]; /* r || s, big-endian */
+};
+
+/*
+ * The checks of pst_jws_verify without the signature: parts, base64url, header. On success
+ * OUT's buffers belong to the caller (pst_jws_release); on failure OUT holds nothing, WHY says
+ * why, and the return is PST_ETOOBIG, PST_EPARSE or PST_ENOMEM. For a verifier of another
+ * library (the collector verifies with GnuTLS, which its TLS already links).
+ */
+int pst_jws_parse(const char *jws, size_t len, struct pst_jws *out, char *why, size_t why_len);
+void pst_jws_release(struct pst_jws *jws);
+
 /*
  * Parses and checks a compact JWS: exactly three base64url parts, a header that is a JSON
  * object without duplicate keys, alg == "ES256" (anything else, `none` and HS256 included, is

@@ -12,6 +12,7 @@
 static const struct pst_ykey config_keys[] = {
     {"parameters", PST_Y_MAP, false},
     {"exemptions", PST_Y_SEQ, false},
+    {"state_dir", PST_Y_SCALAR, false},
 };
 
 static const struct pst_ykey exemption_keys[] = {
@@ -100,14 +101,32 @@ static void load_exemption(struct pst_config *config, const struct pst_ynode *no
     ex->column = node->column;
 }
 
+/* Sets the state directory (DIR, or the default) and the policy cache within it. */
+static bool set_state_dir(struct pst_config *config, const char *dir)
+{
+    free(config->state_dir);
+    free(config->cache_dir);
+    config->state_dir = strdup(dir != NULL ? dir : PST_STATE_DIR_DEFAULT);
+    if (config->state_dir == NULL ||
+        asprintf(&config->cache_dir, "%s/cache", config->state_dir) < 0) {
+        config->cache_dir = NULL;
+        return false;
+    }
+    return true;
+}
+
 int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *diag)
 {
     struct pst_config *config = calloc(1, sizeof(*config));
-    const struct pst_ynode *exemptions;
+    const struct pst_ynode *exemptions, *state_dir;
     size_t errors_before = pst_diag_errors(diag);
 
     *out = NULL;
     if (config == NULL) {
+        return PST_ENOMEM;
+    }
+    if (!set_state_dir(config, NULL)) {
+        pst_config_free(config);
         return PST_ENOMEM;
     }
     if (path == NULL) {
@@ -141,6 +160,14 @@ int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *
         goto out;
     }
     config->parameters = pst_ymap_get_kind(config->tree, "parameters", PST_Y_MAP);
+    state_dir = pst_ymap_get_kind(config->tree, "state_dir", PST_Y_SCALAR);
+    if (state_dir != NULL && state_dir->scalar[0] != '/') {
+        pst_ydiag(diag, path, state_dir, "state_dir must be an absolute path, not '%s'",
+                  state_dir->scalar);
+    } else if (state_dir != NULL && !set_state_dir(config, state_dir->scalar)) {
+        pst_config_free(config);
+        return PST_ENOMEM;
+    }
     exemptions = pst_ymap_get_kind(config->tree, "exemptions", PST_Y_SEQ);
     if (exemptions != NULL && exemptions->n > 0) {
         config->exemptions = calloc(exemptions->n, sizeof(*config->exemptions));
@@ -168,6 +195,8 @@ void pst_config_free(struct pst_config *config)
     }
     free(config->exemptions);
     free(config->warning);
+    free(config->state_dir);
+    free(config->cache_dir);
     pst_ynode_free(config->tree);
     free(config->path);
     free(config);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #define PST_CONFIG_DEFAULT_PATH "/etc/posture/posture.yaml"
+#define PST_STATE_DIR_DEFAULT "/var/lib/posture"
 
 enum pst_exemption_kind { PST_EXEMPT_MITIGATED, PST_EXEMPT_WAIVER };
 
@@ -27,6 +28,8 @@ struct pst_config {
     struct pst_exemption *exemptions;
     size_t n_exemptions;
     char *warning; /* why the default file was passed over (unreadable without root), or NULL */
+    char *state_dir; /* state_dir, else PST_STATE_DIR_DEFAULT */
+    char *cache_dir; /* STATE_DIR/cache: parsed policies, used when STATE_DIR exists */
 };
 
 /*

@@ -3,6 +3,7 @@
 #include "config/policy.h"
 
 #include "agent/error.h"
+#include "config/ycache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define MAX_CHECK_DEPTH 16
 
@@ -724,18 +726,66 @@ static bool grow(void **array, size_t used, size_t more, size_t size)
     return true;
 }
 
+/* Hex SHA-256 of LEN bytes at BYTES into HEX (65 bytes). */
+static void sha256_hex(const char *bytes, size_t len, char *hex)
+{
+    unsigned char digest[32];
+
+#if MBEDTLS_VERSION_MAJOR >= 3
+    mbedtls_sha256((const unsigned char *)(bytes ? bytes : ""), len, digest, 0);
+#else
+    mbedtls_sha256_ret((const unsigned char *)(bytes ? bytes : ""), len, digest, 0);
+#endif
+    for (size_t i = 0; i < sizeof(digest); i++) {
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    }
+}
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * The tree of the policy file PATH and the hash of its bytes, from the cache in the state
+ * directory when the file is unchanged since it was cached, else parsed (and then cached).
+ * A file changed in the last seconds is not cached: a second change within the file system's
+ * timestamp granularity, to the same size, would not change the key.
+ */
+static struct pst_ynode *read_policy(struct loader *l, const char *path, char *sha256)
+{
+    const char *dir = l->config != NULL ? l->config->cache_dir : NULL;
+    struct stat before, after;
+    struct pst_ynode *root = NULL;
+    char *bytes = NULL;
+    size_t len = 0;
+    bool keyed = dir != NULL && stat(path, &before) == 0 && S_ISREG(before.st_mode);
+
+    if (keyed && pst_ycache_load(dir, path, &before, &root, sha256) == PST_OK) {
+        return root;
+    }
+    root = pst_yaml_load_file(path, l->diag, &bytes, &len);
+    sha256_hex(bytes, len, sha256);
+    free(bytes);
+    if (root != NULL && keyed && stat(path, &after) == 0 && same_file_state(&before, &after) &&
+        time(NULL) - after.st_ctim.tv_sec >= 2 && time(NULL) - after.st_mtim.tv_sec >= 2) {
+        pst_ycache_store(dir, path, &after, root, sha256);
+    }
+    return root;
+}
+
 static void load_file(struct loader *l, const char *path)
 {
     struct pst_policy_set *set = l->set;
     struct pst_policy *policy = NULL;
     struct pst_ynode *root;
     const struct pst_ynode *controls, *recs;
-    unsigned char digest[32];
-    char *bytes = NULL;
-    size_t len = 0;
+    char sha256[65];
 
     l->file = path;
-    root = pst_yaml_load_file(path, l->diag, &bytes, &len);
+    root = read_policy(l, path, sha256);
     if (root == NULL) {
         goto out;
     }
@@ -750,14 +800,7 @@ static void load_file(struct loader *l, const char *path)
     }
     set->policies[set->n_policies++] = policy;
     policy->path = dup_or_flag(l, path);
-#if MBEDTLS_VERSION_MAJOR >= 3
-    mbedtls_sha256((const unsigned char *)(bytes ? bytes : ""), len, digest, 0);
-#else
-    mbedtls_sha256_ret((const unsigned char *)(bytes ? bytes : ""), len, digest, 0);
-#endif
-    for (size_t i = 0; i < sizeof(digest); i++) {
-        snprintf(policy->sha256 + 2 * i, 3, "%02x", digest[i]);
-    }
+    memcpy(policy->sha256, sha256, sizeof(policy->sha256));
     if (pst_ymap_get_kind(root, "policy", PST_Y_MAP) != NULL) {
         load_header(l, policy, pst_ymap_get(root, "policy"));
     }
@@ -820,7 +863,6 @@ out:
     }
     l->parameters = NULL;
     pst_ynode_free(root);
-    free(bytes);
 }
 
 static int cmp_strings(const void *a, const void *b)

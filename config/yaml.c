@@ -28,6 +28,10 @@ void pst_ynode_free(struct pst_ynode *node)
     if (node == NULL) {
         return;
     }
+    if (node->arena) {
+        free(node);
+        return;
+    }
     for (size_t i = 0; i < node->n_items; i++) {
         pst_ynode_free(node->items[i]);
     }
@@ -118,8 +122,8 @@ static bool attach(struct builder *b, struct pst_ynode *node)
         *cap = ncap;
     }
     parent->items[(*used)++] = node;
-    parent->n_items = *used;
-    parent->n = parent->kind == PST_Y_MAP ? *used / 2 : *used;
+    parent->n_items = (uint32_t)*used;
+    parent->n = (uint32_t)(parent->kind == PST_Y_MAP ? *used / 2 : *used);
     return true;
 }
 

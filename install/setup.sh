@@ -23,6 +23,8 @@ packages=(
     time
     # the host probes' references: systemd-sysctl, systemctl, modprobe
     systemd kmod
+    # tests: which files a scan opens (the policy cache must spare the policy file)
+    strace
     # the collector: HTTPS server (libmicrohttpd over GnuTLS), storage (SQLite)
     libmicrohttpd-dev libgnutls28-dev libsqlite3-dev
     # collector tests: independent clients (openssl, curl), the database read back (sqlite3),

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1234,6 +1235,12 @@ static int cmd_policy(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /*
+     * A fixed threshold: large, short-lived buffers (a cached policy tree, the report's text)
+     * go back to the system when freed. glibc would otherwise raise its threshold to the
+     * largest such block and keep the next ones in the heap, which adds to the peak RSS.
+     */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;

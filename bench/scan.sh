@@ -3,7 +3,9 @@
 # Benchmarks full scans: the configuration checks of the debian-baseline policy alone, and
 # all default policies (with the filesystem-wide walk of debian-filesystem), on this host and
 # on the Debian 12 root the tests build. Wall time and peak RSS, median of RUNS runs
-# (default 51). docs/performance.md records the figures with this command.
+# (default 51). Scans keep their policy cache in a state directory of their own, warmed by
+# the first run; one case shows the same scan without the cache (no state directory).
+# docs/performance.md records the figures with this command.
 # Usage: bench/scan.sh [BUILD_DIR] (default build/, a release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,13 +18,16 @@ posture=$build/posture
 median() { LC_ALL=C sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 # bench NAME ARGS...: one warm-up run, then RUNS timed runs of `posture scan ARGS`; the wall
-# time comes from the nanosecond clock around each run, the peak RSS from GNU time's %M.
+# time comes from the nanosecond clock around each run, the peak RSS from GNU time's %M, and
+# posture's own CPU time (not that of sshd -T and the other programs it runs) from perf's
+# task-clock without inheritance, when perf is installed.
 bench() {
-    local name=$1 start end
+    local name=$1 start end cpu=-
     shift
     "$posture" scan "$@" --format json --output /dev/null
     : >"$tmp/wall"
     : >"$tmp/rss"
+    : >"$tmp/cpu"
     for _ in $(seq "$runs"); do
         start=$(date +%s%N)
         "$posture" scan "$@" --format json --output /dev/null
@@ -30,22 +35,37 @@ bench() {
         echo $(((end - start) / 1000)) >>"$tmp/wall"
         /usr/bin/time -f '%M' -o "$tmp/one" "$posture" scan "$@" --format json --output /dev/null
         cat "$tmp/one" >>"$tmp/rss"
+        if [ -n "$perf" ]; then
+            "$perf" stat --no-inherit -x, -e task-clock -o "$tmp/one" \
+                "$posture" scan "$@" --format json --output /dev/null
+            awk -F, '$3 == "task-clock" {print $1}' "$tmp/one" >>"$tmp/cpu"
+        fi
     done
-    printf '| %-36s | %7s | %12s |\n' "$name" "$(median <"$tmp/wall" | awk '{printf "%.2f", $1 / 1000}')" \
-        "$(median <"$tmp/rss")"
+    [ -s "$tmp/cpu" ] && cpu=$(median <"$tmp/cpu" | awk '{printf "%.2f", $1}')
+    printf '| %-36s | %7s | %12s | %12s |\n' "$name" \
+        "$(median <"$tmp/wall" | awk '{printf "%.2f", $1 / 1000}')" "$(median <"$tmp/rss")" "$cpu"
 }
 
+perf=$(command -v perf || true)
+if [ -n "$perf" ] && ! "$perf" stat -e task-clock -o /dev/null true 2>/dev/null; then
+    perf=
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/state"
+printf 'state_dir: %s\n' "$tmp/state" >"$tmp/posture.yaml"
+printf 'state_dir: %s\n' "$tmp/no-state" >"$tmp/no-cache.yaml"
+cached=(--config "$tmp/posture.yaml")
 echo "posture $("$posture" version | cut -d' ' -f2), $(nproc) cores, median of $runs runs"
 echo
-echo "| case                                 | wall ms | peak RSS KiB |"
-echo "|--------------------------------------|---------|--------------|"
+echo "| case                                 | wall ms | peak RSS KiB | posture CPU ms |"
+echo "|--------------------------------------|---------|--------------|----------------|"
 baseline=config/policies/debian-baseline.yaml
-bench "this host, debian-baseline only" --policy "$baseline"
-bench "this host, all default policies" 
+bench "this host, debian-baseline only" "${cached[@]}" --policy "$baseline"
+bench "the same, without the policy cache" --config "$tmp/no-cache.yaml" --policy "$baseline"
+bench "this host, all default policies" "${cached[@]}"
 root=build/cache/debian-bookworm
 if [ -d "$root" ]; then
-    bench "Debian 12 root, debian-baseline only" --root "$root" --policy "$baseline"
-    bench "Debian 12 root, all default policies" --root "$root"
+    bench "Debian 12 root, debian-baseline only" "${cached[@]}" --root "$root" --policy "$baseline"
+    bench "Debian 12 root, all default policies" "${cached[@]}" --root "$root"
 fi

@@ -261,8 +261,8 @@ static int cmd_serve(int argc, char **argv)
         .max_body = PST_INGEST_MAX_BODY, .timeout = 30, .max_connections = 256, .per_ip = 64};
     const char *dir = DEFAULT_STATE_DIR;
     struct pst_ingest in = {0};
-    char *cert = NULL, *key = NULL;
-    size_t key_len = 0;
+    char *cert = NULL, *key = NULL, *chain = NULL;
+    size_t key_len = 0, chain_len = 0;
     long long v;
     sigset_t set;
     int opt, status = EXIT_FAIL;
@@ -330,7 +330,18 @@ static int cmd_serve(int argc, char **argv)
     if (open_store(dir, &in.store) != PST_OK) {
         goto out;
     }
-    if (pst_server_run(&in, cert, key, in.ca->pem, &so) == PST_OK) {
+    /*
+     * The server presents its certificate and the CA's: an agent that pins the CA by its
+     * fingerprint finds the anchor in the chain (one that pins the CA file needs only the leaf).
+     */
+    chain_len = strlen(cert) + strlen(in.ca->pem) + 2;
+    chain = malloc(chain_len);
+    if (chain == NULL) {
+        goto out;
+    }
+    snprintf(chain, chain_len, "%s%s%s", cert, cert[strlen(cert) - 1] == '\n' ? "" : "\n",
+             in.ca->pem);
+    if (pst_server_run(&in, chain, key, in.ca->pem, &so) == PST_OK) {
         status = EXIT_OK;
     }
 out:
@@ -339,6 +350,7 @@ out:
         free(key);
     }
     free(cert);
+    free(chain);
     pst_store_free(in.store);
     pst_ca_free(in.ca);
     pthread_mutex_destroy(&in.ca_lock);

@@ -122,8 +122,8 @@ static bool attach(struct builder *b, struct pst_ynode *node)
         *cap = ncap;
     }
     parent->items[(*used)++] = node;
-    parent->n_items = *used;
-    parent->n = parent->kind == PST_Y_MAP ? *used / 2 : *used;
+    parent->n_items = (uint32_t)*used;
+    parent->n = (uint32_t)(parent->kind == PST_Y_MAP ? *used / 2 : *used);
     return true;
 }
 

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Bounds on what a configuration or policy file may hold. */
 #define PST_YAML_MAX_BYTES (4u * 1024u * 1024u)
@@ -18,13 +19,13 @@ enum pst_ynode_kind { PST_Y_SCALAR, PST_Y_SEQ, PST_Y_MAP };
 struct pst_ynode {
     enum pst_ynode_kind kind;
     int line, column; /* 1-based */
-    char *scalar;     /* PST_Y_SCALAR: the text */
     bool plain;       /* PST_Y_SCALAR: written without quotes */
-    size_t n;         /* PST_Y_SEQ: items; PST_Y_MAP: pairs */
+    bool arena;       /* a root whose whole tree is one allocation (a cached tree) */
+    char *scalar;     /* PST_Y_SCALAR: the text */
     struct pst_ynode *
-        *items;     /* PST_Y_SEQ: n items; PST_Y_MAP: keys[i] = items[2i], values = 2i+1 */
-    size_t n_items; /* nodes held in items (a broken map may end on a lone key) */
-    bool arena;     /* a root whose whole tree is one allocation (a cached tree) */
+        *items;       /* PST_Y_SEQ: n items; PST_Y_MAP: keys[i] = items[2i], values = 2i+1 */
+    uint32_t n;       /* PST_Y_SEQ: items; PST_Y_MAP: pairs (bounded by PST_YAML_MAX_NODES) */
+    uint32_t n_items; /* nodes held in items (a broken map may end on a lone key) */
 };
 
 /*

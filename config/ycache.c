@@ -224,69 +224,80 @@ static bool valid_node(const struct image_node *n, const struct image_header *h)
     return false;
 }
 
-int pst_ycache_decode(const char *buf, size_t len, const struct stat *st, struct pst_ynode **root,
-                      char *sha256)
+/*
+ * Checks the header of the image BUF (LEN bytes): this build's, of the file ST (unless NULL),
+ * counts within bounds that add up to LEN, checksum, hash and scalars well formed. Copies
+ * the header to H. Returns 0, PST_ENOENT (another file or build) or PST_EPARSE.
+ */
+static int check_image(const char *buf, size_t len, const struct stat *st, struct image_header *h)
 {
-    struct image_header h, want;
-    const char *node_base, *ref_base, *strings;
-    struct pst_ynode *nodes = NULL, **items;
-    char *text;
-    unsigned char *depth = NULL;
-    size_t need;
-    int rc = PST_EPARSE;
+    struct image_header want;
+    const char *strings;
 
-    *root = NULL;
-    if (len < sizeof(h)) {
+    if (len < sizeof(*h)) {
         return PST_EPARSE;
     }
-    memcpy(&h, buf, sizeof(h));
+    memcpy(h, buf, sizeof(*h));
     memset(&want, 0, sizeof(want));
     header_identity(&want);
-    if (memcmp(h.magic, want.magic, sizeof(h.magic)) != 0 ||
-        memcmp(h.build, want.build, sizeof(h.build)) != 0 || h.endian != want.endian) {
+    if (memcmp(h->magic, want.magic, sizeof(h->magic)) != 0 ||
+        memcmp(h->build, want.build, sizeof(h->build)) != 0 || h->endian != want.endian) {
         return PST_ENOENT;
     }
-    if (st != NULL && !same_key(&h, st)) {
+    if (st != NULL && !same_key(h, st)) {
         return PST_ENOENT;
     }
-    if (h.n_nodes == 0 || h.n_nodes > PST_YAML_MAX_NODES || h.n_refs != h.n_nodes - 1 ||
-        h.strings_len > PST_YCACHE_MAX_BYTES) {
+    if (h->n_nodes == 0 || h->n_nodes > PST_YAML_MAX_NODES || h->n_refs != h->n_nodes - 1 ||
+        h->strings_len > PST_YCACHE_MAX_BYTES) {
         return PST_EPARSE;
     }
-    need = sizeof(h) + (size_t)h.n_nodes * sizeof(struct image_node) +
-           (size_t)h.n_refs * sizeof(uint32_t) + h.strings_len;
-    if (need != len || image_crc(buf, len) != h.crc) {
+    if (len != sizeof(*h) + (size_t)h->n_nodes * sizeof(struct image_node) +
+                   (size_t)h->n_refs * sizeof(uint32_t) + h->strings_len ||
+        image_crc(buf, len) != h->crc) {
         return PST_EPARSE;
     }
-    for (size_t i = 0; i < sizeof(h.sha256); i++) {
-        if (strchr("0123456789abcdef", h.sha256[i]) == NULL || h.sha256[i] == '\0') {
+    for (size_t i = 0; i < sizeof(h->sha256); i++) {
+        if (h->sha256[i] == '\0' || strchr("0123456789abcdef", h->sha256[i]) == NULL) {
             return PST_EPARSE;
         }
     }
-    node_base = buf + sizeof(h);
-    ref_base = node_base + (size_t)h.n_nodes * sizeof(struct image_node);
-    strings = ref_base + (size_t)h.n_refs * sizeof(uint32_t);
-    if (h.strings_len > 0 && strings[h.strings_len - 1] != '\0') {
+    strings = buf + len - h->strings_len;
+    if (h->strings_len > 0 && strings[h->strings_len - 1] != '\0') {
         return PST_EPARSE;
     }
+    return PST_OK;
+}
 
-    /* One allocation: the nodes, then the child pointers, then the scalars. */
-    nodes = malloc((size_t)h.n_nodes * sizeof(*nodes) + (size_t)h.n_refs * sizeof(*items) +
-                   h.strings_len);
-    depth = calloc(h.n_nodes, 1); /* 0: not yet reached; else 1 + the node's depth */
-    if (nodes == NULL || depth == NULL) {
-        rc = PST_ENOMEM;
-        goto out;
+/* Bytes the tree of an image with header H takes: its nodes, then its child pointers. */
+static size_t tree_bytes(const struct image_header *h)
+{
+    return (size_t)h->n_nodes * sizeof(struct pst_ynode) +
+           (size_t)h->n_refs * sizeof(struct pst_ynode *);
+}
+
+/*
+ * Builds the tree of the checked image BUF (header H) in NODES (tree_bytes(H) bytes), its
+ * scalars pointing into TEXT, a copy of the image's scalars that outlives the tree.
+ * Returns 0, PST_EPARSE (a structure that is not a tree within bounds) or PST_ENOMEM.
+ */
+static int build_tree(const char *buf, const struct image_header *h, struct pst_ynode *nodes,
+                      char *text)
+{
+    const char *node_base = buf + sizeof(*h);
+    const char *ref_base = node_base + (size_t)h->n_nodes * sizeof(struct image_node);
+    struct pst_ynode **items = (struct pst_ynode **)(nodes + h->n_nodes);
+    unsigned char *depth = calloc(h->n_nodes, 1); /* 0: not reached; else 1 + its depth */
+    int rc = PST_EPARSE;
+
+    if (depth == NULL) {
+        return PST_ENOMEM;
     }
-    items = (struct pst_ynode **)(nodes + h.n_nodes);
-    text = (char *)(items + h.n_refs);
-    memcpy(text, strings, h.strings_len);
     depth[0] = 1;
-    for (uint32_t i = 0; i < h.n_nodes; i++) {
+    for (uint32_t i = 0; i < h->n_nodes; i++) {
         struct image_node n;
         memcpy(&n, node_base + (size_t)i * sizeof(n), sizeof(n));
         /* pre-order: a node is reached from an earlier one before it is read */
-        if (depth[i] == 0 || !valid_node(&n, &h)) {
+        if (depth[i] == 0 || !valid_node(&n, h)) {
             goto out;
         }
         nodes[i] = (struct pst_ynode){
@@ -303,7 +314,7 @@ int pst_ycache_decode(const char *buf, size_t len, const struct stat *st, struct
             uint32_t child;
             struct image_node c;
             memcpy(&child, ref_base + ((size_t)n.first + k) * sizeof(child), sizeof(child));
-            if (child <= i || child >= h.n_nodes || depth[child] != 0 ||
+            if (child <= i || child >= h->n_nodes || depth[child] != 0 ||
                 depth[i] > PST_YAML_MAX_DEPTH) {
                 goto out;
             }
@@ -316,15 +327,41 @@ int pst_ycache_decode(const char *buf, size_t len, const struct stat *st, struct
         }
     }
     nodes[0].arena = true;
-    memcpy(sha256, h.sha256, sizeof(h.sha256));
-    sha256[64] = '\0';
-    *root = nodes;
-    nodes = NULL;
     rc = PST_OK;
 out:
     free(depth);
-    free(nodes);
     return rc;
+}
+
+int pst_ycache_decode(const char *buf, size_t len, const struct stat *st, struct pst_ynode **root,
+                      char *sha256)
+{
+    struct image_header h;
+    struct pst_ynode *nodes;
+    char *text;
+    int rc;
+
+    *root = NULL;
+    rc = check_image(buf, len, st, &h);
+    if (rc != PST_OK) {
+        return rc;
+    }
+    /* One allocation: the nodes, the child pointers, then a copy of the scalars. */
+    nodes = malloc(tree_bytes(&h) + h.strings_len);
+    if (nodes == NULL) {
+        return PST_ENOMEM;
+    }
+    text = (char *)nodes + tree_bytes(&h);
+    memcpy(text, buf + len - h.strings_len, h.strings_len);
+    rc = build_tree(buf, &h, nodes, text);
+    if (rc != PST_OK) {
+        free(nodes);
+        return rc;
+    }
+    memcpy(sha256, h.sha256, sizeof(h.sha256));
+    sha256[64] = '\0';
+    *root = nodes;
+    return PST_OK;
 }
 
 /* The cache file's name for PATH: a hash of the path, so that any path maps to one name. */
@@ -368,12 +405,32 @@ static int open_dir(const char *dir, bool create)
     return fd;
 }
 
+/* Reads LEN bytes from FD at OFFSET; false on a short read or an error. */
+static bool read_at(int fd, char *buf, size_t len, off_t offset)
+{
+    size_t got = 0;
+
+    while (got < len) {
+        ssize_t n = pread(fd, buf + got, len - got, offset + (off_t)got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        got += (size_t)n;
+    }
+    return true;
+}
+
 int pst_ycache_load(const char *dir, const char *path, const struct stat *st,
                     struct pst_ynode **root, char *sha256)
 {
-    char name[64], *buf = NULL;
+    struct image_header h, again;
+    struct pst_ynode *block = NULL;
+    char name[64], *image;
     struct stat fst;
-    size_t got = 0;
+    size_t len;
     int dfd, fd = -1, rc;
 
     *root = NULL;
@@ -391,29 +448,48 @@ int pst_ycache_load(const char *dir, const char *path, const struct stat *st,
         rc = PST_EACCES;
         goto out;
     }
-    if (fst.st_size <= 0 || (uint64_t)fst.st_size > PST_YCACHE_MAX_BYTES) {
-        rc = PST_ETOOBIG;
+    len = (size_t)fst.st_size;
+    if (fst.st_size < (off_t)sizeof(h) || (uint64_t)fst.st_size > PST_YCACHE_MAX_BYTES) {
+        rc = PST_EPARSE;
         goto out;
     }
-    buf = malloc((size_t)fst.st_size);
-    if (buf == NULL) {
+    /*
+     * The tree goes in front of the image, in one allocation, and its scalars stay where the
+     * image has them: no copy, and the whole tree is freed with one free().
+     */
+    if (!read_at(fd, (char *)&h, sizeof(h), 0)) {
+        rc = PST_EIO;
+        goto out;
+    }
+    if (h.n_nodes == 0 || h.n_nodes > PST_YAML_MAX_NODES || h.n_refs != h.n_nodes - 1) {
+        rc = PST_EPARSE;
+        goto out;
+    }
+    block = malloc(tree_bytes(&h) + len);
+    if (block == NULL) {
         rc = PST_ENOMEM;
         goto out;
     }
-    while (got < (size_t)fst.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)fst.st_size - got);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            rc = PST_EIO;
-            goto out;
-        }
-        got += (size_t)n;
+    image = (char *)block + tree_bytes(&h);
+    if (!read_at(fd, image, len, 0)) {
+        rc = PST_EIO;
+        goto out;
     }
-    rc = pst_ycache_decode(buf, got, st, root, sha256);
+    rc = check_image(image, len, st, &again);
+    if (rc == PST_OK && (again.n_nodes != h.n_nodes || again.n_refs != h.n_refs)) {
+        rc = PST_EPARSE; /* rewritten between the two reads */
+    }
+    if (rc == PST_OK) {
+        rc = build_tree(image, &again, block, image + len - again.strings_len);
+    }
+    if (rc == PST_OK) {
+        memcpy(sha256, again.sha256, sizeof(again.sha256));
+        sha256[64] = '\0';
+        *root = block;
+        block = NULL;
+    }
 out:
-    free(buf);
+    free(block);
     if (fd >= 0) {
         close(fd);
     }

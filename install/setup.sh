@@ -23,16 +23,16 @@ packages=(
     time
     # the host probes' references: systemd-sysctl, systemctl, modprobe
     systemd kmod
-    # the agent's transport: HTTPS delivery over libcurl with OpenSSL (the pinned-CA
-    # fingerprint check is an OpenSSL verify callback)
-    libcurl4-openssl-dev libssl-dev
-    # the collector: HTTPS server (libmicrohttpd over GnuTLS), storage (SQLite)
-    libmicrohttpd-dev libgnutls28-dev libsqlite3-dev
-    # collector and transport tests: independent clients and verifiers (openssl, curl), the
-    # database read back (sqlite3)
-    openssl curl sqlite3
     # tests: which files a scan opens (the policy cache must spare the policy file)
     strace
+    # the collector: HTTPS server (libmicrohttpd over GnuTLS), storage (SQLite)
+    libmicrohttpd-dev libgnutls28-dev libsqlite3-dev
+    # collector tests: independent clients (openssl, curl), the database read back (sqlite3),
+    # libcurl for the ingest benchmark's load generator
+    openssl curl sqlite3 libcurl4-openssl-dev
+    # the agent's transport: HTTPS delivery over libcurl with OpenSSL (the pinned-CA
+    # fingerprint check is an OpenSSL verify callback, hence the OpenSSL headers)
+    libssl-dev
 )
 
 missing=()

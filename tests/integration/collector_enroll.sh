@@ -101,6 +101,12 @@ expect_answer "the token survived the bad requests" 201 "" "$(enroll h8 "$token"
 expect_eq "TLS 1.2" 0 "$(openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 -CAfile "$STATE/ca.crt" -verify_return_error </dev/null >/dev/null 2>&1; echo $?)"
 expect_eq "TLS 1.3" 0 "$(openssl s_client -connect "127.0.0.1:$PORT" -tls1_3 -CAfile "$STATE/ca.crt" -verify_return_error </dev/null >/dev/null 2>&1; echo $?)"
 expect_eq "TLS 1.1 refused" 1 "$(openssl s_client -connect "127.0.0.1:$PORT" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' </dev/null >/dev/null 2>&1; echo $?)"
+# The server presents its certificate and the CA (for agents pinning the CA's fingerprint).
+openssl s_client -connect "127.0.0.1:$PORT" -showcerts </dev/null 2>/dev/null |
+    awk '/BEGIN CERT/ {n++} n == 2 {print} /END CERT/ && n == 2 {exit}' >"$WORK/chain-ca.pem"
+expect_eq "the chain's second certificate is the CA" \
+    "$(openssl x509 -in "$STATE/ca.crt" -outform DER | sha256sum)" \
+    "$(openssl x509 -in "$WORK/chain-ca.pem" -outform DER 2>/dev/null | sha256sum)"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/other-ca.key" \
     -out "$WORK/other-ca.crt" -subj /CN=other -days 1 2>/dev/null
 got=0

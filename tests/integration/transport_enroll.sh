@@ -34,14 +34,7 @@ expect_eq "sequence starts at 0" 0 "$(cat "$a/seq")"
 expect_eq "the collector knows the host" "$host" \
     "$("$COLLECTOR" hosts --format json --state-dir "$c" | jq -r --arg h "$host" '.[] | select(.host_id == $h) | .host_id')"
 
-# CA pinned by fingerprint (colons and all). The server must present its CA in its chain for
-# a fingerprint to have something to match; a collector that sends only its leaf gets its
-# chain completed here.
-if [ "$(grep -c 'BEGIN CERTIFICATE' "$c/server.crt")" -eq 1 ]; then
-    stop_collector
-    cat "$c/ca.crt" >>"$c/server.crt"
-    start_collector "$c" "$port"
-fi
+# CA pinned by fingerprint (colons and all): the collector presents its CA in its chain.
 a=$WORK/agent-fp
 expect_exit "enroll by fingerprint" 0 "$POSTURE" enroll --collector "$url" \
     --token "$(token "$c")" --ca-fingerprint "$(ca_fingerprint "$c")" --state-dir "$a"

@@ -238,13 +238,20 @@ int pst_http_post(const char *url, const char *content_type, const void *body, s
         goto out;
     }
     cc = curl_easy_perform(curl);
-    if (cc != CURLE_OK) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+    /*
+     * A server may answer early (413 to a body over its limit) and close while the body is
+     * still being sent: the send then fails, but the answer came and counts. Without one,
+     * the failure is no answer.
+     */
+    if (cc != CURLE_OK &&
+        !((cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR) && resp->status >= 400)) {
         snprintf(why, why_len, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        resp->status = 0;
         rc = sink.oom ? PST_ENOMEM : PST_EIO;
         goto out;
     }
     curl_off_t retry = -1;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
     if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry) == CURLE_OK && retry > 0) {
         resp->retry_after = (long)(retry > 86400 ? 86400 : retry);
     }

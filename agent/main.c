@@ -549,6 +549,7 @@ static int cmd_enroll(int argc, char **argv)
     struct pst_state *state = NULL;
     struct pst_diag diag = {0};
     const char *fingerprint = NULL, *state_dir = NULL, *config_path = NULL, *proxy = NULL;
+    char *token = NULL;
     unsigned char pin[32];
     char *host_id = NULL;
     char why[1024] = "";
@@ -560,7 +561,15 @@ static int cmd_enroll(int argc, char **argv)
             eo.url = optarg;
             break;
         case 't':
-            eo.token = optarg;
+            /* A copy for the request; the argument itself is blanked from ps and /proc. */
+            free(token);
+            token = strdup(optarg);
+            if (token == NULL) {
+                status = EXIT_OUTPUT;
+                goto out;
+            }
+            mbedtls_platform_zeroize(optarg, strlen(optarg));
+            eo.token = token;
             break;
         case 'a':
             eo.http.ca_file = optarg;
@@ -578,22 +587,28 @@ static int cmd_enroll(int argc, char **argv)
             proxy = optarg;
             break;
         default:
-            return usage_error("invalid option for enroll");
+            status = usage_error("invalid option for enroll");
+            goto out;
         }
     }
     if (optind != argc) {
-        return usage_error("unexpected argument '%s'", argv[optind]);
+        status = usage_error("unexpected argument '%s'", argv[optind]);
+        goto out;
     }
     if (eo.url == NULL || eo.token == NULL || eo.token[0] == '\0') {
-        return usage_error("enroll needs --collector URL and --token TOKEN");
+        status = usage_error("enroll needs --collector URL and --token TOKEN");
+        goto out;
     }
     if ((eo.http.ca_file == NULL) == (fingerprint == NULL)) {
-        return usage_error("enroll needs exactly one of --ca-file PEM and --ca-fingerprint SHA256");
+        status =
+            usage_error("enroll needs exactly one of --ca-file PEM and --ca-fingerprint SHA256");
+        goto out;
     }
     if (fingerprint != NULL) {
         if (pst_http_parse_fingerprint(fingerprint, pin) != PST_OK) {
-            return usage_error("--ca-fingerprint takes the CA certificate's SHA-256: 64 hex "
-                               "digits, colons allowed");
+            status = usage_error("--ca-fingerprint takes the CA certificate's SHA-256: 64 hex "
+                                 "digits, colons allowed");
+            goto out;
         }
         eo.http.ca_pin = pin;
     }
@@ -602,7 +617,8 @@ static int cmd_enroll(int argc, char **argv)
     pst_diag_release(&diag);
     if (rc != PST_OK) {
         fprintf(stderr, "posture: configuration errors\n");
-        return EXIT_USAGE;
+        status = EXIT_USAGE;
+        goto out;
     }
     transport_settings(config, state_dir, &ts);
     eo.http.proxy = proxy != NULL ? proxy : ts.proxy;
@@ -626,6 +642,10 @@ static int cmd_enroll(int argc, char **argv)
     }
     printf("enrolled with %s as host %s; identity in %s\n", eo.url, host_id, state->dir);
 out:
+    if (token != NULL) {
+        mbedtls_platform_zeroize(token, strlen(token));
+        free(token);
+    }
     free(host_id);
     pst_state_free(state);
     pst_config_free(config);

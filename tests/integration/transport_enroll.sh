@@ -119,8 +119,19 @@ expect_exit "a TLS 1.1 server" 3 "$POSTURE" enroll --collector "https://127.0.0.
 grep -q "protocol version" "$WORK/err" || fail "TLS 1.1: $(cat "$WORK/err")"
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 s_server -tls1_2
-expect_exit "a TLS 1.2 server" 3 "$POSTURE" enroll --collector "https://127.0.0.1:$server_port" \
-    --token x --ca-file "$c/ca.crt" --state-dir "$WORK/agent-tls" --config "$WORK/short.yaml"
+# While it waits, the token is not in its command line for ps and /proc to show.
+"$POSTURE" enroll --collector "https://127.0.0.1:$server_port" --token secret-token-value \
+    --ca-file "$c/ca.crt" --state-dir "$WORK/agent-tls" --config "$WORK/short.yaml" \
+    >"$WORK/out" 2>"$WORK/err" &
+enroll_pid=$!
+sleep 1
+if tr '\0' ' ' <"/proc/$enroll_pid/cmdline" | grep -q secret-token-value; then
+    fail "the token shows in /proc/PID/cmdline: $(tr '\0' ' ' <"/proc/$enroll_pid/cmdline")"
+fi
+tr '\0' ' ' <"/proc/$enroll_pid/cmdline" | grep -q -- "--token" || fail "cmdline not read"
+enroll_rc=0
+wait "$enroll_pid" || enroll_rc=$?
+expect_eq "a TLS 1.2 server that never answers" 3 "$enroll_rc"
 grep -q "timed out" "$WORK/err" || fail "TLS 1.2 handshake: $(cat "$WORK/err")"
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 refused "TLS servers" "$WORK/agent-tls"

@@ -8,8 +8,44 @@
 #include "transport/enroll.h"
 #include "transport/http.h"
 
+#include "transport/identity.h"
+#include "transport/jws.h"
+#include "transport/state.h"
+
+#include <mbedtls/ecp.h>
+#include <mbedtls/x509_crt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* A self-signed certificate with CN=CN for KEY (PEM into OUT). */
+static void self_signed(mbedtls_pk_context *key, const char *cn, unsigned char *out, size_t size)
+{
+    mbedtls_x509write_cert crt;
+    mbedtls_mpi serial;
+    char name[128];
+
+    mbedtls_x509write_crt_init(&crt);
+    mbedtls_mpi_init(&serial);
+    mbedtls_pk_init(key);
+    assert_int_equal(mbedtls_pk_setup(key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
+    assert_int_equal(
+        mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*key), pst_jws_random, NULL),
+        0);
+    snprintf(name, sizeof(name), "CN=%s", cn);
+    mbedtls_x509write_crt_set_subject_key(&crt, key);
+    mbedtls_x509write_crt_set_issuer_key(&crt, key);
+    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
+    mbedtls_mpi_lset(&serial, 7);
+    assert_int_equal(mbedtls_x509write_crt_set_subject_name(&crt, name), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_issuer_name(&crt, name), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_serial(&crt, &serial), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_validity(&crt, "20250101000000", "20350101000000"),
+                     0);
+    assert_int_equal(mbedtls_x509write_crt_pem(&crt, out, size, pst_jws_random, NULL), 0);
+    mbedtls_mpi_free(&serial);
+    mbedtls_x509write_crt_free(&crt);
+}
 
 static void test_backoff(void **unused)
 {
@@ -144,13 +180,123 @@ static void test_settings(void **unused)
     tmproot_free(dir);
 }
 
+static void test_enroll_answer(void **unused)
+{
+    mbedtls_pk_context key;
+    unsigned char pem[4096];
+    struct pst_enroll_answer ans;
+    char why[256];
+    json_t *doc;
+    char *text;
+
+    (void)unused;
+    self_signed(&key, "host-1", pem, sizeof(pem));
+    doc = json_pack("{s:s, s:s, s:s}", "host_id", "host-1", "certificate", (char *)pem, "ca",
+                    (char *)pem);
+    text = json_dumps(doc, 0);
+    assert_int_equal(pst_enroll_parse_answer(text, strlen(text), &ans, why, sizeof(why)), PST_OK);
+    assert_string_equal(ans.host_id, "host-1");
+    assert_string_equal(ans.ca_pem, (char *)pem);
+    assert_null(ans.cert.next);
+    pst_enroll_answer_release(&ans);
+    free(text);
+    /* Refused: a host id that is not a safe file content, two certificates, not PEM, missing. */
+    static const char *const bad_ids[] = {"../etc", "", "a b", "h\n"};
+    for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+        json_object_set_new(doc, "host_id", json_string(bad_ids[i]));
+        text = json_dumps(doc, 0);
+        assert_int_equal(pst_enroll_parse_answer(text, strlen(text), &ans, why, sizeof(why)),
+                         PST_EPARSE);
+        assert_string_equal(why, "the collector chose a host id this agent cannot keep");
+        free(text);
+    }
+    json_object_set_new(doc, "host_id", json_string("host-1"));
+    char two[8192];
+    snprintf(two, sizeof(two), "%s%s", (char *)pem, (char *)pem);
+    json_object_set_new(doc, "ca", json_string(two));
+    text = json_dumps(doc, 0);
+    assert_int_equal(pst_enroll_parse_answer(text, strlen(text), &ans, why, sizeof(why)),
+                     PST_EPARSE);
+    assert_string_equal(why, "the collector's certificate and CA must be one certificate each");
+    free(text);
+    json_object_set_new(doc, "ca", json_string("MIIB"));
+    text = json_dumps(doc, 0);
+    assert_int_equal(pst_enroll_parse_answer(text, strlen(text), &ans, why, sizeof(why)),
+                     PST_EPARSE);
+    assert_string_equal(why, "the collector's certificate or CA is not PEM");
+    free(text);
+    json_object_del(doc, "ca");
+    text = json_dumps(doc, 0);
+    assert_int_equal(pst_enroll_parse_answer(text, strlen(text), &ans, why, sizeof(why)),
+                     PST_EPARSE);
+    free(text);
+    assert_int_equal(pst_enroll_parse_answer("{\"host_id\": 1", 14, &ans, why, sizeof(why)),
+                     PST_EPARSE);
+    json_decref(doc);
+    mbedtls_pk_free(&key);
+}
+
+/* The signed report: payload = report + host_id, seq, spool_dropped; verifies with the key. */
+static void test_signed_report(void **unused)
+{
+    char *dir = tmproot_new();
+    mbedtls_pk_context key;
+    unsigned char pem[4096];
+    struct pst_state *st = NULL;
+    struct pst_identity *id = NULL;
+    char path[512], why[256] = "";
+    char *jws = NULL, *kid = NULL;
+    unsigned char *payload = NULL;
+    size_t len = 0, payload_len = 0;
+
+    (void)unused;
+    snprintf(path, sizeof(path), "%s/state", dir);
+    assert_int_equal(pst_state_open(path, true, &st), PST_OK);
+    /* Not enrolled yet. */
+    assert_int_equal(pst_identity_load(st, &id, why, sizeof(why)), PST_ENOENT);
+    self_signed(&key, "host-7", pem, sizeof(pem));
+    assert_int_equal(pst_file_write_at(st->dirfd, PST_STATE_CERT, pem, strlen((char *)pem), 0644),
+                     PST_OK);
+    assert_int_equal(mbedtls_pk_write_key_pem(&key, pem, sizeof(pem)), 0);
+    assert_int_equal(pst_file_write_at(st->dirfd, PST_STATE_KEY, pem, strlen((char *)pem), 0600),
+                     PST_OK);
+    /* A host id that is not the certificate's CN is refused. */
+    assert_int_equal(pst_state_write_text(st, PST_STATE_HOST_ID, "host-8"), PST_OK);
+    assert_int_equal(pst_identity_load(st, &id, why, sizeof(why)), PST_EINVAL);
+    assert_int_equal(pst_state_write_text(st, PST_STATE_HOST_ID, "host-7"), PST_OK);
+    assert_int_equal(pst_identity_load(st, &id, why, sizeof(why)), PST_OK);
+    json_t *report =
+        json_pack("{s:s, s:{s:s}}", "schema", "posture.report/v1", "policy", "id", "p");
+    assert_int_equal(pst_identity_sign_report(id, report, 42, 3, &jws, &len), PST_OK);
+    assert_int_equal(
+        pst_jws_verify(jws, len, &id->cert.pk, &payload, &payload_len, &kid, why, sizeof(why)),
+        PST_OK);
+    assert_string_equal(kid, id->kid);
+    json_t *doc = json_loads((char *)payload, 0, NULL);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "host_id")), "host-7");
+    assert_int_equal(json_integer_value(json_object_get(doc, "seq")), 42);
+    assert_int_equal(json_integer_value(json_object_get(doc, "spool_dropped")), 3);
+    assert_string_equal(json_string_value(json_object_get(doc, "schema")), "posture.report/v1");
+    /* The report given is not changed. */
+    assert_null(json_object_get(report, "seq"));
+    json_decref(doc);
+    json_decref(report);
+    free(payload);
+    free(kid);
+    free(jws);
+    pst_identity_free(id);
+    pst_state_free(st);
+    mbedtls_pk_free(&key);
+    tmproot_free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_backoff),
-        cmocka_unit_test(test_fingerprint),
-        cmocka_unit_test(test_endpoint),
-        cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_backoff),       cmocka_unit_test(test_fingerprint),
+        cmocka_unit_test(test_endpoint),      cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_enroll_answer), cmocka_unit_test(test_signed_report),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,12 +51,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_HOST_BY_FP] = "SELECT host_id, kid, revoked FROM hosts WHERE fingerprint = ?1",
     [ST_HOST_STATE] = "SELECT last_seq, revoked FROM hosts WHERE host_id = ?1",
     [ST_REPORT_INSERT] = "INSERT INTO reports(host_id, seq, received, jws) VALUES(?1, ?2, ?3, ?4)",
-    [ST_HOST_UPDATE] = "UPDATE hosts SET last_seq = ?2, last_seen = ?3, hostname = ?4,"
-                       " score_current = ?5, score_max = ?6, score_percent = ?7"
-                       " WHERE host_id = ?1",
+    [ST_HOST_UPDATE] = ("UPDATE hosts SET last_seq = ?2, last_seen = ?3, hostname = ?4,"
+                        " score_current = ?5, score_max = ?6, score_percent = ?7"
+                        " WHERE host_id = ?1"),
     [ST_CONTROLS_DELETE] = "DELETE FROM host_controls WHERE host_id = ?1",
-    [ST_CONTROL_INSERT] = "INSERT OR REPLACE INTO host_controls(host_id, control, title,"
-                          " max_score, healthy) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_CONTROL_INSERT] = ("INSERT OR REPLACE INTO host_controls(host_id, control, title,"
+                           " max_score, healthy) VALUES(?1, ?2, ?3, ?4, ?5)"),
 };
 
 struct report_job;

@@ -402,9 +402,21 @@ static int read_opts(int argc, char **argv, const char *cmd, const char **dir, b
     return EXIT_OK;
 }
 
-static const char *text_or(const json_t *v, const char *dflt)
+/*
+ * V's text for a terminal, or DFLT: hostnames and control titles come from the hosts' reports,
+ * so control characters (escape sequences) become '?'. BUF holds the result.
+ */
+static const char *text_or(const json_t *v, const char *dflt, char *buf, size_t size)
 {
-    return json_is_string(v) ? json_string_value(v) : dflt;
+    const char *t = json_is_string(v) ? json_string_value(v) : dflt;
+    size_t i = 0;
+
+    for (; t[i] != '\0' && i + 1 < size; i++) {
+        unsigned char c = (unsigned char)t[i];
+        buf[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    buf[i] = '\0';
+    return buf;
 }
 
 static int cmd_hosts(int argc, char **argv)
@@ -436,10 +448,11 @@ static int cmd_hosts(int argc, char **argv)
             if (json_is_number(pct)) {
                 snprintf(score, sizeof(score), "%.2f%%", json_number_value(pct));
             }
+            char id[64], name[256], seen[32];
             printf("%-36s  %-20s  %-20s  %8" JSON_INTEGER_FORMAT "  %8s  %s\n",
-                   text_or(json_object_get(h, "host_id"), "-"),
-                   text_or(json_object_get(h, "hostname"), "-"),
-                   text_or(json_object_get(h, "last_seen"), "never"),
+                   text_or(json_object_get(h, "host_id"), "-", id, sizeof(id)),
+                   text_or(json_object_get(h, "hostname"), "-", name, sizeof(name)),
+                   text_or(json_object_get(h, "last_seen"), "never", seen, sizeof(seen)),
                    json_integer_value(json_object_get(h, "last_seq")), score,
                    json_is_string(json_object_get(h, "revoked")) ? "revoked" : "active");
         }
@@ -487,12 +500,12 @@ static int cmd_score(int argc, char **argv)
                "POTENTIAL");
         json_array_foreach(json_object_get(fleet, "controls"), i, c)
         {
-            char ratio[32];
+            char ratio[32], title[256];
             snprintf(ratio, sizeof(ratio), "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
                      json_integer_value(json_object_get(c, "healthy_hosts")),
                      json_integer_value(json_object_get(c, "hosts")));
             printf("%-40.40s  %9.2f  %9.2f  %13s  %9.2f\n",
-                   text_or(json_object_get(c, "title"), "-"),
+                   text_or(json_object_get(c, "title"), "-", title, sizeof(title)),
                    json_number_value(json_object_get(c, "max_score")),
                    json_number_value(json_object_get(c, "current")), ratio,
                    json_number_value(json_object_get(c, "potential_increase")));

@@ -51,18 +51,32 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_HOST_BY_FP] = "SELECT host_id, kid, revoked FROM hosts WHERE fingerprint = ?1",
     [ST_HOST_STATE] = "SELECT last_seq, revoked FROM hosts WHERE host_id = ?1",
     [ST_REPORT_INSERT] = "INSERT INTO reports(host_id, seq, received, jws) VALUES(?1, ?2, ?3, ?4)",
-    [ST_HOST_UPDATE] = "UPDATE hosts SET last_seq = ?2, last_seen = ?3, hostname = ?4,"
-                       " score_current = ?5, score_max = ?6, score_percent = ?7"
-                       " WHERE host_id = ?1",
+    [ST_HOST_UPDATE] = ("UPDATE hosts SET last_seq = ?2, last_seen = ?3, hostname = ?4,"
+                        " score_current = ?5, score_max = ?6, score_percent = ?7"
+                        " WHERE host_id = ?1"),
     [ST_CONTROLS_DELETE] = "DELETE FROM host_controls WHERE host_id = ?1",
-    [ST_CONTROL_INSERT] = "INSERT OR REPLACE INTO host_controls(host_id, control, title,"
-                          " max_score, healthy) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_CONTROL_INSERT] = ("INSERT OR REPLACE INTO host_controls(host_id, control, title,"
+                           " max_score, healthy) VALUES(?1, ?2, ?3, ?4, ?5)"),
 };
+
+struct report_job;
 
 struct pst_store {
     sqlite3 *db;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* the connection and its statements */
     sqlite3_stmt *stmt[ST_COUNT];
+    /*
+     * A second, read-only connection for the certificate lookup of every request: with WAL
+     * it reads while the writer commits, instead of waiting for the fsync.
+     */
+    sqlite3 *rdb;
+    pthread_mutex_t rlock;
+    sqlite3_stmt *by_fingerprint;
+    /* Reports waiting for the next group commit (pst_store_report). */
+    pthread_mutex_t queue_lock;
+    pthread_cond_t queue_done;
+    struct report_job *queue, **queue_tail;
+    bool committing;
 };
 
 static int db_error(struct pst_store *st, const char *what)
@@ -97,6 +111,10 @@ int pst_store_open(const char *path, struct pst_store **out)
         return PST_ENOMEM;
     }
     pthread_mutex_init(&st->lock, NULL);
+    pthread_mutex_init(&st->rlock, NULL);
+    pthread_mutex_init(&st->queue_lock, NULL);
+    pthread_cond_init(&st->queue_done, NULL);
+    st->queue_tail = &st->queue;
     if (sqlite3_open_v2(path, &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
                             SQLITE_OPEN_FULLMUTEX,
@@ -121,6 +139,15 @@ int pst_store_open(const char *path, struct pst_store **out)
             goto out;
         }
     }
+    if (sqlite3_open_v2(path, &st->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(st->rdb, stmt_sql[ST_HOST_BY_FP], -1, &st->by_fingerprint, NULL) !=
+            SQLITE_OK) {
+        fprintf(stderr, "posture-collector: %s: %s\n", path,
+                st->rdb ? sqlite3_errmsg(st->rdb) : "cannot open");
+        goto out;
+    }
+    sqlite3_busy_timeout(st->rdb, 10000);
     *out = st;
     st = NULL;
     rc = PST_OK;
@@ -138,8 +165,13 @@ void pst_store_free(struct pst_store *st)
     for (int i = 0; i < ST_COUNT; i++) {
         sqlite3_finalize(st->stmt[i]);
     }
+    sqlite3_finalize(st->by_fingerprint);
+    sqlite3_close(st->rdb);
     sqlite3_close(st->db);
     pthread_mutex_destroy(&st->lock);
+    pthread_mutex_destroy(&st->rlock);
+    pthread_mutex_destroy(&st->queue_lock);
+    pthread_cond_destroy(&st->queue_done);
     free(st);
 }
 
@@ -245,8 +277,9 @@ int pst_store_host_by_fingerprint(struct pst_store *st, const char *fingerprint,
 
     memset(out, 0, sizeof(*out));
     *found = false;
-    pthread_mutex_lock(&st->lock);
-    s = stmt(st, ST_HOST_BY_FP);
+    pthread_mutex_lock(&st->rlock);
+    s = st->by_fingerprint;
+    sqlite3_reset(s);
     sqlite3_bind_text(s, 1, fingerprint, -1, SQLITE_STATIC);
     step = sqlite3_step(s);
     if (step == SQLITE_ROW) {
@@ -257,10 +290,11 @@ int pst_store_host_by_fingerprint(struct pst_store *st, const char *fingerprint,
         out->revoked = sqlite3_column_type(s, 2) != SQLITE_NULL;
         *found = true;
     } else if (step != SQLITE_DONE) {
-        rc = db_error(st, "host");
+        fprintf(stderr, "posture-collector: database: host: %s\n", sqlite3_errmsg(st->rdb));
+        rc = PST_EIO;
     }
     sqlite3_reset(s);
-    pthread_mutex_unlock(&st->lock);
+    pthread_mutex_unlock(&st->rlock);
     return rc;
 }
 
@@ -297,58 +331,66 @@ static int store_controls(struct pst_store *st, const char *host_id, const json_
     return PST_OK;
 }
 
-int pst_store_report(struct pst_store *st, const struct pst_report_summary *summary,
-                     const char *jws, size_t len, int64_t now, enum pst_report_verdict *verdict,
-                     int64_t *last_seq)
-{
-    sqlite3_stmt *s;
-    int rc = PST_EIO, step;
-    bool open = false;
+/* One report waiting for the next group commit. */
+struct report_job {
+    const struct pst_report_summary *summary;
+    const char *jws;
+    size_t len;
+    int64_t now;
+    enum pst_report_verdict verdict;
+    int64_t last_seq;
+    int rc;
+    bool done;
+    struct report_job *next;
+};
 
-    *verdict = PST_REPORT_UNKNOWN;
-    *last_seq = 0;
-    pthread_mutex_lock(&st->lock);
-    if (run(st, ST_BEGIN) != PST_OK) {
-        goto out;
-    }
-    open = true;
+/* Most reports one transaction takes. */
+#define BATCH_MAX 256
+
+/*
+ * Checks and writes one report inside the open transaction: its verdict and the host's last
+ * seq into JOB. Returns 0, or PST_EIO when a statement failed (the batch is rolled back).
+ */
+static int write_report(struct pst_store *st, struct report_job *job)
+{
+    const struct pst_report_summary *summary = job->summary;
+    sqlite3_stmt *s;
+    int step;
+
+    job->verdict = PST_REPORT_UNKNOWN;
+    job->last_seq = 0;
     /* The seq and revocation checks read inside the write transaction: no race with revoke. */
     s = stmt(st, ST_HOST_STATE);
     sqlite3_bind_text(s, 1, summary->host_id, -1, SQLITE_STATIC);
     step = sqlite3_step(s);
     if (step == SQLITE_DONE) {
-        rc = PST_OK;
-        goto out;
+        return PST_OK;
     }
     if (step != SQLITE_ROW) {
-        db_error(st, "host");
-        goto out;
+        return db_error(st, "host");
     }
-    *last_seq = sqlite3_column_int64(s, 0);
+    job->last_seq = sqlite3_column_int64(s, 0);
     if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
-        *verdict = PST_REPORT_REVOKED;
-        rc = PST_OK;
-        goto out;
+        job->verdict = PST_REPORT_REVOKED;
+        return PST_OK;
     }
-    if (summary->seq <= *last_seq) {
-        *verdict = PST_REPORT_REPLAY;
-        rc = PST_OK;
-        goto out;
+    if (summary->seq <= job->last_seq) {
+        job->verdict = PST_REPORT_REPLAY;
+        return PST_OK;
     }
     sqlite3_reset(s);
     s = stmt(st, ST_REPORT_INSERT);
     sqlite3_bind_text(s, 1, summary->host_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, summary->seq);
-    sqlite3_bind_int64(s, 3, now);
-    sqlite3_bind_text(s, 4, jws, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, job->now);
+    sqlite3_bind_text(s, 4, job->jws, (int)job->len, SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE) {
-        db_error(st, "report");
-        goto out;
+        return db_error(st, "report");
     }
     s = stmt(st, ST_HOST_UPDATE);
     sqlite3_bind_text(s, 1, summary->host_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, summary->seq);
-    sqlite3_bind_int64(s, 3, now);
+    sqlite3_bind_int64(s, 3, job->now);
     if (summary->hostname != NULL) {
         sqlite3_bind_text(s, 4, summary->hostname, -1, SQLITE_STATIC);
     }
@@ -360,27 +402,94 @@ int pst_store_report(struct pst_store *st, const struct pst_report_summary *summ
         }
     }
     if (sqlite3_step(s) != SQLITE_DONE) {
-        db_error(st, "host");
-        goto out;
+        return db_error(st, "host");
     }
     if (store_controls(st, summary->host_id, summary->controls) != PST_OK) {
-        goto out;
+        return PST_EIO;
     }
-    rc = run(st, ST_COMMIT);
-    open = false;
+    job->verdict = PST_REPORT_STORED;
+    job->last_seq = summary->seq;
+    return PST_OK;
+}
+
+/*
+ * Writes BATCH (a list of jobs) in one transaction and one fsync. A failed statement or
+ * commit fails every job of the batch: none of them was stored.
+ */
+static void write_batch(struct pst_store *st, struct report_job *batch)
+{
+    int rc;
+
+    pthread_mutex_lock(&st->lock);
+    rc = run(st, ST_BEGIN);
+    for (struct report_job *j = batch; rc == PST_OK && j != NULL; j = j->next) {
+        rc = write_report(st, j);
+        for (int i = ST_HOST_STATE; i < ST_COUNT; i++) {
+            sqlite3_reset(st->stmt[i]);
+        }
+    }
     if (rc == PST_OK) {
-        *verdict = PST_REPORT_STORED;
-        *last_seq = summary->seq;
+        rc = run(st, ST_COMMIT);
     }
-out:
-    for (int i = ST_HOST_STATE; i < ST_COUNT; i++) {
-        sqlite3_reset(st->stmt[i]);
-    }
-    if (open) {
+    if (rc != PST_OK && !sqlite3_get_autocommit(st->db)) {
         run(st, ST_ROLLBACK);
     }
     pthread_mutex_unlock(&st->lock);
-    return rc;
+    for (struct report_job *j = batch; j != NULL; j = j->next) {
+        j->rc = rc;
+        if (rc != PST_OK) {
+            j->verdict = PST_REPORT_UNKNOWN;
+        }
+    }
+}
+
+int pst_store_report(struct pst_store *st, const struct pst_report_summary *summary,
+                     const char *jws, size_t len, int64_t now, enum pst_report_verdict *verdict,
+                     int64_t *last_seq)
+{
+    struct report_job job = {.summary = summary, .jws = jws, .len = len, .now = now};
+
+    /*
+     * Group commit: the reports that arrive while a transaction is being written wait, and
+     * the next thread to find no commit in progress writes them all in one transaction with
+     * one fsync. Every report is still on disk before its own answer; concurrent clients
+     * share the cost of the fsync instead of queueing behind one each.
+     */
+    pthread_mutex_lock(&st->queue_lock);
+    *st->queue_tail = &job;
+    st->queue_tail = &job.next;
+    while (!job.done) {
+        if (!st->committing) {
+            struct report_job *batch = st->queue, **cut = &st->queue;
+            int n = 0;
+            while (*cut != NULL && n < BATCH_MAX) {
+                cut = &(*cut)->next;
+                n++;
+            }
+            st->queue = *cut;
+            if (st->queue == NULL) {
+                st->queue_tail = &st->queue;
+            }
+            *cut = NULL;
+            st->committing = true;
+            pthread_mutex_unlock(&st->queue_lock);
+            write_batch(st, batch);
+            pthread_mutex_lock(&st->queue_lock);
+            for (struct report_job *j = batch; j != NULL;) {
+                struct report_job *next = j->next;
+                j->done = true; /* after this, j belongs to its own thread again */
+                j = next;
+            }
+            st->committing = false;
+            pthread_cond_broadcast(&st->queue_done);
+        } else {
+            pthread_cond_wait(&st->queue_done, &st->queue_lock);
+        }
+    }
+    pthread_mutex_unlock(&st->queue_lock);
+    *verdict = job.verdict;
+    *last_seq = job.last_seq;
+    return job.rc;
 }
 
 int pst_store_revoke(struct pst_store *st, const char *host_id, int64_t now, bool *found)

@@ -61,6 +61,13 @@ expect_eq "h1 hostname" '"h1"' "$(jq --arg h "$(cat "$WORK/h1.id")" '.[] | selec
 expect_eq "h4 revoked" true "$(jq --arg h "$(cat "$WORK/h4.id")" '.[] | select(.host_id == $h) | .revoked | type == "string"' "$WORK/hosts.json")"
 expect_eq "h1 not revoked" null "$(jq --arg h "$(cat "$WORK/h1.id")" '.[] | select(.host_id == $h) | .revoked' "$WORK/hosts.json")"
 
+# Hostnames come from reports: the text listing turns control characters into '?'.
+report h3 2 '.host.hostname = "evil\u001b[31m" | .controls = []'
+sign h3 "$WORK/h3-2.json"
+expect_eq "h3 seq 2" 201 "$(post h3 "$WORK/jws")"
+expect_eq "no escape reaches the terminal" "evil?[31m" \
+    "$("$COLLECTOR" hosts --state-dir "$STATE" | awk -v h="$(cat "$WORK/h3.id")" '$1 == h {print $2}')"
+
 # An empty fleet has no percent.
 stop_collector || fail "serve exited with an error"
 init_collector

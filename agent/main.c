@@ -47,7 +47,7 @@ static const char usage_text[] =
     "\n"
     "  scan    [--root DIR] [--config FILE] [--policy FILE|DIR]... [--format text|json]\n"
     "          [--output FILE] [--fail-under PERCENT] [--only ID]...\n"
-    "          [--send [--state-dir DIR]]\n"
+    "          [--send] [--state-dir DIR]\n"
     "  probe   NAME [--root DIR] [--arg KEY=VALUE]... [--format text|json]\n"
     "  probe   --list | NAME --describe\n"
     "  explain ID [--policy FILE|DIR]...\n"

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer target: the collector's enrollment answer and CA fingerprints, as the agent reads them.
- */
+/* libFuzzer target: the enrollment answer and CA fingerprints, as the agent reads them. */
 #include "agent/error.h"
 #include "transport/enroll.h"
 #include "transport/http.h"

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A stand-in collector for the transport tests: an HTTPS server that gives every request one fixed
- * answer. */
+/* A stand-in collector for the transport tests: an HTTPS server with one fixed answer. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>

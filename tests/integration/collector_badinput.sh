@@ -34,12 +34,27 @@ printf 'POST /v1/enroll HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999
 expect_eq "absurd Content-Length" 413 "$(head -1 "$WORK/raw" | cut -d' ' -f2)"
 printf 'POST /v1/enroll HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n' | s_client 20
 expect_eq "bad chunk size" "HTTP/1.1 400 Bad Request" "$(head -1 "$WORK/raw" | tr -d '\r')"
+# Headers beyond the connection's 64 KiB: 431 (or 414 for the URL), and the connection
+# closed. The server may close before the client has sent everything; the client then sees
+# a reset instead of the answer (curl's 000), which is the same refusal.
 big=$(head -c 100000 /dev/zero | tr '\0' 'h')
-expect_eq "a 100 kB header" 431 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$STATE/ca.crt" -H "X-Big: $big" -d x "https://127.0.0.1:$PORT/v1/enroll" 2>/dev/null || true)"
-expect_eq "a 100 kB URL" 414 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$STATE/ca.crt" -d x "https://127.0.0.1:$PORT/v1/$big" 2>/dev/null || true)"
+# refused_big WHAT WANT CURL ARGS...
+refused_big() {
+    local what=$1 want=$2 got
+    shift 2
+    got=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$STATE/ca.crt" "$@" 2>/dev/null || true)
+    case $got in
+    "$want" | 000) ;;
+    *) fail "$what: expected $want or a reset, got $got" ;;
+    esac
+}
+refused_big "a 100 kB header" 431 -H "X-Big: $big" -d x "https://127.0.0.1:$PORT/v1/enroll"
+refused_big "a 100 kB URL" 414 -d x "https://127.0.0.1:$PORT/v1/$big"
 hdrs=()
 for i in $(seq 1 3000); do hdrs+=(-H "X-H$i: v"); done
-expect_eq "3000 headers" 431 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$STATE/ca.crt" "${hdrs[@]}" -d x "https://127.0.0.1:$PORT/v1/enroll" 2>/dev/null || true)"
+refused_big "3000 headers" 431 "${hdrs[@]}" -d x "https://127.0.0.1:$PORT/v1/enroll"
+printf '{}' >"$WORK/empty.json"
+expect_answer "serving after huge headers" 400 bad_request "$(http POST /v1/enroll "$WORK/empty.json")"
 
 # Not TLS, or TLS cut short: the connection is dropped, the server goes on.
 got=0

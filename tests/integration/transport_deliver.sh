@@ -124,7 +124,20 @@ collector:
 YAML
 expect_exit "scan --send through an unreachable proxy" 3 scan_send --config "$WORK/proxy.yaml"
 grep -qi "proxy\|127.0.0.1 port 9" "$WORK/err" || fail "proxy not used: $(cat "$WORK/err")"
-expect_exit "send without the proxy" 0 "$POSTURE" send --state-dir "$a"
+# Through a real HTTP CONNECT proxy: the spooled report goes through the tunnel, TLS end to end.
+proxy_port=$((20000 + RANDOM % 40000))
+: "${CONNECT_PROXY:?CONNECT_PROXY must name the connect_proxy test tool}"
+"$CONNECT_PROXY" "$proxy_port" "$WORK/proxy.log" 2>>"$WORK/proxy.err" &
+proxy_pid=$!
+trap 'stop_collector; kill "$proxy_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$proxy_port") 2>/dev/null && break; sleep 0.05; done
+rm -f "$WORK/proxy.log"
+printf 'collector: {proxy: "http://127.0.0.1:%s"}\n' "$proxy_port" >"$WORK/proxy-ok.yaml"
+expect_exit "send through a CONNECT proxy" 0 "$POSTURE" send --state-dir "$a" --config "$WORK/proxy-ok.yaml"
+expect_eq "the proxy tunnelled to the collector" "CONNECT 127.0.0.1:$port HTTP/1.1" "$(cat "$WORK/proxy.log")"
+expect_eq "stored through the proxy" "1 2 3 4 7 8 9 10" "$(stored_seqs "$c" "$host")"
+kill "$proxy_pid" 2>/dev/null || true
+wait "$proxy_pid" 2>/dev/null || true
 
 # 7. A report over the collector's body limit: 413, dead-letter, and the spool goes on.
 stop_collector
@@ -152,7 +165,9 @@ grep -q "^HTTP 40[13]" "$a/dead-letter/00000000000000000012.jws.reason" ||
 expect_eq "the revoked host's report is not stored" "1 2 3 4 7 8 9 10" "$(stored_seqs "$c" "$host")"
 
 # 9. The other host delivers on its own sequence.
-expect_exit "second host" 0 "$POSTURE" scan --root "$root" --send --state-dir "$b" --output /dev/null
+# (with proxy variables in the environment, which posture ignores: only collector.proxy counts)
+expect_exit "second host" 0 env https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
+    ALL_PROXY=http://127.0.0.1:9 "$POSTURE" scan --root "$root" --send --state-dir "$b" --output /dev/null
 expect_eq "second host stored" "1" "$(stored_seqs "$c" "$(cat "$b/host_id")")"
 
 # 10. posture run: a scan, delivery retried with backoff while the collector is down, then

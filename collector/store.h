@@ -72,10 +72,12 @@ enum pst_report_verdict {
 };
 
 /*
- * In one transaction: checks SUMMARY's seq against the host's last one (and that the host is
- * still not revoked), and stores the JWS, the host's last seen time, seq, hostname and score,
- * and its controls in the score. Committed (fsync'd) before it returns PST_REPORT_STORED.
- * *last_seq is the host's last stored seq afterwards. Returns 0 or PST_EIO.
+ * In a write transaction: checks SUMMARY's seq against the host's last one (and that the host
+ * is still not revoked), and stores the JWS, the host's last seen time, seq, hostname and
+ * score, and its controls in the score. Reports that arrive from other threads meanwhile share
+ * the transaction (group commit); it is committed (fsync'd) before this returns
+ * PST_REPORT_STORED. *last_seq is the host's last stored seq afterwards. Returns 0, or PST_EIO
+ * when the transaction failed (then nothing of this report was stored).
  */
 int pst_store_report(struct pst_store *st, const struct pst_report_summary *summary,
                      const char *jws, size_t len, int64_t now, enum pst_report_verdict *verdict,

@@ -127,6 +127,22 @@ sign a "$WORK/a-3.json"
 expect_answer "seq 3 after 5" 409 replay "$(post a "$WORK/jws")"
 expect_eq "409 says the last seq" "the collector already has seq 5 for this host" "$(jq -r .message "$WORK/resp")"
 
+# Twenty copies of one report at once (they share group commits): one stored, 19 replays.
+report a 7
+sign a "$WORK/a-7.json"
+before=$(stored_reports)
+pids=()
+for i in $(seq 1 20); do
+    curl -sS -o /dev/null -w '%{http_code}\n' --cacert "$STATE/ca.crt" --cert "$WORK/a.crt" \
+        --key "$WORK/a.key" --data-binary @"$WORK/jws" "https://127.0.0.1:$PORT/v1/reports" \
+        >"$WORK/copy-$i" 2>/dev/null &
+    pids+=($!)
+done
+wait "${pids[@]}"
+expect_eq "concurrent copies: one 201" 1 "$(cat "$WORK"/copy-* | grep -c '^201$' || true)"
+expect_eq "concurrent copies: 19 409s" 19 "$(cat "$WORK"/copy-* | grep -c '^409$' || true)"
+expect_eq "concurrent copies: one stored" $((before + 1)) "$(stored_reports)"
+
 # Revocation: refused from then on, on a connection made before or after.
 report b 1
 sign b "$WORK/b-1.json"
@@ -139,9 +155,9 @@ sign b "$WORK/b-2.json"
 refused "revoked host" 403 revoked "$(post b "$WORK/jws")"
 expect_eq "hosts shows b revoked" revoked \
     "$("$COLLECTOR" hosts --state-dir "$STATE" | awk -v h="$(cat "$WORK/b.id")" '$1 == h {print $NF}')"
-expect_answer "a still accepted" 201 "" "$(report a 6 && sign a "$WORK/a-6.json" && post a "$WORK/jws")"
+expect_answer "a still accepted" 201 "" "$(report a 8 && sign a "$WORK/a-8.json" && post a "$WORK/jws")"
 
 stop_collector || fail "serve exited with an error"
-expect_eq "reports stored in all" 4 "$(stored_reports)"
+expect_eq "reports stored in all" 5 "$(stored_reports)"
 expect_eq "WAL mode" wal "$(sqlite3 "$STATE/collector.db" 'PRAGMA journal_mode')"
 finish

@@ -89,7 +89,7 @@ for seq in $stored; do
     prev=$seq
 done
 expect_eq "each report stored once" "$(tr ' ' '\n' <<<"$stored" | sort -n | uniq | wc -l)" \
-    "$(sqlite3 "$c/collector.db" "SELECT count(*) FROM reports WHERE host_id = '$host'")"
+    "$(sqlite3 -cmd ".timeout 5000" "$c/collector.db" "SELECT count(*) FROM reports WHERE host_id = '$host'")"
 # Every report ever seen in the spool reached the collector, byte for byte.
 for f in "$WORK"/spooled/*.jws; do
     [ -e "$f" ] || continue

@@ -72,13 +72,13 @@ enroll() {
 
 # stored_seqs CDIR HOST_ID: the sequence numbers the collector stored for the host, in order.
 stored_seqs() {
-    sqlite3 "$1/collector.db" "SELECT seq FROM reports WHERE host_id = '$2' ORDER BY seq" |
+    sqlite3 -cmd ".timeout 5000" "$1/collector.db" "SELECT seq FROM reports WHERE host_id = '$2' ORDER BY seq" |
         tr '\n' ' ' | sed 's/ $//'
 }
 
 # stored_jws CDIR HOST_ID SEQ: the signed report the collector stored.
 stored_jws() {
-    sqlite3 "$1/collector.db" "SELECT jws FROM reports WHERE host_id = '$2' AND seq = $3"
+    sqlite3 -cmd ".timeout 5000" "$1/collector.db" "SELECT jws FROM reports WHERE host_id = '$2' AND seq = $3"
 }
 
 # b64url_decode: base64url without padding (stdin) to bytes (stdout).

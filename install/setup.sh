@@ -23,6 +23,11 @@ packages=(
     time
     # the host probes' references: systemd-sysctl, systemctl, modprobe
     systemd kmod
+    # the firewall probe reads the kernel's nftables ruleset over netlink (libmnl, libnftnl)
+    libmnl-dev libnftnl-dev
+    # firewall and sockets tests: rulesets loaded into network namespaces with nft,
+    # iptables-nft/-legacy and ufw's own ufw-init (ufw stays disabled: ENABLED=no), ip and ss
+    nftables iptables ufw iproute2
     # tests: which files a scan opens (the policy cache must spare the policy file)
     strace
     # the collector: HTTPS server (libmicrohttpd over GnuTLS), storage (SQLite)

@@ -47,7 +47,7 @@ jq -r '.results[] | "\(.id) \(.status)"' "$WORK/debian.json" | LC_ALL=C sort >"$
 if ! diff -u "$SRC/tests/data/debian12-fresh.expected" "$WORK/debian.actual"; then
     fail "verdicts on the fresh Debian root differ from tests/data/debian12-fresh.expected"
 fi
-expect_eq "fresh Debian score" "18 39" "$(jq -r '"\(.score.secure.current) \(.score.secure.max)"' "$WORK/debian.json")"
+expect_eq "fresh Debian score" "10 39" "$(jq -r '"\(.score.secure.current) \(.score.secure.max)"' "$WORK/debian.json")"
 expect_eq "os of the root" "debian 12" "$(jq -r '"\(.host.os.id) \(.host.os.version_id)"' "$WORK/debian.json")"
 expect_eq "kernel of an offline root" "null" "$(jq -r .host.kernel "$WORK/debian.json")"
 

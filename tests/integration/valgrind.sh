@@ -21,6 +21,28 @@ expect_exit "bad policy" 2 vg "$POSTURE" scan --policy "$WORK/bad.yaml"
 expect_exit "probe" 0 vg "$POSTURE" probe lines --root "$WORK/weak" --arg path=/etc/issue.net --arg regex=x --format json
 expect_exit "explain" 0 vg "$POSTURE" explain shadow-permissions
 expect_exit "unknown --only" 2 vg "$POSTURE" scan --only nope
+# the firewall probe's netlink reader on a ruleset with sets, jumps and iptables-nft matches
+ns=pstvg-$$
+if ip netns add "$ns" 2>/dev/null; then
+    trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
+    ip netns exec "$ns" nft -f - <<'NFT'
+table inet f {
+    chain svc { tcp dport { 22, 80-90 } accept; return; }
+    chain input {
+        type filter hook input priority 0; policy drop;
+        iif lo accept
+        ct state established,related accept
+        ip saddr 10.0.0.0/8 jump svc
+        meta l4proto { tcp, udp } th dport 53 accept
+    }
+}
+NFT
+    ip netns exec "$ns" iptables-nft -A INPUT -m conntrack --ctstate NEW -p tcp -m multiport --dports 25,587 -j ACCEPT
+    expect_exit "probe firewall (namespace)" 0 ip netns exec "$ns" valgrind --quiet --error-exitcode=99 \
+        --leak-check=full --show-leak-kinds=definite,indirect,possible \
+        --errors-for-leak-kinds=definite,indirect,possible "$POSTURE" probe firewall --format json
+    ip netns del "$ns"
+fi
 for t in "$UNIT_DIR"/test_*; do
     [ -x "$t" ] || continue
     expect_exit "unit test $(basename "$t")" 0 vg env POSTURE_TEST_DATA="$SRC/tests/data" "$t"

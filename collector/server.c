@@ -90,8 +90,11 @@ static enum MHD_Result send_answer(struct MHD_Connection *c, const char *url,
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    if (ans->status >= 400) {
-        /* A refused client starts afresh; nothing it sends after an error is read. */
+    if (ans->status >= 400 && ans->status != 409) {
+        /*
+         * A refused client starts afresh; nothing it sends after an error is read. A replay
+         * is routine (an agent whose answer was lost) and keeps its connection.
+         */
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     }
     ret = MHD_queue_response(c, ans->status, resp);

@@ -36,7 +36,13 @@ struct request {
     char *body;
     size_t len, cap, limit;
     bool too_large;
+    size_t seen;  /* body bytes received, kept or dropped */
+    bool refused; /* refusal holds the answer, sent once the body is drained */
+    struct pst_answer refusal;
 };
+
+static const struct pst_answer too_large_answer = {
+    .status = 413, .error = "too_large", .message = "the body is larger than the limit"};
 
 /* One TLS connection: its client certificate, verified once. */
 struct connection {
@@ -57,6 +63,7 @@ static void request_free(struct request *r)
         return;
     }
     free(r->body);
+    pst_answer_release(&r->refusal);
     free(r);
 }
 
@@ -83,8 +90,11 @@ static enum MHD_Result send_answer(struct MHD_Connection *c, const char *url,
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    if (ans->status >= 400) {
-        /* A refused client starts afresh; nothing it sends after an error is read. */
+    if (ans->status >= 400 && ans->status != 409) {
+        /*
+         * A refused client starts afresh; nothing it sends after an error is read. A replay
+         * is routine (an agent whose answer was lost) and keeps its connection.
+         */
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     }
     ret = MHD_queue_response(c, ans->status, resp);
@@ -197,6 +207,23 @@ static bool content_length(struct MHD_Connection *c, size_t *out)
     return true;
 }
 
+/*
+ * Most bytes of a refused request's body read and dropped before the refusal is sent. Closing
+ * a socket with unread data makes the kernel reset the connection, and a client still
+ * uploading then sees the reset instead of the answer; within this bound the body is drained
+ * so that the client reads its 401 or 413. Above it the answer goes at once.
+ */
+#define DRAIN_MAX (16u * 1024u * 1024u)
+
+/* Records a refusal to send once the body has been drained. */
+static enum MHD_Result refuse(struct request *r, unsigned status, const char *error,
+                              const char *message)
+{
+    pst_answer_error(&r->refusal, status, error, message);
+    r->refused = true;
+    return MHD_YES;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls)
@@ -205,30 +232,36 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     struct request *r = *con_cls;
     struct pst_answer ans = {0};
     enum MHD_Result ret;
-    size_t declared;
+    size_t declared = 0;
+    bool has_length;
 
     (void)version;
     if (r == NULL) {
-        /* First call: headers only. Refusals that need no body are answered now. */
+        /* First call: headers only. What can be refused now is decided now. */
         r = calloc(1, sizeof(*r));
         if (r == NULL) {
             return MHD_NO;
         }
         *con_cls = r;
+        has_length = content_length(c, &declared);
         if (strcmp(url, "/v1/enroll") == 0) {
             r->route = ROUTE_ENROLL;
             r->limit = PST_ENROLL_MAX_BODY;
         } else if (strcmp(url, "/v1/reports") == 0) {
             r->route = ROUTE_REPORTS;
             r->limit = srv->opt->max_body;
-        } else {
-            return send_error(c, url, 404, "not_found", "no such endpoint");
+        }
+        if (has_length && declared > r->limit && declared - r->limit > DRAIN_MAX) {
+            return send_error(c, url, 413, "too_large", "the body is larger than the limit");
+        }
+        if (r->route == ROUTE_NONE) {
+            return refuse(r, 404, "not_found", "no such endpoint");
         }
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-            return send_error(c, url, 405, "method_not_allowed", "this endpoint takes POST");
+            return refuse(r, 405, "method_not_allowed", "this endpoint takes POST");
         }
-        if (content_length(c, &declared) && declared > r->limit) {
-            return send_error(c, url, 413, "too_large", "the body is larger than the limit");
+        if (has_length && declared > r->limit) {
+            return refuse(r, 413, "too_large", "the body is larger than the limit");
         }
         if (r->route == ROUTE_REPORTS) {
             struct connection *conn = client_cert(c);
@@ -236,23 +269,35 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                 return MHD_NO;
             }
             if (conn->cert_refused) {
-                return send_error(c, url, 401, "unknown_certificate",
-                                  "the client certificate was not issued by this collector");
+                return refuse(r, 401, "unknown_certificate",
+                              "the client certificate was not issued by this collector");
             }
             if (!conn->has_cert) {
-                return send_error(c, url, 401, "no_certificate",
-                                  "reports need the client certificate issued at enrollment");
+                return refuse(r, 401, "no_certificate",
+                              "reports need the client certificate issued at enrollment");
             }
         }
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
+        /* A refused request's body is dropped, up to DRAIN_MAX; past it, the answer goes. */
+        r->seen += *upload_data_size;
+        if (r->refused || r->too_large) {
+            *upload_data_size = 0;
+            if (r->seen > (size_t)DRAIN_MAX + r->limit) {
+                return send_answer(c, url, r->refused ? &r->refusal : &too_large_answer);
+            }
+            return MHD_YES;
+        }
         append(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (r->refused) {
+        return send_answer(c, url, &r->refusal);
+    }
     if (r->too_large) {
-        return send_error(c, url, 413, "too_large", "the body is larger than the limit");
+        return send_answer(c, url, &too_large_answer);
     }
     if (r->route == ROUTE_ENROLL) {
         pst_ingest_enroll(srv->in, r->body ? r->body : "", r->len, time(NULL), &ans);

@@ -143,6 +143,16 @@ expect_eq "concurrent copies: one 201" 1 "$(cat "$WORK"/copy-* | grep -c '^201$'
 expect_eq "concurrent copies: 19 409s" 19 "$(cat "$WORK"/copy-* | grep -c '^409$' || true)"
 expect_eq "concurrent copies: one stored" $((before + 1)) "$(stored_reports)"
 
+# A 409 keeps the connection for the next report; a refusal closes it.
+reuse() { # JWS_FILE: how many times curl reused its connection for two POSTs of the file
+    curl -sS -v -o /dev/null --cacert "$STATE/ca.crt" --cert "$WORK/a.crt" --key "$WORK/a.key" \
+        --data-binary @"$1" "https://127.0.0.1:$PORT/v1/reports" "https://127.0.0.1:$PORT/v1/reports" \
+        2>&1 | grep -c 'Re-using existing connection' || true
+}
+expect_eq "connection kept after a 409" 1 "$(reuse "$WORK/jws")"
+sign a "$WORK/a-7.json" tamper-payload
+expect_eq "connection closed after a 403" 0 "$(reuse "$WORK/jws")"
+
 # Revocation: refused from then on, on a connection made before or after.
 report b 1
 sign b "$WORK/b-1.json"

@@ -21,6 +21,7 @@ static const struct {
     {PST_ETYPE, "wrong file type"},
     {PST_ELOOP, "too many levels of symbolic links"},
     {PST_EXDEV, "path leaves the scanned root"},
+    {PST_EBADSIG, "signature does not verify"},
 };
 
 const char *pst_strerror(int code)

@@ -20,6 +20,7 @@ enum {
     PST_ETYPE = -10,  /* wrong file type (a directory where a file was expected...) */
     PST_ELOOP = -11,  /* too many symlinks */
     PST_EXDEV = -12,  /* the path would leave the scanned root */
+    PST_EBADSIG = -13, /* a well-formed signature that does not verify */
 };
 
 /* Returns a static text for a PST_E* code. */

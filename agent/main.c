@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The posture command line: scan, probe, explain, policy lint, version. */
+/* The posture command line: scan, probe, explain, policy lint, enroll, send, verify, version. */
 #include "agent/error.h"
 #include "agent/report.h"
 #include "agent/scan.h"
@@ -7,6 +7,18 @@
 #include "config/policy.h"
 #include "probes/probe.h"
 #include "probes/text.h"
+#include "transport/deliver.h"
+#include "transport/enroll.h"
+#include "transport/identity.h"
+#include "transport/jws.h"
+#include "transport/spool.h"
+#include "transport/state.h"
+
+#include <inttypes.h>
+#include <mbedtls/platform_util.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,14 +47,21 @@ static const char usage_text[] =
     "\n"
     "  scan    [--root DIR] [--config FILE] [--policy FILE|DIR]... [--format text|json]\n"
     "          [--output FILE] [--fail-under PERCENT] [--only ID]...\n"
+    "          [--send] [--state-dir DIR]\n"
     "  probe   NAME [--root DIR] [--arg KEY=VALUE]... [--format text|json]\n"
     "  probe   --list | NAME --describe\n"
     "  explain ID [--policy FILE|DIR]...\n"
     "  policy  lint FILE...\n"
+    "  enroll  --collector URL --token TOKEN (--ca-file PEM | --ca-fingerprint SHA256)\n"
+    "          [--state-dir DIR] [--config FILE] [--proxy URL]\n"
+    "  send    [--config FILE] [--state-dir DIR]\n"
+    "  verify  FILE [--cert PEM] [--state-dir DIR]\n"
+    "  run     [--config FILE] [--state-dir DIR] [--root DIR] [--policy FILE|DIR]...\n"
     "  version\n"
     "\n"
     "exit codes: 0 success (score at least --fail-under), 1 score below --fail-under,\n"
-    "            2 usage, config or policy error (nothing scanned), 3 report not written\n";
+    "            2 usage, config or policy error (nothing scanned), 3 report not written\n"
+    "            or not delivered (it stays in the spool)\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -89,15 +108,21 @@ static const char *default_policy_dir(void)
     return POSTURE_INSTALLED_POLICIES;
 }
 
-/* Loads config and policies; prints every error. Returns 0 or EXIT_USAGE. */
-static int load_inputs(const char *config_path, struct policy_opts *po, struct pst_config **config,
-                       struct pst_policy_set **set)
+/*
+ * Loads config and policies, with STATE_DIR (--state-dir, or NULL) over the configured state
+ * directory; prints every error. Returns 0 or EXIT_USAGE.
+ */
+static int load_inputs(const char *config_path, const char *state_dir, struct policy_opts *po,
+                       struct pst_config **config, struct pst_policy_set **set)
 {
     struct pst_diag diag = {0};
     int rc;
 
     *set = NULL;
     rc = pst_config_load(config_path, config, &diag);
+    if (rc == PST_OK && state_dir != NULL) {
+        rc = pst_config_set_state_dir(*config, state_dir);
+    }
     if (rc == PST_OK) {
         if (po->n == 0) {
             po->paths[po->n++] = default_policy_dir();
@@ -226,6 +251,556 @@ static int emit_report(const struct pst_scan *scan, bool json, const char *outpu
     return rc;
 }
 
+/* The transport settings: posture.yaml's collector section, --state-dir over it. */
+static void transport_settings(const struct pst_config *config, const char *state_dir,
+                               struct pst_transport_settings *s)
+{
+    const struct pst_collector_config *c = &config->collector;
+
+    pst_transport_settings_default(s);
+    s->url = c->url;
+    s->ca_file = c->ca_file;
+    s->proxy = c->proxy;
+    s->state_dir = state_dir != NULL ? state_dir : config->state_dir;
+    s->connect_timeout_s = c->connect_timeout_s;
+    s->timeout_s = c->timeout_s;
+    s->limits.max_reports = c->spool_max_reports;
+    s->limits.max_bytes = c->spool_max_bytes;
+    s->backoff_base_ms = c->backoff_base_ms;
+    s->backoff_cap_ms = c->backoff_cap_ms;
+}
+
+/* Opens the state directory of an enrolled agent; prints why not. 0 or EXIT_USAGE. */
+static int open_enrolled(const struct pst_transport_settings *s, struct pst_state **state,
+                         struct pst_identity **id)
+{
+    char why[512] = "";
+    int rc = pst_state_open(s->state_dir, false, state);
+
+    if (rc != PST_OK) {
+        fprintf(stderr, "posture: state directory %s: %s (enroll first: posture enroll)\n",
+                s->state_dir ? s->state_dir : PST_STATE_DEFAULT_DIR, pst_strerror(rc));
+        return EXIT_USAGE;
+    }
+    rc = pst_identity_load(*state, id, why, sizeof(why));
+    if (rc != PST_OK) {
+        fprintf(stderr, "posture: %s\n", why);
+        pst_state_free(*state);
+        *state = NULL;
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+/* Prints what a delivery pass did; returns EXIT_OK when nothing is left undelivered. */
+static int delivery_status(const struct pst_state *state, const struct pst_delivery *res)
+{
+    if (res->delivered + res->duplicates + res->dead + res->left == 0) {
+        fprintf(stderr, "posture: the spool is empty\n");
+        return EXIT_OK;
+    }
+    fprintf(stderr, "posture: delivered %zu report(s)", res->delivered);
+    if (res->duplicates > 0) {
+        fprintf(stderr, ", %zu already held by the collector", res->duplicates);
+    }
+    if (res->dead > 0) {
+        fprintf(stderr, ", %zu refused (moved to %s/%s)", res->dead, state->dir, PST_STATE_DEAD);
+    }
+    if (res->left > 0) {
+        fprintf(stderr, ", %zu left in %s/%s", res->left, state->dir, PST_STATE_SPOOL);
+    }
+    fputc('\n', stderr);
+    if (res->left > 0) {
+        fprintf(stderr, "posture: delivery stopped: %s%s\n", res->why,
+                res->retry_after > 0 ? " (the collector asks to retry later)" : "");
+    }
+    return res->left == 0 && res->dead == 0 ? EXIT_OK : EXIT_OUTPUT;
+}
+
+/*
+ * Signs REPORT with the next sequence number and spools it, under the state's lock (kept).
+ * Returns 0 and the number in *seq, or a PST_E* code (printed).
+ */
+static int spool_report(struct pst_state *state, struct pst_identity *id,
+                        const struct pst_transport_settings *s, const json_t *report, uint64_t *seq)
+{
+    uint64_t dropped = 0, dropped_now = 0;
+    char *jws = NULL;
+    size_t len = 0;
+    int rc;
+
+    rc = pst_state_lock(state);
+    if (rc == PST_OK) {
+        rc = pst_state_read_counter(state, PST_STATE_DROPPED, &dropped);
+    }
+    /* The sequence number is durable before the report that carries it exists. */
+    if (rc == PST_OK) {
+        rc = pst_state_next_seq(state, seq);
+    }
+    if (rc == PST_OK) {
+        rc = pst_identity_sign_report(id, report, *seq, dropped, &jws, &len);
+    }
+    if (rc == PST_OK) {
+        rc = pst_spool_put(state, &s->limits, *seq, jws, len, dropped, &dropped_now);
+    }
+    free(jws);
+    if (rc != PST_OK) {
+        fprintf(stderr, "posture: cannot sign and spool the report in %s: %s\n", state->dir,
+                pst_strerror(rc));
+        return rc;
+    }
+    if (dropped_now > 0) {
+        fprintf(stderr, "posture: the spool is full: dropped the %" PRIu64 " oldest report(s)\n",
+                dropped_now);
+    }
+    return PST_OK;
+}
+
+/*
+ * Signs REPORT with the next sequence number, spools it, then delivers the spool once.
+ * Returns EXIT_OK when the spool is empty afterwards, else EXIT_OUTPUT (the report stays
+ * spooled for `posture send`).
+ */
+static int send_report(struct pst_state *state, struct pst_identity *id,
+                       const struct pst_transport_settings *s, const json_t *report)
+{
+    struct pst_delivery res = {.retry_after = -1};
+    uint64_t seq = 0;
+    int rc = spool_report(state, id, s, report, &seq);
+
+    if (rc != PST_OK) {
+        return EXIT_OUTPUT;
+    }
+    rc = pst_deliver_spool(state, s, &res);
+    if (rc != PST_OK) {
+        fprintf(stderr, "posture: report %" PRIu64 " is spooled but was not sent: %s\n", seq,
+                res.why[0] ? res.why : pst_strerror(rc));
+        return EXIT_OUTPUT;
+    }
+    int status = delivery_status(state, &res);
+    char name[32];
+    snprintf(name, sizeof(name), "%020" PRIu64 ".jws", seq);
+    if (faccessat(state->deadfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+        fprintf(stderr, "posture: report %" PRIu64 " was refused by the collector: see %s/%s/%s\n",
+                seq, state->dir, PST_STATE_DEAD, name);
+    } else if (faccessat(state->spoolfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+        fprintf(stderr,
+                "posture: report %" PRIu64 " could not be delivered; it is spooled in %s/%s "
+                "and `posture send` delivers it\n",
+                seq, state->dir, PST_STATE_SPOOL);
+    }
+    return status;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Waits MS milliseconds; true when SIGTERM or SIGINT (blocked, in SET) asks to stop. */
+static bool wait_or_stop(const sigset_t *set, uint64_t ms)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+    for (;;) {
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig == SIGTERM || sig == SIGINT) {
+            return true;
+        }
+        if (sig < 0 && errno == EINTR) {
+            continue; /* another signal; the remaining time is not tracked, a shorter wait */
+        }
+        return false;
+    }
+}
+
+/*
+ * The agent: scans every collector.interval, spools each report and delivers the spool,
+ * retrying with capped exponential backoff and full jitter (at least Retry-After) while
+ * something is left. SIGTERM or SIGINT ends it cleanly (exit 0).
+ */
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"root", required_argument, NULL, 'r'},
+        {"policy", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
+    };
+    struct policy_opts po = {0};
+    const char *config_path = NULL, *state_dir = NULL, *root = NULL;
+    struct pst_transport_settings ts;
+    struct pst_config *config = NULL;
+    struct pst_policy_set *set = NULL;
+    struct pst_state *state = NULL;
+    struct pst_identity *id = NULL;
+    sigset_t stop;
+    uint64_t next_scan = 0;
+    unsigned attempt = 0;
+    int opt, status;
+
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 's':
+            state_dir = optarg;
+            break;
+        case 'r':
+            root = optarg;
+            break;
+        case 'p':
+            if (!add_repeated(po.paths, &po.n, optarg)) {
+                return usage_error("too many --policy options");
+            }
+            break;
+        default:
+            return usage_error("invalid option for run");
+        }
+    }
+    if (optind != argc) {
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    }
+    if (load_inputs(config_path, state_dir, &po, &config, &set) != EXIT_OK) {
+        return EXIT_USAGE;
+    }
+    transport_settings(config, state_dir, &ts);
+    status = open_enrolled(&ts, &state, &id);
+    if (status != EXIT_OK) {
+        goto out;
+    }
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop, NULL);
+    fprintf(stderr, "posture: running as host %s, a scan every %" PRIu64 " s\n", id->host_id,
+            config->collector.interval_s);
+    for (;;) {
+        struct pst_delivery res = {.retry_after = -1};
+        uint64_t wait_ms, now = now_ms();
+        if (now >= next_scan) {
+            struct pst_scan *scan = NULL;
+            char *error = NULL;
+            uint64_t seq;
+            next_scan = now + config->collector.interval_s * 1000u;
+            int rc = pst_scan_run(set, config, root, NULL, 0, &scan, &error);
+            json_t *report = rc == PST_OK ? pst_report_json(scan) : NULL;
+            if (report == NULL) {
+                fprintf(stderr, "posture: scan failed: %s\n", error ? error : pst_strerror(rc));
+            } else if (spool_report(state, id, &ts, report, &seq) == PST_OK) {
+                fprintf(stderr, "posture: report %" PRIu64 " spooled (secure score %.2f%%)\n", seq,
+                        scan->score.percent);
+            }
+            json_decref(report);
+            free(error);
+            pst_scan_free(scan);
+        }
+        if (pst_state_lock(state) == PST_OK && pst_deliver_spool(state, &ts, &res) == PST_OK &&
+            res.left == 0) {
+            if (res.delivered + res.duplicates + res.dead > 0) {
+                delivery_status(state, &res);
+            }
+            attempt = 0;
+            now = now_ms();
+            wait_ms = next_scan > now ? next_scan - now : 0;
+        } else {
+            uint64_t random = 0;
+            if (getrandom(&random, sizeof(random), 0) != (ssize_t)sizeof(random)) {
+                random = now_ms();
+            }
+            wait_ms = pst_backoff_delay_ms(attempt, ts.backoff_base_ms, ts.backoff_cap_ms,
+                                           res.retry_after, random);
+            attempt += attempt < 64;
+            fprintf(stderr, "posture: delivery stopped (%s); retry %u in %" PRIu64 " ms\n", res.why,
+                    attempt, wait_ms);
+        }
+        pst_state_unlock(state);
+        if (wait_or_stop(&stop, wait_ms)) {
+            fprintf(stderr, "posture: stopping\n");
+            break;
+        }
+    }
+out:
+    pst_identity_free(id);
+    pst_state_free(state);
+    pst_policy_set_free(set);
+    pst_config_free(config);
+    return status;
+}
+
+static int cmd_enroll(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"collector", required_argument, NULL, 'u'},
+        {"token", required_argument, NULL, 't'},
+        {"ca-file", required_argument, NULL, 'a'},
+        {"ca-fingerprint", required_argument, NULL, 'f'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"config", required_argument, NULL, 'c'},
+        {"proxy", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
+    };
+    struct pst_enroll_opts eo = {0};
+    struct pst_transport_settings ts;
+    struct pst_config *config = NULL;
+    struct pst_state *state = NULL;
+    struct pst_diag diag = {0};
+    const char *fingerprint = NULL, *state_dir = NULL, *config_path = NULL, *proxy = NULL;
+    char *token = NULL;
+    unsigned char pin[32];
+    char *host_id = NULL;
+    char why[1024] = "";
+    int opt, rc, status = EXIT_OK;
+
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 'u':
+            eo.url = optarg;
+            break;
+        case 't':
+            /* A copy for the request; the argument itself is blanked from ps and /proc. */
+            free(token);
+            token = strdup(optarg);
+            if (token == NULL) {
+                status = EXIT_OUTPUT;
+                goto out;
+            }
+            mbedtls_platform_zeroize(optarg, strlen(optarg));
+            eo.token = token;
+            break;
+        case 'a':
+            eo.http.ca_file = optarg;
+            break;
+        case 'f':
+            fingerprint = optarg;
+            break;
+        case 's':
+            state_dir = optarg;
+            break;
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'p':
+            proxy = optarg;
+            break;
+        default:
+            status = usage_error("invalid option for enroll");
+            goto out;
+        }
+    }
+    if (optind != argc) {
+        status = usage_error("unexpected argument '%s'", argv[optind]);
+        goto out;
+    }
+    if (eo.url == NULL || eo.token == NULL || eo.token[0] == '\0') {
+        status = usage_error("enroll needs --collector URL and --token TOKEN");
+        goto out;
+    }
+    if ((eo.http.ca_file == NULL) == (fingerprint == NULL)) {
+        status =
+            usage_error("enroll needs exactly one of --ca-file PEM and --ca-fingerprint SHA256");
+        goto out;
+    }
+    if (fingerprint != NULL) {
+        if (pst_http_parse_fingerprint(fingerprint, pin) != PST_OK) {
+            status = usage_error("--ca-fingerprint takes the CA certificate's SHA-256: 64 hex "
+                                 "digits, colons allowed");
+            goto out;
+        }
+        eo.http.ca_pin = pin;
+    }
+    rc = pst_config_load(config_path, &config, &diag);
+    pst_diag_print(&diag, stderr);
+    pst_diag_release(&diag);
+    if (rc != PST_OK) {
+        fprintf(stderr, "posture: configuration errors\n");
+        status = EXIT_USAGE;
+        goto out;
+    }
+    transport_settings(config, state_dir, &ts);
+    eo.http.proxy = proxy != NULL ? proxy : ts.proxy;
+    eo.http.connect_timeout_s = ts.connect_timeout_s;
+    eo.http.timeout_s = ts.timeout_s;
+    rc = pst_state_open(ts.state_dir, true, &state);
+    if (rc != PST_OK) {
+        fprintf(stderr, "posture: state directory %s: %s\n",
+                ts.state_dir ? ts.state_dir : PST_STATE_DEFAULT_DIR, pst_strerror(rc));
+        status = EXIT_USAGE;
+        goto out;
+    }
+    rc = pst_state_lock(state);
+    if (rc == PST_OK) {
+        rc = pst_enroll(state, &eo, &host_id, why, sizeof(why));
+    }
+    if (rc != PST_OK) {
+        fprintf(stderr, "posture: enrollment failed: %s\n", why[0] ? why : pst_strerror(rc));
+        status = EXIT_OUTPUT;
+        goto out;
+    }
+    printf("enrolled with %s as host %s; identity in %s\n", eo.url, host_id, state->dir);
+out:
+    if (token != NULL) {
+        mbedtls_platform_zeroize(token, strlen(token));
+        free(token);
+    }
+    free(host_id);
+    pst_state_free(state);
+    pst_config_free(config);
+    return status;
+}
+
+static int cmd_send(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"state-dir", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_path = NULL, *state_dir = NULL;
+    struct pst_transport_settings ts;
+    struct pst_config *config = NULL;
+    struct pst_state *state = NULL;
+    struct pst_identity *id = NULL;
+    struct pst_diag diag = {0};
+    struct pst_delivery res = {.retry_after = -1};
+    int opt, rc, status;
+
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == 'c') {
+            config_path = optarg;
+        } else if (opt == 's') {
+            state_dir = optarg;
+        } else {
+            return usage_error("invalid option for send");
+        }
+    }
+    if (optind != argc) {
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    }
+    rc = pst_config_load(config_path, &config, &diag);
+    pst_diag_print(&diag, stderr);
+    pst_diag_release(&diag);
+    if (rc != PST_OK) {
+        fprintf(stderr, "posture: configuration errors\n");
+        return EXIT_USAGE;
+    }
+    transport_settings(config, state_dir, &ts);
+    status = open_enrolled(&ts, &state, &id);
+    if (status != EXIT_OK) {
+        goto out;
+    }
+    rc = pst_state_lock(state);
+    if (rc == PST_OK) {
+        rc = pst_deliver_spool(state, &ts, &res);
+    }
+    if (rc != PST_OK) {
+        fprintf(stderr, "posture: cannot deliver the spool: %s\n",
+                rc != PST_OK && res.why[0] ? res.why : pst_strerror(rc));
+        status = EXIT_OUTPUT;
+        goto out;
+    }
+    status = delivery_status(state, &res);
+out:
+    pst_identity_free(id);
+    pst_state_free(state);
+    pst_config_free(config);
+    return status;
+}
+
+/*
+ * Checks a signed report offline: the JWS verifies with the certificate's key, its kid is
+ * that key's, and the payload's host_id is the certificate's CN. Exit 0 valid, 1 invalid,
+ * 2 usage or unreadable input.
+ */
+static int cmd_verify(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"cert", required_argument, NULL, 'c'},
+        {"state-dir", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cert_path = NULL, *state_dir = NULL;
+    mbedtls_x509_crt cert;
+    char path[PATH_MAX], kid[65], cn[256], why[256] = "";
+    char *jws = NULL, *kid_in = NULL;
+    unsigned char *payload = NULL;
+    size_t len = 0, payload_len = 0;
+    json_t *doc = NULL;
+    int opt, rc, status = EXIT_USAGE;
+
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == 'c') {
+            cert_path = optarg;
+        } else if (opt == 's') {
+            state_dir = optarg;
+        } else {
+            return usage_error("invalid option for verify");
+        }
+    }
+    if (optind + 1 != argc) {
+        return usage_error("verify takes one signed report file");
+    }
+    mbedtls_x509_crt_init(&cert);
+    if (cert_path == NULL) {
+        snprintf(path, sizeof(path), "%s/%s", state_dir ? state_dir : PST_STATE_DEFAULT_DIR,
+                 PST_STATE_CERT);
+        cert_path = path;
+    }
+    if (mbedtls_x509_crt_parse_file(&cert, cert_path) != 0) {
+        fprintf(stderr, "posture: %s: not a readable PEM certificate\n", cert_path);
+        goto out;
+    }
+    rc = pst_file_read_at(AT_FDCWD, argv[optind], PST_JWS_MAX, &jws, &len);
+    if (rc != PST_OK) {
+        fprintf(stderr, "posture: %s: %s\n", argv[optind], pst_strerror(rc));
+        goto out;
+    }
+    while (len > 0 && (jws[len - 1] == '\n' || jws[len - 1] == '\r')) {
+        jws[--len] = '\0';
+    }
+    status = 1;
+    rc = pst_jws_verify(jws, len, &cert.pk, &payload, &payload_len, &kid_in, why, sizeof(why));
+    if (rc != PST_OK) {
+        printf("invalid: %s\n", why[0] ? why : pst_strerror(rc));
+        goto out;
+    }
+    pst_jws_kid(&cert, kid);
+    if (strcmp(kid, kid_in) != 0) {
+        printf("invalid: the kid is not the certificate's key\n");
+        goto out;
+    }
+    doc = json_loadb((const char *)payload, payload_len, JSON_REJECT_DUPLICATES, NULL);
+    const char *host_id = json_string_value(json_object_get(doc, "host_id"));
+    const json_t *seq = json_object_get(doc, "seq");
+    const char *policy = json_string_value(json_object_get(json_object_get(doc, "policy"), "id"));
+    if (host_id == NULL || !json_is_integer(seq) || json_integer_value(seq) < 1) {
+        printf("invalid: the payload lacks host_id or seq\n");
+        goto out;
+    }
+    if (pst_identity_cert_cn(&cert, cn, sizeof(cn)) != PST_OK || strcmp(cn, host_id) != 0) {
+        char *safe = pst_text_printable(host_id);
+        printf("invalid: the payload's host_id %s is not the certificate's CN\n",
+               safe ? safe : "?");
+        free(safe);
+        goto out;
+    }
+    char *safe_policy = pst_text_printable(policy ? policy : "(none)");
+    printf("host_id %s\nseq %" JSON_INTEGER_FORMAT "\npolicy %s\nkid %s\nvalid\n", host_id,
+           json_integer_value(seq), safe_policy ? safe_policy : "?", kid);
+    free(safe_policy);
+    status = EXIT_OK;
+out:
+    json_decref(doc);
+    free(payload);
+    free(kid_in);
+    free(jws);
+    mbedtls_x509_crt_free(&cert);
+    return status;
+}
+
 static int cmd_scan(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -236,14 +811,19 @@ static int cmd_scan(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"fail-under", required_argument, NULL, 'u'},
         {"only", required_argument, NULL, 'O'},
+        {"send", no_argument, NULL, 'S'},
+        {"state-dir", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct policy_opts po = {0};
     const char *only[MAX_REPEATED];
     size_t n_only = 0;
-    const char *root = NULL, *config_path = NULL, *output = NULL;
-    bool json = false;
+    const char *root = NULL, *config_path = NULL, *output = NULL, *state_dir = NULL;
+    bool json = false, send = false;
+    struct pst_transport_settings ts;
+    struct pst_state *state = NULL;
+    struct pst_identity *id = NULL;
     double fail_under = -1;
     struct pst_config *config = NULL;
     struct pst_policy_set *set = NULL;
@@ -289,6 +869,12 @@ static int cmd_scan(int argc, char **argv)
                 return usage_error("too many --only options");
             }
             break;
+        case 'S':
+            send = true;
+            break;
+        case 'D':
+            state_dir = optarg;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return EXIT_OK;
@@ -299,8 +885,16 @@ static int cmd_scan(int argc, char **argv)
     if (optind != argc) {
         return usage_error("unexpected argument '%s'", argv[optind]);
     }
-    if (load_inputs(config_path, &po, &config, &set) != EXIT_OK) {
+    if (load_inputs(config_path, state_dir, &po, &config, &set) != EXIT_OK) {
         return EXIT_USAGE;
+    }
+    /* An agent that cannot send is told so before it scans, not after. */
+    if (send) {
+        transport_settings(config, state_dir, &ts);
+        status = open_enrolled(&ts, &state, &id);
+        if (status != EXIT_OK) {
+            goto out;
+        }
     }
     rc = pst_scan_run(set, config, root, only, n_only, &scan, &error);
     if (rc != PST_OK) {
@@ -331,7 +925,18 @@ static int cmd_scan(int argc, char **argv)
             status = EXIT_BELOW;
         }
     }
+    if (send) {
+        json_t *report = pst_report_json(scan);
+        int sent = report != NULL ? send_report(state, id, &ts, report) : EXIT_OUTPUT;
+        json_decref(report);
+        /* Not delivered outweighs below --fail-under: the report itself is at stake. */
+        if (sent != EXIT_OK) {
+            status = sent;
+        }
+    }
 out:
+    pst_identity_free(id);
+    pst_state_free(state);
     free(error);
     pst_scan_free(scan);
     pst_policy_set_free(set);
@@ -580,7 +1185,7 @@ static int cmd_explain(int argc, char **argv)
     if (optind + 1 != argc) {
         return usage_error("explain takes one control or recommendation id");
     }
-    if (load_inputs(config_path, &po, &config, &set) != EXIT_OK) {
+    if (load_inputs(config_path, NULL, &po, &config, &set) != EXIT_OK) {
         return EXIT_USAGE;
     }
     rec = pst_policy_find_recommendation(set, argv[optind]);
@@ -665,7 +1270,14 @@ int main(int argc, char **argv)
     argc--;
     argv++;
     if (strcmp(cmd, "scan") == 0) {
-        return cmd_scan(argc, argv);
+        int status;
+        if (pst_http_global_init() != PST_OK) {
+            fprintf(stderr, "posture: cannot start libcurl\n");
+            return EXIT_OUTPUT;
+        }
+        status = cmd_scan(argc, argv);
+        pst_http_global_cleanup();
+        return status;
     }
     if (strcmp(cmd, "probe") == 0) {
         return cmd_probe(argc, argv);
@@ -675,6 +1287,20 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "policy") == 0) {
         return cmd_policy(argc, argv);
+    }
+    if (strcmp(cmd, "enroll") == 0 || strcmp(cmd, "send") == 0 || strcmp(cmd, "verify") == 0 ||
+        strcmp(cmd, "run") == 0) {
+        int status;
+        if (pst_http_global_init() != PST_OK) {
+            fprintf(stderr, "posture: cannot start libcurl\n");
+            return EXIT_OUTPUT;
+        }
+        status = cmd[0] == 'e'   ? cmd_enroll(argc, argv)
+                 : cmd[0] == 's' ? cmd_send(argc, argv)
+                 : cmd[0] == 'r' ? cmd_run(argc, argv)
+                                 : cmd_verify(argc, argv);
+        pst_http_global_cleanup();
+        return status;
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("posture %s\n", POSTURE_VERSION);

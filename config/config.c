@@ -13,7 +13,142 @@ static const struct pst_ykey config_keys[] = {
     {"parameters", PST_Y_MAP, false},
     {"exemptions", PST_Y_SEQ, false},
     {"state_dir", PST_Y_SCALAR, false},
+    {"collector", PST_Y_MAP, false},
 };
+
+static const struct pst_ykey collector_keys[] = {
+    {"url", PST_Y_SCALAR, false},     {"ca_file", PST_Y_SCALAR, false},
+    {"proxy", PST_Y_SCALAR, false},   {"connect_timeout", PST_Y_SCALAR, false},
+    {"timeout", PST_Y_SCALAR, false}, {"spool", PST_Y_MAP, false},
+    {"backoff", PST_Y_MAP, false},    {"interval", PST_Y_SCALAR, false},
+};
+
+static const struct pst_ykey spool_keys[] = {
+    {"max_reports", PST_Y_SCALAR, false},
+    {"max_bytes", PST_Y_SCALAR, false},
+};
+
+static const struct pst_ykey backoff_keys[] = {
+    {"base", PST_Y_SCALAR, false},
+    {"cap", PST_Y_SCALAR, false},
+};
+
+/* Suffixes of durations (to milliseconds) and sizes (to bytes); a bare number is s or bytes. */
+static const struct unit {
+    const char *suffix;
+    uint64_t factor;
+} duration_units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}},
+  size_units[] = {{"KiB", 1024}, {"MiB", 1024 * 1024}, {"GiB", 1024 * 1024 * 1024},
+                  {"KB", 1000},  {"MB", 1000 * 1000},  {"GB", 1000 * 1000 * 1000},
+                  {"", 1}};
+
+/* Parses "<digits><unit>" with one of UNITS; false when malformed, zero or out of range. */
+static bool parse_scaled(const char *text, const struct unit *units, size_t n_units, uint64_t max,
+                         uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+
+    for (; text[i] >= '0' && text[i] <= '9'; i++) {
+        if (v > (UINT64_MAX - 9) / 10) {
+            return false;
+        }
+        v = v * 10 + (uint64_t)(text[i] - '0');
+    }
+    if (i == 0 || v == 0) {
+        return false;
+    }
+    for (size_t u = 0; u < n_units; u++) {
+        if (strcmp(text + i, units[u].suffix) == 0) {
+            if (v > max / units[u].factor) {
+                return false;
+            }
+            *out = v * units[u].factor;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Reads KEY of MAP as a duration (ms) or size into *out; errors into DIAG. */
+static void load_scaled(struct pst_diag *diag, const char *file, const struct pst_ynode *map,
+                        const char *key, bool duration, uint64_t *out)
+{
+    const struct pst_ynode *node = pst_ymap_get_kind(map, key, PST_Y_SCALAR);
+    /* Bounds: a week for durations, 1 TiB for sizes and counts. */
+    uint64_t max = duration ? 7ull * 24 * 3600 * 1000 : 1ull << 40;
+
+    if (node == NULL) {
+        return;
+    }
+    if (duration ? !parse_scaled(node->scalar, duration_units, PST_COUNT(duration_units), max, out)
+                 : !parse_scaled(node->scalar, size_units, PST_COUNT(size_units), max, out)) {
+        pst_ydiag(diag, file, node,
+                  duration ? "%s must be a positive duration such as 30, 30s, 10m or 1h, not '%s'"
+                           : "%s must be a positive number such as 1000 or 100MiB, not '%s'",
+                  key, node->scalar);
+    }
+}
+
+static void load_collector(struct pst_config *config, const struct pst_ynode *node,
+                           struct pst_diag *diag)
+{
+    struct pst_collector_config *c = &config->collector;
+    const char *file = config->path;
+    const struct pst_ynode *v, *spool, *backoff;
+    uint64_t ms;
+
+    if (!pst_ymap_check(diag, file, node, "the collector settings", collector_keys,
+                        PST_COUNT(collector_keys))) {
+        return;
+    }
+    v = pst_ymap_get_kind(node, "url", PST_Y_SCALAR);
+    if (v != NULL && strncmp(v->scalar, "https://", 8) != 0) {
+        pst_ydiag(diag, file, v, "the collector url must start with https://, not '%s'", v->scalar);
+    }
+    c->url = v ? v->scalar : NULL;
+    v = pst_ymap_get_kind(node, "ca_file", PST_Y_SCALAR);
+    c->ca_file = v ? v->scalar : NULL;
+    v = pst_ymap_get_kind(node, "proxy", PST_Y_SCALAR);
+    c->proxy = v ? v->scalar : NULL;
+    ms = (uint64_t)c->connect_timeout_s * 1000;
+    load_scaled(diag, file, node, "connect_timeout", true, &ms);
+    c->connect_timeout_s = (long)((ms + 999) / 1000);
+    ms = (uint64_t)c->timeout_s * 1000;
+    load_scaled(diag, file, node, "timeout", true, &ms);
+    c->timeout_s = (long)((ms + 999) / 1000);
+    ms = c->interval_s * 1000;
+    load_scaled(diag, file, node, "interval", true, &ms);
+    c->interval_s = (ms + 999) / 1000;
+    spool = pst_ymap_get_kind(node, "spool", PST_Y_MAP);
+    if (spool != NULL && pst_ymap_check(diag, file, spool, "the spool settings", spool_keys,
+                                        PST_COUNT(spool_keys))) {
+        load_scaled(diag, file, spool, "max_reports", false, &c->spool_max_reports);
+        load_scaled(diag, file, spool, "max_bytes", false, &c->spool_max_bytes);
+    }
+    backoff = pst_ymap_get_kind(node, "backoff", PST_Y_MAP);
+    if (backoff != NULL && pst_ymap_check(diag, file, backoff, "the backoff settings", backoff_keys,
+                                          PST_COUNT(backoff_keys))) {
+        load_scaled(diag, file, backoff, "base", true, &c->backoff_base_ms);
+        load_scaled(diag, file, backoff, "cap", true, &c->backoff_cap_ms);
+        if (c->backoff_cap_ms < c->backoff_base_ms) {
+            pst_ydiag(diag, file, backoff, "the backoff cap is below its base");
+        }
+    }
+}
+
+/* Defaults of the collector settings (DESIGN.md: backoff base 5 s, cap 10 min). */
+static void collector_defaults(struct pst_collector_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->connect_timeout_s = 10;
+    c->timeout_s = 60;
+    c->spool_max_reports = 1000;
+    c->spool_max_bytes = 256u * 1024u * 1024u;
+    c->backoff_base_ms = 5000;
+    c->backoff_cap_ms = 600000;
+    c->interval_s = 3600;
+}
 
 static const struct pst_ykey exemption_keys[] = {
     {"recommendation", PST_Y_SCALAR, true},
@@ -104,6 +239,9 @@ static void load_exemption(struct pst_config *config, const struct pst_ynode *no
 /* Sets the state directory (DIR, or the default) and the policy cache within it. */
 static bool set_state_dir(struct pst_config *config, const char *dir)
 {
+    if (dir != NULL && dir == config->state_dir) {
+        return true;
+    }
     free(config->state_dir);
     free(config->cache_dir);
     config->state_dir = strdup(dir != NULL ? dir : PST_STATE_DIR_DEFAULT);
@@ -125,6 +263,7 @@ int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *
     if (config == NULL) {
         return PST_ENOMEM;
     }
+    collector_defaults(&config->collector);
     if (!set_state_dir(config, NULL)) {
         pst_config_free(config);
         return PST_ENOMEM;
@@ -160,6 +299,9 @@ int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *
         goto out;
     }
     config->parameters = pst_ymap_get_kind(config->tree, "parameters", PST_Y_MAP);
+    if (pst_ymap_get_kind(config->tree, "collector", PST_Y_MAP) != NULL) {
+        load_collector(config, pst_ymap_get_kind(config->tree, "collector", PST_Y_MAP), diag);
+    }
     state_dir = pst_ymap_get_kind(config->tree, "state_dir", PST_Y_SCALAR);
     if (state_dir != NULL && state_dir->scalar[0] != '/') {
         pst_ydiag(diag, path, state_dir, "state_dir must be an absolute path, not '%s'",
@@ -186,6 +328,11 @@ out:
     }
     *out = config;
     return PST_OK;
+}
+
+int pst_config_set_state_dir(struct pst_config *config, const char *dir)
+{
+    return set_state_dir(config, dir) ? PST_OK : PST_ENOMEM;
 }
 
 void pst_config_free(struct pst_config *config)

@@ -30,6 +30,14 @@ packages=(
     nftables iptables ufw iproute2
     # tests: which files a scan opens (the policy cache must spare the policy file)
     strace
+    # the collector: HTTPS server (libmicrohttpd over GnuTLS), storage (SQLite)
+    libmicrohttpd-dev libgnutls28-dev libsqlite3-dev
+    # collector tests: independent clients (openssl, curl), the database read back (sqlite3),
+    # libcurl for the ingest benchmark's load generator
+    openssl curl sqlite3 libcurl4-openssl-dev
+    # the agent's transport: HTTPS delivery over libcurl with OpenSSL (the pinned-CA
+    # fingerprint check is an OpenSSL verify callback, hence the OpenSSL headers)
+    libssl-dev
 )
 
 missing=()

@@ -79,6 +79,17 @@ static void chain_release(struct pst_fw_chain *c)
     free(c->source);
 }
 
+void pst_fw_ruleset_clear(struct pst_fw_ruleset *rs)
+{
+    for (size_t i = 0; i < rs->n_chains; i++) {
+        chain_release(&rs->chains[i]);
+    }
+    rs->n_chains = 0;
+    rs->n_rules = 0;
+    rs->n_dormant = 0;
+    rs->error[0] = '\0';
+}
+
 void pst_fw_ruleset_free(struct pst_fw_ruleset *rs)
 {
     if (rs == NULL) {

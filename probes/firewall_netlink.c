@@ -27,6 +27,7 @@
 #define VMAP SIZE_MAX /* a pending lookup that fills a verdict map, not a condition */
 /* the kernel fills a dump message up to the reader's buffer, at most 32 KiB */
 #define RECV_SIZE (64u * 1024u)
+#define READ_ATTEMPTS 4 /* reads of a ruleset that keeps changing */
 
 enum reg_kind {
     R_NONE,
@@ -81,6 +82,7 @@ struct reader {
     struct pst_fw_rule *fill_rule; /* whose verdict map is being read */
     enum reg_kind fill_kind;
     bool fill_bad; /* an element of another key length: a concatenation */
+    bool intr;     /* a dump was interrupted by a change of the ruleset */
 };
 
 /* The key length of a set of KIND; a concatenation's elements are longer. */
@@ -122,7 +124,54 @@ static int dump(struct reader *r, uint16_t type, uint16_t family, struct nftnl_s
         if (ret <= 0) {
             return ret < 0 ? -errno : 0;
         }
+        /* a dump the kernel flags as interrupted by a change: read again */
+        int left = ret;
+        for (const struct nlmsghdr *h = (const struct nlmsghdr *)r->buf; mnl_nlmsg_ok(h, left);
+             h = mnl_nlmsg_next(h, &left)) {
+            if (h->nlmsg_flags & NLM_F_DUMP_INTR) {
+                r->intr = true;
+            }
+        }
         ret = mnl_cb_run(r->buf, (size_t)ret, r->seq, r->portid, cb, data);
+        if (ret <= MNL_CB_STOP) {
+            return ret < 0 ? -errno : 0;
+        }
+    }
+}
+
+/* ---- generation ----------------------------------------------------------------------- */
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+    uint32_t *gen = data;
+    const struct nlattr *attr;
+
+    mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg))
+    {
+        if (mnl_attr_get_type(attr) == NFTA_GEN_ID && mnl_attr_validate(attr, MNL_TYPE_U32) == 0) {
+            *gen = ntohl(mnl_attr_get_u32(attr));
+        }
+    }
+    return MNL_CB_OK;
+}
+
+/* The ruleset's generation (NFT_MSG_GETGEN): it changes with every committed change. */
+static int get_gen(struct reader *r, uint32_t *gen)
+{
+    struct nlmsghdr *nlh;
+    int ret;
+
+    r->seq++;
+    nlh = nftnl_nlmsg_build_hdr(r->buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, r->seq);
+    if (mnl_socket_sendto(r->nl, nlh, nlh->nlmsg_len) < 0) {
+        return -errno;
+    }
+    for (;;) {
+        ret = (int)mnl_socket_recvfrom(r->nl, r->buf, RECV_SIZE);
+        if (ret <= 0) {
+            return ret < 0 ? -errno : 0;
+        }
+        ret = mnl_cb_run(r->buf, (size_t)ret, r->seq, r->portid, gen_cb, gen);
         if (ret <= MNL_CB_STOP) {
             return ret < 0 ? -errno : 0;
         }
@@ -1200,15 +1249,57 @@ int pst_fw_read_kernel(struct pst_fw_ruleset *rs, char *why, size_t n)
     r.portid = mnl_socket_get_portid(r.nl);
     r.seq = (uint32_t)time(NULL);
     /* list requests only: the probe never changes the ruleset */
-    ret = dump(&r, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NULL, table_cb, &r);
-    if (ret == 0 && r.rc == PST_OK) {
-        ret = dump(&r, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NULL, chain_cb, &r);
-    }
-    if (ret == 0 && r.rc == PST_OK) {
-        ret = dump(&r, NFT_MSG_GETRULE, NFPROTO_UNSPEC, NULL, rule_cb, &r);
-    }
-    if (ret == 0 && r.rc == PST_OK) {
-        r.rc = read_sets(&r);
+    /*
+     * The dumps are separate requests: a change between them (or during one, which the kernel
+     * flags NLM_F_DUMP_INTR) would mix two rulesets. The generation read before and after
+     * tells; read again a few times, then give up with an error.
+     */
+    for (int attempt = 0;; attempt++) {
+        uint32_t gen_before = 0, gen_after = 0;
+        r.intr = false;
+        ret = get_gen(&r, &gen_before);
+        if (ret == 0) {
+            ret = dump(&r, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NULL, table_cb, &r);
+        }
+        if (ret == 0 && r.rc == PST_OK) {
+            ret = dump(&r, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NULL, chain_cb, &r);
+        }
+        if (ret == 0 && r.rc == PST_OK) {
+            ret = dump(&r, NFT_MSG_GETRULE, NFPROTO_UNSPEC, NULL, rule_cb, &r);
+        }
+        if (ret == 0 && r.rc == PST_OK) {
+            r.rc = read_sets(&r);
+        }
+        if (ret == 0 && r.rc == PST_OK) {
+            ret = get_gen(&r, &gen_after);
+        }
+        if (ret == -EINTR) {
+            r.intr = true; /* libmnl's answer to NLM_F_DUMP_INTR */
+            ret = 0;
+        }
+        if (ret != 0 || r.rc != PST_OK || (!r.intr && gen_before == gen_after)) {
+            break;
+        }
+        if (attempt + 1 == READ_ATTEMPTS) {
+            snprintf(why, n, "netlink (nftables): the ruleset changed while it was read, %d times",
+                     READ_ATTEMPTS);
+            r.rc = PST_EIO;
+            break;
+        }
+        /* a new socket: what is left of an interrupted dump is never read as an answer */
+        mnl_socket_close(r.nl);
+        r.nl = mnl_socket_open(NETLINK_NETFILTER);
+        if (r.nl == NULL || mnl_socket_bind(r.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+            snprintf(why, n, "netlink (nftables): %s", strerror(errno));
+            r.rc = PST_EIO;
+            break;
+        }
+        r.portid = mnl_socket_get_portid(r.nl);
+        pst_fw_ruleset_clear(rs);
+        free(r.pending);
+        r.pending = NULL;
+        r.n_pending = r.cap_pending = 0;
+        r.last = NULL;
     }
     if (r.rc == PST_OK && ret < 0) {
         snprintf(why, n, "netlink (nftables): %s", strerror(-ret));

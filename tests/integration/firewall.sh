@@ -716,6 +716,43 @@ printf 'table inet filter {\n chain input {\n  type filter hook input priority 0
     >"$WORK/root-concat/etc/nftables.conf"
 offline concat "error: /etc/nftables.conf:4: '.' is not a port" "$WORK/root-concat"
 
+# a ruleset swapped while it is read: every answer is one of the two rulesets, or the error
+# that it kept changing, never chains of one with rules of the other
+n=$((n + 1))
+ns=pstfw-$$-$n
+ip netns add "$ns"
+namespaces+=("$ns")
+# many rules make the reads long, and a change between them likely
+filler=$(seq 1000 4000 | sed 's/.*/  tcp dport & counter/')
+printf 'flush ruleset\ntable inet f {\n chain filler {\n%s\n }\n chain input {\n  type filter hook input priority 0; policy drop;\n  tcp dport 22 accept\n }\n}\n' "$filler" >"$WORK/swap-a.nft"
+printf 'flush ruleset\ntable inet f {\n chain filler {\n%s\n }\n chain input {\n  type filter hook input priority 0; policy accept;\n  tcp dport 22 drop\n }\n}\n' "$filler" >"$WORK/swap-b.nft"
+ip netns exec "$ns" nft -f "$WORK/swap-a.nft"
+(
+    end=$((SECONDS + 4))
+    while [ $SECONDS -lt $end ]; do
+        ip netns exec "$ns" nft -f "$WORK/swap-b.nft"
+        ip netns exec "$ns" nft -f "$WORK/swap-a.nft"
+    done
+) &
+swapper=$!
+bad=0
+for i in $(seq 1 40); do
+    ip netns exec "$ns" "$POSTURE" probe firewall --format json --arg ports=tcp/22,tcp/80 \
+        >"$WORK/swap.json"
+    got=$(jq -r '[.facts.input_default_ipv4.value, (.facts.open_ports_ipv4.value // [] | join(",")),
+        (.errors | map(.message) | join(";"))] | join(" ")' "$WORK/swap.json")
+    case "$got" in
+    "drop tcp/22 " | "accept tcp/80 " | *"the ruleset changed while it was read"*) ;;
+    *)
+        bad=$((bad + 1))
+        echo "swap: neither ruleset nor the error that it changed: $got"
+        ;;
+    esac
+done
+wait "$swapper"
+expect_eq "swap: answers of neither ruleset" 0 "$bad"
+ip netns del "$ns"
+
 # 18-19 iptables-legacy tables combine with nftables' base chains as the kernel runs both
 if [ "$legacy" = yes ]; then
     cat >"$WORK/legacy.v4" <<'EOF'

@@ -241,6 +241,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
                                 nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP
                             ? PST_FW_DROP
                             : PST_FW_ACCEPT;
+        free(chain->source); /* a chain listed twice by a dump the kernel restarted */
         chain->source = strdup("kernel");
         if (chain->source == NULL) {
             r->rc = PST_ENOMEM;

@@ -31,7 +31,7 @@ token=$(new_token)
 expect_eq "token is 43 base64url characters" 1 "$(grep -cE '^[A-Za-z0-9_-]{43}$' <<<"$token")"
 expect_eq "the token itself is not stored" 0 "$(cat "$STATE"/collector.db* | grep -c -F "$token" || true)"
 expect_eq "its SHA-256 is" "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" \
-    "$(sqlite3 "$STATE/collector.db" 'SELECT hash FROM tokens')"
+    "$(db 'SELECT hash FROM tokens')"
 code=$(enroll h1 "$token")
 expect_answer "enroll with a valid token" 201 "" "$code"
 expect_eq "answer's CA is the CA" "$(cat "$STATE/ca.crt")" "$(jq -r .ca "$WORK/resp")"
@@ -44,7 +44,7 @@ expect_eq "certificate carries the CSR's key" "$(openssl pkey -in "$WORK/h1.key"
     "$(openssl x509 -in "$WORK/h1.crt" -noout -pubkey)"
 expect_eq "host recorded with its certificate's fingerprint" \
     "$(openssl x509 -in "$WORK/h1.crt" -outform DER | sha256sum | cut -d' ' -f1)" \
-    "$(sqlite3 "$STATE/collector.db" "SELECT fingerprint FROM hosts WHERE host_id = '$(cat "$WORK/h1.id")'")"
+    "$(db "SELECT fingerprint FROM hosts WHERE host_id = '$(cat "$WORK/h1.id")'")"
 code=$(enroll h1b "$token")
 expect_answer "the same token again (used up)" 403 token_used_up "$code"
 
@@ -61,7 +61,7 @@ sleep 2
 expect_answer "expired token" 401 token_expired "$(enroll h5 "$token")"
 expect_answer "wrong token" 401 token_unknown "$(enroll h6 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")"
 expect_answer "empty token" 401 token_unknown "$(enroll h7 "")"
-expect_eq "hosts enrolled" 3 "$(sqlite3 "$STATE/collector.db" 'SELECT count(*) FROM hosts')"
+expect_eq "hosts enrolled" 3 "$(db 'SELECT count(*) FROM hosts')"
 
 # Bad requests: each refused, no token spent.
 token=$(new_token)

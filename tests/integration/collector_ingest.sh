@@ -51,8 +51,8 @@ expect_eq "payload is the report's bytes" "$(sha256sum <"$WORK/a-1.json")" "$(b6
 expect_answer "a's signed report" 201 "" "$(post a "$WORK/a-1.jws")"
 expect_eq "answer" "{\"host_id\":\"$(cat "$WORK/a.id")\",\"seq\":1}" "$(cat "$WORK/resp")"
 expect_eq "stored verbatim" "$(cat "$WORK/a-1.jws")" \
-    "$(sqlite3 "$STATE/collector.db" "SELECT jws FROM reports WHERE seq = 1")"
-expect_eq "last seq" 1 "$(sqlite3 "$STATE/collector.db" "SELECT last_seq FROM hosts WHERE host_id = '$(cat "$WORK/a.id")'")"
+    "$(db "SELECT jws FROM reports WHERE seq = 1")"
+expect_eq "last seq" 1 "$(db "SELECT last_seq FROM hosts WHERE host_id = '$(cat "$WORK/a.id")'")"
 expect_eq "hosts shows the score of the report" \
     "$(jq -c '.score.secure | [.current, .max]' "$WORK/a-1.json")" \
     "$("$COLLECTOR" hosts --state-dir "$STATE" --format json | jq -c --arg h "$(cat "$WORK/a.id")" '.[] | select(.host_id == $h) | .score | [.current, .max]')"
@@ -169,5 +169,5 @@ expect_answer "a still accepted" 201 "" "$(report a 8 && sign a "$WORK/a-8.json"
 
 stop_collector || fail "serve exited with an error"
 expect_eq "reports stored in all" 5 "$(stored_reports)"
-expect_eq "WAL mode" wal "$(sqlite3 "$STATE/collector.db" 'PRAGMA journal_mode')"
+expect_eq "WAL mode" wal "$(db 'PRAGMA journal_mode')"
 finish

@@ -107,8 +107,14 @@ post() {
         -H 'Content-Type: application/jose' "$@"
 }
 
+# db SQL: a query of the collector's database, waiting out a write in progress (a busy
+# database would otherwise answer nothing).
+db() {
+    sqlite3 -cmd '.timeout 5000' "$STATE/collector.db" "$@"
+}
+
 stored_reports() {
-    sqlite3 "$STATE/collector.db" 'SELECT count(*) FROM reports'
+    db 'SELECT count(*) FROM reports'
 }
 
 # expect_answer WHAT STATUS ERROR ACTUAL_STATUS: checks the status and the error word.

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/base64.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/x509_crt.h>
 
@@ -25,6 +26,42 @@ static char *encode(const char *text)
     assert_int_equal(pst_b64url_encode((const unsigned char *)text, strlen(text), &out, NULL),
                      PST_OK);
     return out;
+}
+
+/* The encoder against mbedTLS's (standard alphabet, translated, padding dropped). */
+static void test_b64url_against_mbedtls(void **state)
+{
+    unsigned char bytes[300];
+    unsigned int seed = 12345;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bytes); i++) {
+        seed = seed * 1103515245u + 12345u;
+        bytes[i] = (unsigned char)(seed >> 16);
+    }
+    for (size_t len = 0; len <= sizeof(bytes); len++) {
+        char ref[512], *ours = NULL;
+        size_t n = 0, ours_len = 0;
+        unsigned char *back = NULL;
+        size_t back_len = 0;
+        assert_int_equal(mbedtls_base64_encode((unsigned char *)ref, sizeof(ref), &n, bytes, len),
+                         0);
+        while (n > 0 && ref[n - 1] == '=') {
+            n--;
+        }
+        for (size_t k = 0; k < n; k++) {
+            ref[k] = ref[k] == '+' ? '-' : ref[k] == '/' ? '_' : ref[k];
+        }
+        ref[n] = '\0';
+        assert_int_equal(pst_b64url_encode(bytes, len, &ours, &ours_len), PST_OK);
+        assert_string_equal(ours, ref);
+        assert_int_equal(ours_len, n);
+        assert_int_equal(pst_b64url_decode(ours, ours_len, &back, &back_len), PST_OK);
+        assert_int_equal(back_len, len);
+        assert_memory_equal(back, bytes, len);
+        free(back);
+        free(ours);
+    }
 }
 
 static void test_b64url(void **state)
@@ -312,6 +349,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_b64url),
+        cmocka_unit_test(test_b64url_against_mbedtls),
         cmocka_unit_test(test_kid),
         cmocka_unit_test_setup_teardown(test_sign_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),

@@ -38,6 +38,9 @@ packages=(
     # the agent's transport: HTTPS delivery over libcurl with OpenSSL (the pinned-CA
     # fingerprint check is an OpenSSL verify callback, hence the OpenSSL headers)
     libssl-dev
+    # report signatures: nettle's SHA-256 (SHA extensions) and P-256 signing and verification
+    # (hogweed over GMP), for the agent and the collector
+    nettle-dev libgmp-dev
 )
 
 missing=()

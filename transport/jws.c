@@ -17,7 +17,12 @@
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/platform_util.h>
-#include <mbedtls/sha256.h>
+#include <nettle/bignum.h>
+#include <nettle/ecc-curve.h>
+#include <nettle/ecc.h>
+#include <nettle/ecdsa.h>
+#include <nettle/hmac.h>
+#include <nettle/sha2.h>
 
 /* Raw ES256 signature: r and s, 32 bytes each (RFC 7518 section 3.4). */
 #define SIG_LEN 64
@@ -40,13 +45,23 @@ int pst_jws_random(void *ctx, unsigned char *out, size_t len)
     return 0;
 }
 
+/*
+ * nettle's SHA-256 rather than mbedTLS's: Debian builds nettle "fat", so it picks the CPU's
+ * SHA extensions at run time where there are any, and hashing a whole report was a third of
+ * signing it in mbedTLS's portable C.
+ */
+void pst_jws_sha256(const void *in, size_t len, unsigned char out[32])
+{
+    struct sha256_ctx ctx;
+
+    sha256_init(&ctx);
+    sha256_update(&ctx, len, in);
+    sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
+}
+
 static void sha256(const unsigned char *in, size_t len, unsigned char out[32])
 {
-#if MBEDTLS_VERSION_MAJOR >= 3
-    mbedtls_sha256(in, len, out, 0);
-#else
-    mbedtls_sha256_ret(in, len, out, 0);
-#endif
+    pst_jws_sha256(in, len, out);
 }
 
 static void hex(const unsigned char *in, size_t len, char *out)
@@ -66,41 +81,56 @@ static void set_why(char *why, size_t why_len, const char *text)
     }
 }
 
-int pst_b64url_encode(const unsigned char *in, size_t len, char **out, size_t *out_len)
+/* Length of the unpadded base64url text of LEN bytes. */
+static size_t b64url_len(size_t len)
+{
+    return len / 3 * 4 + (len % 3 == 0 ? 0 : len % 3 + 1);
+}
+
+/*
+ * Writes the base64url text of IN into OUT (b64url_len(LEN) bytes, no terminator). A table
+ * walk, as pst_b64url_decode: mbedtls_base64_encode is constant-time (meant for secrets) and
+ * took a quarter of signing a report. What is encoded here is public.
+ */
+static void b64url_into(const unsigned char *in, size_t len, char *out)
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     size_t n = 0, i = 0;
+
+    for (; i + 3 <= len; i += 3) {
+        unsigned long v = (unsigned long)in[i] << 16 | (unsigned long)in[i + 1] << 8 | in[i + 2];
+        out[n++] = alphabet[v >> 18];
+        out[n++] = alphabet[(v >> 12) & 0x3f];
+        out[n++] = alphabet[(v >> 6) & 0x3f];
+        out[n++] = alphabet[v & 0x3f];
+    }
+    /* The last one or two bytes, without padding (RFC 7515 section 2). */
+    if (len - i == 1) {
+        out[n++] = alphabet[in[i] >> 2];
+        out[n++] = alphabet[(in[i] & 0x03) << 4];
+    } else if (len - i == 2) {
+        out[n++] = alphabet[in[i] >> 2];
+        out[n++] = alphabet[(in[i] & 0x03) << 4 | in[i + 1] >> 4];
+        out[n++] = alphabet[(in[i + 1] & 0x0f) << 2];
+    }
+}
+
+int pst_b64url_encode(const unsigned char *in, size_t len, char **out, size_t *out_len)
+{
+    size_t n;
     char *buf;
 
     *out = NULL;
     if (len > PST_JWS_MAX) {
         return PST_ETOOBIG;
     }
-    /*
-     * A table walk, as pst_b64url_decode: mbedtls_base64_encode is constant-time (meant for
-     * secrets) and took a quarter of signing a report. What is encoded here is public.
-     */
-    buf = malloc(4 * ((len + 2) / 3) + 1);
+    n = b64url_len(len);
+    buf = malloc(n + 1);
     if (buf == NULL) {
         return PST_ENOMEM;
     }
-    for (; i + 3 <= len; i += 3) {
-        unsigned long v = (unsigned long)in[i] << 16 | (unsigned long)in[i + 1] << 8 | in[i + 2];
-        buf[n++] = alphabet[v >> 18];
-        buf[n++] = alphabet[(v >> 12) & 0x3f];
-        buf[n++] = alphabet[(v >> 6) & 0x3f];
-        buf[n++] = alphabet[v & 0x3f];
-    }
-    /* The last one or two bytes, without padding (RFC 7515 section 2). */
-    if (len - i == 1) {
-        buf[n++] = alphabet[in[i] >> 2];
-        buf[n++] = alphabet[(in[i] & 0x03) << 4];
-    } else if (len - i == 2) {
-        buf[n++] = alphabet[in[i] >> 2];
-        buf[n++] = alphabet[(in[i] & 0x03) << 4 | in[i + 1] >> 4];
-        buf[n++] = alphabet[(in[i + 1] & 0x0f) << 2];
-    }
+    b64url_into(in, len, buf);
     buf[n] = '\0';
     *out = buf;
     if (out_len != NULL) {
@@ -218,22 +248,179 @@ static mbedtls_ecp_keypair *p256_of(const mbedtls_pk_context *key)
     return ec;
 }
 
+/* P-256's group order q, big-endian (SEC 2 section 2.4.2). */
+static const unsigned char p256_q[COORD_LEN] = {
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+};
+
+/* Limbs of a P-256 number: 4 of 64 bits here. */
+#define P256_LIMBS ((COORD_LEN * 8 + GMP_NUMB_BITS - 1) / GMP_NUMB_BITS)
+/* Bound on ecc_ecdsa_sign_itch for P-256 (44 limbs with nettle 3.8), checked at run time. */
+#define SIGN_SCRATCH_LIMBS 128
+
+/*
+ * 1 when 0 < X < q, else 0, in time independent of X (X is the secret nonce): X - q borrows
+ * exactly when X < q.
+ */
+static int in_range(const unsigned char x[COORD_LEN])
+{
+    unsigned borrow = 0, any = 0;
+
+    for (size_t i = COORD_LEN; i-- > 0;) {
+        unsigned d = (unsigned)x[i] - p256_q[i] - borrow;
+        borrow = (d >> 8) & 1;
+        any |= x[i];
+    }
+    return (int)(borrow & (unsigned)((any | (0u - any)) >> 8 & 1));
+}
+
+/* X mod q for a public X below 2^256 (< 2q): one subtraction at most. */
+static void reduce_q(unsigned char x[COORD_LEN])
+{
+    unsigned char d[COORD_LEN];
+    unsigned borrow = 0;
+
+    for (size_t i = COORD_LEN; i-- > 0;) {
+        unsigned v = (unsigned)x[i] - p256_q[i] - borrow;
+        d[i] = (unsigned char)v;
+        borrow = (v >> 8) & 1;
+    }
+    if (borrow == 0) {
+        memcpy(x, d, COORD_LEN);
+    }
+}
+
+/* Big-endian bytes to little-endian GMP limbs, and back. */
+static void to_limbs(const unsigned char be[COORD_LEN], mp_limb_t limbs[P256_LIMBS])
+{
+    memset(limbs, 0, P256_LIMBS * sizeof(mp_limb_t));
+    for (size_t i = 0; i < COORD_LEN; i++) {
+        size_t bit = 8 * i;
+        limbs[bit / GMP_NUMB_BITS] |= (mp_limb_t)be[COORD_LEN - 1 - i] << (bit % GMP_NUMB_BITS);
+    }
+}
+
+static void from_limbs(const mp_limb_t limbs[P256_LIMBS], unsigned char be[COORD_LEN])
+{
+    for (size_t i = 0; i < COORD_LEN; i++) {
+        size_t bit = 8 * i;
+        be[COORD_LEN - 1 - i] =
+            (unsigned char)(limbs[bit / GMP_NUMB_BITS] >> (bit % GMP_NUMB_BITS));
+    }
+}
+
+/* HMAC-SHA256 under KEY of A || [SEP] || B || C (SEP < 0: none), RFC 6979's building block. */
+static void hmac(const unsigned char key[32], const unsigned char *a, int sep,
+                 const unsigned char *b, const unsigned char *c, unsigned char out[32])
+{
+    struct hmac_sha256_ctx ctx;
+    uint8_t s = (uint8_t)sep;
+
+    hmac_sha256_set_key(&ctx, 32, key);
+    hmac_sha256_update(&ctx, 32, a);
+    if (sep >= 0) {
+        hmac_sha256_update(&ctx, 1, &s);
+    }
+    if (b != NULL) {
+        hmac_sha256_update(&ctx, COORD_LEN, b);
+        hmac_sha256_update(&ctx, COORD_LEN, c);
+    }
+    hmac_sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
+    mbedtls_platform_zeroize(&ctx, sizeof(ctx));
+}
+
+/*
+ * ES256 signature of DIGEST with the private scalar D (big-endian): deterministic ECDSA as
+ * RFC 6979 section 3.2 makes its nonce (HMAC-SHA256, qlen = hlen = 256), so the same key and
+ * digest give the signature mbedtls_ecdsa_sign_det_ext gives (tests/unit/test_jws.c checks
+ * it). The curve arithmetic is nettle's (side-channel silent): mbedTLS 2.28's took a fifth of
+ * signing a report. Returns 0, or PST_EINVAL when D is not a valid scalar.
+ */
+static int sign_p256(const unsigned char d[COORD_LEN], const unsigned char digest[32],
+                     unsigned char sig[SIG_LEN])
+{
+    const struct ecc_curve *curve = nettle_get_secp_256r1();
+    mp_limb_t z[P256_LIMBS], k[P256_LIMBS], r[P256_LIMBS], s[P256_LIMBS];
+    mp_limb_t scratch[SIGN_SCRATCH_LIMBS];
+    unsigned char key[32], v[32], h1[COORD_LEN], t[COORD_LEN];
+    int rc = PST_EINVAL;
+
+    if (ecc_size(curve) != P256_LIMBS || ecc_ecdsa_sign_itch(curve) > SIGN_SCRATCH_LIMBS ||
+        !in_range(d)) {
+        goto out;
+    }
+    to_limbs(d, z);
+    /* h1 = bits2octets(H(m)): the digest mod q. */
+    memcpy(h1, digest, COORD_LEN);
+    reduce_q(h1);
+    /* Steps b to g: V = 0x01..., K = 0x00..., two HMAC rounds over V || sep || x || h1. */
+    memset(v, 0x01, sizeof(v));
+    memset(key, 0x00, sizeof(key));
+    hmac(key, v, 0x00, d, h1, key);
+    hmac(key, v, -1, NULL, NULL, v);
+    hmac(key, v, 0x01, d, h1, key);
+    hmac(key, v, -1, NULL, NULL, v);
+    /* Step h: candidates until one is in [1, q-1] and gives r, s != 0 (almost always the first). */
+    for (int tries = 0; tries < 64; tries++) {
+        hmac(key, v, -1, NULL, NULL, v);
+        memcpy(t, v, COORD_LEN);
+        if (in_range(t)) {
+            unsigned char rb[COORD_LEN], sb[COORD_LEN], any_r = 0, any_s = 0;
+            to_limbs(t, k);
+            ecc_ecdsa_sign(curve, z, k, 32, digest, r, s, scratch);
+            from_limbs(r, rb);
+            from_limbs(s, sb);
+            for (size_t i = 0; i < COORD_LEN; i++) {
+                any_r |= rb[i];
+                any_s |= sb[i];
+            }
+            if (any_r != 0 && any_s != 0) {
+                memcpy(sig, rb, COORD_LEN);
+                memcpy(sig + COORD_LEN, sb, COORD_LEN);
+                rc = PST_OK;
+                goto out;
+            }
+        }
+        hmac(key, v, 0x00, NULL, NULL, key);
+        hmac(key, v, -1, NULL, NULL, v);
+    }
+out:
+    mbedtls_platform_zeroize(z, sizeof(z));
+    mbedtls_platform_zeroize(k, sizeof(k));
+    mbedtls_platform_zeroize(scratch, sizeof(scratch));
+    mbedtls_platform_zeroize(key, sizeof(key));
+    mbedtls_platform_zeroize(v, sizeof(v));
+    mbedtls_platform_zeroize(t, sizeof(t));
+    return rc;
+}
+
+int pst_jws_es256(mbedtls_pk_context *key, const unsigned char digest[32],
+                  unsigned char sig[SIG_LEN])
+{
+    mbedtls_ecp_keypair *ec = p256_of(key);
+    unsigned char d[COORD_LEN];
+    int rc = PST_EINVAL;
+
+    if (ec != NULL && mbedtls_mpi_write_binary(&ec->d, d, sizeof(d)) == 0) {
+        rc = sign_p256(d, digest, sig);
+    }
+    mbedtls_platform_zeroize(d, sizeof(d));
+    return rc;
+}
+
 int pst_jws_sign(const unsigned char *payload, size_t len, mbedtls_pk_context *key, const char *kid,
                  char **out, size_t *out_len)
 {
     mbedtls_ecp_keypair *ec = p256_of(key);
     json_t *header = NULL;
-    char *header_json = NULL, *h64 = NULL, *p64 = NULL, *s64 = NULL, *jws = NULL;
-    size_t h64_len = 0, p64_len = 0, s64_len = 0, total;
+    char *header_json = NULL, *jws = NULL;
+    size_t header_len, h64_len, p64_len, s64_len, total;
     unsigned char digest[32], sig[SIG_LEN];
-    mbedtls_mpi r, s;
-    mbedtls_sha256_context sha;
+    struct sha256_ctx sha;
     int rc = PST_OK;
 
     *out = NULL;
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&s);
-    mbedtls_sha256_init(&sha);
     if (ec == NULL || kid == NULL || kid[0] == '\0') {
         rc = PST_EINVAL;
         goto out;
@@ -248,67 +435,43 @@ int pst_jws_sign(const unsigned char *payload, size_t len, mbedtls_pk_context *k
         rc = PST_ENOMEM;
         goto out;
     }
-    rc = pst_b64url_encode((const unsigned char *)header_json, strlen(header_json), &h64, &h64_len);
-    if (rc == PST_OK) {
-        rc = pst_b64url_encode(payload, len, &p64, &p64_len);
-    }
-    if (rc != PST_OK) {
-        goto out;
-    }
-    /* The signing input is ASCII(header64 '.' payload64), hashed without copying it. */
-#if MBEDTLS_VERSION_MAJOR >= 3
-    mbedtls_sha256_starts(&sha, 0);
-    mbedtls_sha256_update(&sha, (const unsigned char *)h64, h64_len);
-    mbedtls_sha256_update(&sha, (const unsigned char *)".", 1);
-    mbedtls_sha256_update(&sha, (const unsigned char *)p64, p64_len);
-    mbedtls_sha256_finish(&sha, digest);
-#else
-    mbedtls_sha256_starts_ret(&sha, 0);
-    mbedtls_sha256_update_ret(&sha, (const unsigned char *)h64, h64_len);
-    mbedtls_sha256_update_ret(&sha, (const unsigned char *)".", 1);
-    mbedtls_sha256_update_ret(&sha, (const unsigned char *)p64, p64_len);
-    mbedtls_sha256_finish_ret(&sha, digest);
-#endif
-    if (mbedtls_ecdsa_sign_det_ext(&ec->grp, &r, &s, &ec->d, digest, sizeof(digest),
-                                   MBEDTLS_MD_SHA256, pst_jws_random, NULL) != 0 ||
-        mbedtls_mpi_write_binary(&r, sig, COORD_LEN) != 0 ||
-        mbedtls_mpi_write_binary(&s, sig + COORD_LEN, COORD_LEN) != 0) {
-        rc = PST_EINVAL;
-        goto out;
-    }
-    rc = pst_b64url_encode(sig, sizeof(sig), &s64, &s64_len);
-    if (rc != PST_OK) {
-        goto out;
-    }
+    header_len = strlen(header_json);
+    h64_len = b64url_len(header_len);
+    p64_len = b64url_len(len);
+    s64_len = b64url_len(SIG_LEN);
     total = h64_len + 1 + p64_len + 1 + s64_len;
-    if (total > PST_JWS_MAX) {
+    if (header_len > PST_JWS_HEADER_MAX || total > PST_JWS_MAX) {
         rc = PST_ETOOBIG;
         goto out;
     }
+    /* header64 '.' payload64 are written in place, hashed there, and the signature appended. */
     jws = malloc(total + 1);
     if (jws == NULL) {
         rc = PST_ENOMEM;
         goto out;
     }
-    memcpy(jws, h64, h64_len);
+    b64url_into((const unsigned char *)header_json, header_len, jws);
     jws[h64_len] = '.';
-    memcpy(jws + h64_len + 1, p64, p64_len);
+    b64url_into(payload, len, jws + h64_len + 1);
+    sha256_init(&sha);
+    sha256_update(&sha, h64_len + 1 + p64_len, (const uint8_t *)jws);
+    sha256_digest(&sha, SHA256_DIGEST_SIZE, digest);
+    rc = pst_jws_es256(key, digest, sig);
+    if (rc != PST_OK) {
+        goto out;
+    }
     jws[h64_len + 1 + p64_len] = '.';
-    memcpy(jws + h64_len + 1 + p64_len + 1, s64, s64_len);
+    b64url_into(sig, sizeof(sig), jws + h64_len + 1 + p64_len + 1);
     jws[total] = '\0';
     *out = jws;
+    jws = NULL;
     if (out_len != NULL) {
         *out_len = total;
     }
 out:
-    mbedtls_sha256_free(&sha);
-    mbedtls_mpi_free(&r);
-    mbedtls_mpi_free(&s);
     json_decref(header);
     free(header_json);
-    free(h64);
-    free(p64);
-    free(s64);
+    free(jws);
     return rc;
 }
 

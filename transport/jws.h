@@ -36,6 +36,9 @@ int pst_b64url_encode(const unsigned char *in, size_t len, char **out, size_t *o
  */
 int pst_b64url_decode(const char *in, size_t len, unsigned char **out, size_t *out_len);
 
+/* SHA-256 of LEN bytes (nettle: the CPU's SHA extensions where it has them). */
+void pst_jws_sha256(const void *in, size_t len, unsigned char out[32]);
+
 /* Hex SHA-256 of the certificate's DER SubjectPublicKeyInfo: the JWS `kid`. Returns 0. */
 int pst_jws_kid(const mbedtls_x509_crt *crt, char kid[65]);
 
@@ -51,6 +54,13 @@ int pst_jws_kid_pk(mbedtls_pk_context *key, char kid[65]);
  */
 int pst_jws_sign(const unsigned char *payload, size_t len, mbedtls_pk_context *key, const char *kid,
                  char **out, size_t *out_len);
+
+/*
+ * The raw ES256 signature r || s of a SHA-256 DIGEST with KEY's private scalar: RFC 6979's
+ * deterministic nonce, the same signature mbedtls_ecdsa_sign_det_ext gives. Returns 0 or
+ * PST_EINVAL (not an EC P-256 private key).
+ */
+int pst_jws_es256(mbedtls_pk_context *key, const unsigned char digest[32], unsigned char sig[64]);
 
 /* A compact JWS taken apart by pst_jws_parse. */
 struct pst_jws {

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include <mbedtls/base64.h>
+#include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
+#include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
 static void new_key(mbedtls_pk_context *pk)
@@ -345,12 +347,173 @@ static void test_bounds(void **state)
     free(text);
 }
 
+/* Fills BUF with LEN pseudo-random bytes from SEED (reproducible). */
+static void fill(unsigned char *buf, size_t len, unsigned int seed)
+{
+    for (size_t i = 0; i < len; i++) {
+        seed = seed * 1103515245u + 12345u;
+        buf[i] = (unsigned char)(seed >> 16);
+    }
+}
+
+static void mbedtls_digest(const unsigned char *in, size_t len, unsigned char out[32])
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    assert_int_equal(mbedtls_sha256(in, len, out, 0), 0);
+#else
+    assert_int_equal(mbedtls_sha256_ret(in, len, out, 0), 0);
+#endif
+}
+
+/* nettle's SHA-256 (SHA extensions where the CPU has them) against mbedTLS's portable one. */
+static void test_sha256_against_mbedtls(void **state)
+{
+    size_t big = (1u << 20) + 7;
+    unsigned char *bytes = malloc(big), ours[32], ref[32];
+    /* FIPS 180-2's "abc": ba7816bf 8f01cfea 414140de 5dae2223 b00361a3 96177a9c b410ff61 f20015ad
+     */
+    static const unsigned char abc[32] = {
+        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
+        0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
+        0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+    };
+
+    (void)state;
+    assert_non_null(bytes);
+    fill(bytes, big, 99);
+    pst_jws_sha256("abc", 3, ours);
+    assert_memory_equal(ours, abc, 32);
+    /* Every length across several blocks (padding edges at 55, 56, 63, 64), then a large one. */
+    for (size_t len = 0; len <= 300; len++) {
+        pst_jws_sha256(bytes, len, ours);
+        mbedtls_digest(bytes, len, ref);
+        assert_memory_equal(ours, ref, 32);
+    }
+    pst_jws_sha256(bytes, big, ours);
+    mbedtls_digest(bytes, big, ref);
+    assert_memory_equal(ours, ref, 32);
+    free(bytes);
+}
+
+/* r || s from mbedTLS's deterministic ECDSA (RFC 6979) of DIGEST with KEY. */
+static void mbedtls_es256(mbedtls_pk_context *key, const unsigned char digest[32],
+                          unsigned char sig[64])
+{
+    mbedtls_ecp_keypair *ec = mbedtls_pk_ec(*key);
+    mbedtls_mpi r, s;
+
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    assert_int_equal(mbedtls_ecdsa_sign_det_ext(&ec->grp, &r, &s, &ec->d, digest, 32,
+                                                MBEDTLS_MD_SHA256, pst_jws_random, NULL),
+                     0);
+    assert_int_equal(mbedtls_mpi_write_binary(&r, sig, 32), 0);
+    assert_int_equal(mbedtls_mpi_write_binary(&s, sig + 32, 32), 0);
+    mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&s);
+}
+
+/*
+ * The signer (nettle's curve arithmetic, RFC 6979's nonce made here) gives exactly the bytes
+ * mbedTLS's deterministic ECDSA gives, for many keys and payloads; and mbedTLS verifies them.
+ */
+static void test_sign_matches_mbedtls(void **state)
+{
+    static const size_t sizes[] = {0, 1, 2, 3, 47, 48, 1000, 65537, 300000};
+    unsigned char *payload = malloc(300000);
+
+    (void)state;
+    assert_non_null(payload);
+    for (unsigned k = 0; k < 12; k++) {
+        mbedtls_pk_context key;
+        char kid[65];
+
+        new_key(&key);
+        assert_int_equal(pst_jws_kid_pk(&key, kid), PST_OK);
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+            char *jws = NULL, *got_kid = NULL;
+            unsigned char digest[32], ref[64], *sig = NULL, *back = NULL;
+            size_t len = 0, n = 0;
+            const char *dot2;
+
+            fill(payload, sizes[i], k * 31 + (unsigned)i);
+            assert_int_equal(pst_jws_sign(payload, sizes[i], &key, kid, &jws, &len), PST_OK);
+            dot2 = strrchr(jws, '.');
+            mbedtls_digest((const unsigned char *)jws, (size_t)(dot2 - jws), digest);
+            mbedtls_es256(&key, digest, ref);
+            assert_int_equal(pst_b64url_decode(dot2 + 1, strlen(dot2 + 1), &sig, &n), PST_OK);
+            assert_int_equal(n, 64);
+            assert_memory_equal(sig, ref, 64);
+            assert_int_equal(pst_jws_verify(jws, len, &key, &back, &n, &got_kid, NULL, 0), PST_OK);
+            assert_int_equal(n, sizes[i]);
+            assert_memory_equal(back, payload, sizes[i]);
+            free(back);
+            free(got_kid);
+            free(sig);
+            free(jws);
+        }
+        mbedtls_pk_free(&key);
+    }
+    free(payload);
+}
+
+/* RFC 6979 appendix A.2.5: P-256, SHA-256, messages "sample" and "test". */
+static void test_rfc6979_vectors(void **state)
+{
+    static const struct {
+        const char *message, *r, *s;
+    } vectors[] = {
+        {"sample", "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716",
+         "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8"},
+        {"test", "F1ABB023518351CD71D881567B1EA663ED3EFCF6C5132B354F28D3B0B7D38367",
+         "019F4113742A2B14BD25926B49C649155F267E60D3814B4C0CC84250E46F0083"},
+    };
+    mbedtls_pk_context key;
+    mbedtls_ecp_keypair *ec;
+    mbedtls_mpi want;
+
+    (void)state;
+    mbedtls_pk_init(&key);
+    mbedtls_mpi_init(&want);
+    assert_int_equal(mbedtls_pk_setup(&key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
+    ec = mbedtls_pk_ec(key);
+    assert_int_equal(mbedtls_ecp_group_load(&ec->grp, MBEDTLS_ECP_DP_SECP256R1), 0);
+    assert_int_equal(
+        mbedtls_mpi_read_string(&ec->d, 16,
+                                "C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721"),
+        0);
+    for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+        unsigned char digest[32], sig[64], part[32];
+        pst_jws_sha256(vectors[i].message, strlen(vectors[i].message), digest);
+        assert_int_equal(pst_jws_es256(&key, digest, sig), PST_OK);
+        assert_int_equal(mbedtls_mpi_read_string(&want, 16, vectors[i].r), 0);
+        assert_int_equal(mbedtls_mpi_write_binary(&want, part, 32), 0);
+        assert_memory_equal(sig, part, 32);
+        assert_int_equal(mbedtls_mpi_read_string(&want, 16, vectors[i].s), 0);
+        assert_int_equal(mbedtls_mpi_write_binary(&want, part, 32), 0);
+        assert_memory_equal(sig + 32, part, 32);
+    }
+    /* A scalar out of range ([1, q-1]) is refused, not used. */
+    assert_int_equal(mbedtls_mpi_lset(&ec->d, 0), 0);
+    {
+        unsigned char digest[32] = {0}, sig[64];
+        assert_int_equal(pst_jws_es256(&key, digest, sig), PST_EINVAL);
+        assert_int_equal(mbedtls_mpi_copy(&ec->d, &ec->grp.N), 0);
+        assert_int_equal(pst_jws_es256(&key, digest, sig), PST_EINVAL);
+    }
+    mbedtls_mpi_free(&want);
+    mbedtls_pk_free(&key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_b64url),
         cmocka_unit_test(test_b64url_against_mbedtls),
         cmocka_unit_test(test_kid),
+        cmocka_unit_test(test_sha256_against_mbedtls),
+        cmocka_unit_test(test_sign_matches_mbedtls),
+        cmocka_unit_test(test_rfc6979_vectors),
         cmocka_unit_test_setup_teardown(test_sign_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),

@@ -2,6 +2,8 @@
 /* Enrollment and report ingest: every check of DESIGN.md's "Collector ingest", in order. */
 #include "collector/ingest.h"
 
+#include "collector/payload.h"
+
 #include "agent/error.h"
 #include "transport/jws.h"
 
@@ -12,6 +14,9 @@
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #define REPORT_SCHEMA "posture.report/v1"
 
@@ -120,44 +125,56 @@ out:
 }
 
 /* Reads the report's fields ingest needs; false with ANS set when the report is refused. */
-static bool read_report(const json_t *report, struct pst_report_summary *sum,
+static bool read_report(const struct pst_payload *report, struct pst_report_summary *sum,
                         struct pst_answer *ans)
 {
-    const json_t *seq = json_object_get(report, "seq");
-    const json_t *secure = json_object_get(json_object_get(report, "score"), "secure");
-    const char *schema = json_string_value(json_object_get(report, "schema"));
-
     memset(sum, 0, sizeof(*sum));
-    if (!json_is_object(report)) {
+    if (!report->is_object) {
         pst_answer_error(ans, 400, "bad_report", "the JWS payload is not a JSON object");
         return false;
     }
-    if (schema == NULL || strcmp(schema, REPORT_SCHEMA) != 0) {
+    if (report->schema.string == NULL || strcmp(report->schema.string, REPORT_SCHEMA) != 0) {
         pst_answer_error(ans, 400, "bad_report", "the report's schema is not " REPORT_SCHEMA);
         return false;
     }
-    sum->host_id = json_string_value(json_object_get(report, "host_id"));
+    sum->host_id = report->host_id.string;
     if (sum->host_id == NULL) {
         pst_answer_error(ans, 400, "bad_report", "the report has no host_id string");
         return false;
     }
-    if (!json_is_integer(seq) || json_integer_value(seq) < 1) {
+    if (report->seq.kind != PST_JV_INTEGER || report->seq.integer < 1) {
         pst_answer_error(ans, 400, "bad_report", "the report's seq is not an integer >= 1");
         return false;
     }
-    sum->seq = json_integer_value(seq);
-    sum->hostname = json_string_value(json_object_get(json_object_get(report, "host"), "hostname"));
-    if (json_is_integer(json_object_get(secure, "current")) &&
-        json_is_integer(json_object_get(secure, "max"))) {
+    sum->seq = report->seq.integer;
+    sum->hostname = report->hostname.string;
+    if (report->score_current.kind == PST_JV_INTEGER && report->score_max.kind == PST_JV_INTEGER) {
         sum->has_score = true;
-        sum->score_current = json_integer_value(json_object_get(secure, "current"));
-        sum->score_max = json_integer_value(json_object_get(secure, "max"));
-        sum->score_percent = json_number_value(json_object_get(secure, "percent"));
+        sum->score_current = report->score_current.integer;
+        sum->score_max = report->score_max.integer;
+        /* As json_number_value: an integer or a real, anything else 0. */
+        sum->score_percent = report->percent.kind == PST_JV_INTEGER
+                                 ? (double)report->percent.integer
+                                 : report->percent.real;
     }
-    sum->controls = json_is_array(json_object_get(report, "controls"))
-                        ? json_object_get(report, "controls")
-                        : NULL;
+    sum->controls = report->controls;
     return true;
+}
+
+/* A verification context of the DER SubjectPublicKeyInfo SPKI, or NULL. */
+static EVP_PKEY_CTX *verify_context(const unsigned char *spki, size_t len)
+{
+    const unsigned char *p = spki;
+    EVP_PKEY *pkey = d2i_PUBKEY(NULL, &p, (long)len);
+    EVP_PKEY_CTX *ctx = pkey != NULL ? EVP_PKEY_CTX_new(pkey, NULL) : NULL;
+
+    if (ctx != NULL &&
+        (EVP_PKEY_verify_init(ctx) <= 0 || EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0)) {
+        EVP_PKEY_CTX_free(ctx);
+        ctx = NULL;
+    }
+    EVP_PKEY_free(pkey); /* the context holds its own reference */
+    return ctx;
 }
 
 int pst_peer_init(struct pst_peer *peer, const unsigned char *der, size_t len)
@@ -165,6 +182,7 @@ int pst_peer_init(struct pst_peer *peer, const unsigned char *der, size_t len)
     gnutls_datum_t cert = {(unsigned char *)der, (unsigned int)len};
     gnutls_datum_t spki = {NULL, 0}, x = {NULL, 0}, y = {NULL, 0};
     gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+    gnutls_pubkey_t pub = NULL;
 
     memset(peer, 0, sizeof(*peer));
     peer->der = malloc(len > 0 ? len : 1);
@@ -174,22 +192,22 @@ int pst_peer_init(struct pst_peer *peer, const unsigned char *der, size_t len)
     memcpy(peer->der, der, len);
     peer->der_len = len;
     pst_ca_fingerprint(der, len, peer->fingerprint);
-    /* Only an EC P-256 key can have signed a report; any other leaves pub NULL. */
-    if (gnutls_pubkey_init(&peer->pub) < 0) {
-        peer->pub = NULL;
+    /* Only an EC P-256 key can have signed a report; any other leaves verify NULL. */
+    if (gnutls_pubkey_init(&pub) < 0) {
         return PST_OK;
     }
-    if (gnutls_pubkey_import_x509_raw(peer->pub, &cert, GNUTLS_X509_FMT_DER, 0) < 0 ||
-        gnutls_pubkey_get_pk_algorithm(peer->pub, NULL) != GNUTLS_PK_ECDSA ||
-        gnutls_pubkey_export_ecc_raw(peer->pub, &curve, &x, &y) < 0 ||
-        curve != GNUTLS_ECC_CURVE_SECP256R1 ||
-        gnutls_pubkey_export2(peer->pub, GNUTLS_X509_FMT_DER, &spki) < 0) {
-        gnutls_pubkey_deinit(peer->pub);
-        peer->pub = NULL;
-    } else {
-        /* The kid is the SHA-256 of the DER SubjectPublicKeyInfo, as pst_jws_kid says. */
-        pst_ca_fingerprint(spki.data, spki.size, peer->kid);
+    if (gnutls_pubkey_import_x509_raw(pub, &cert, GNUTLS_X509_FMT_DER, 0) >= 0 &&
+        gnutls_pubkey_get_pk_algorithm(pub, NULL) == GNUTLS_PK_ECDSA &&
+        gnutls_pubkey_export_ecc_raw(pub, &curve, &x, &y) >= 0 &&
+        curve == GNUTLS_ECC_CURVE_SECP256R1 &&
+        gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) >= 0) {
+        peer->verify = verify_context(spki.data, spki.size);
+        if (peer->verify != NULL) {
+            /* The kid is the SHA-256 of the DER SubjectPublicKeyInfo, as pst_jws_kid says. */
+            pst_ca_fingerprint(spki.data, spki.size, peer->kid);
+        }
     }
+    gnutls_pubkey_deinit(pub);
     gnutls_free(spki.data);
     gnutls_free(x.data);
     gnutls_free(y.data);
@@ -202,31 +220,39 @@ void pst_peer_release(struct pst_peer *peer)
         return;
     }
     free(peer->der);
-    if (peer->pub != NULL) {
-        gnutls_pubkey_deinit(peer->pub);
-    }
+    EVP_PKEY_CTX_free(peer->verify);
     memset(peer, 0, sizeof(*peer));
 }
 
 /*
- * Verifies the ES256 signature of PARTS with PEER's key. GnuTLS (nettle) does it: the
- * collector links it for TLS already, and it verifies P-256 about fifteen times faster than
- * mbedTLS 2.28, which bounded ingest. Returns 0 or PST_EBADSIG.
+ * Verifies the ES256 signature of PARTS with PEER's key: the SHA-256 of the signing input
+ * (nettle, SHA extensions), then ECDSA P-256 by OpenSSL's libcrypto, whose P-256 code verifies
+ * in about half the time of GnuTLS's (nettle's); both are far ahead of mbedTLS 2.28, and the
+ * verification was a third of the collector's time per report. Returns 0 or PST_EBADSIG.
  */
 static int verify_signature(const struct pst_peer *peer, const struct pst_jws *parts)
 {
-    gnutls_datum_t r = {(unsigned char *)parts->sig, 32};
-    gnutls_datum_t s = {(unsigned char *)parts->sig + 32, 32};
-    gnutls_datum_t data = {(unsigned char *)parts->signing_input,
-                           (unsigned int)parts->signing_input_len};
-    gnutls_datum_t sig = {NULL, 0};
-    int rc = PST_EBADSIG;
+    unsigned char digest[32], der[80], *p = der;
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(parts->sig, 32, NULL), *s = BN_bin2bn(parts->sig + 32, 32, NULL);
+    int n, rc = PST_EBADSIG;
 
-    if (gnutls_encode_rs_value(&sig, &r, &s) >= 0 &&
-        gnutls_pubkey_verify_data2(peer->pub, GNUTLS_SIGN_ECDSA_SHA256, 0, &data, &sig) >= 0) {
+    if (sig == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(sig, r, s) != 1) {
+        BN_free(r);
+        BN_free(s);
+        goto out;
+    }
+    /* r and s belong to sig now. */
+    if (i2d_ECDSA_SIG(sig, NULL) > (int)sizeof(der) || (n = i2d_ECDSA_SIG(sig, &p)) <= 0) {
+        goto out;
+    }
+    pst_jws_sha256(parts->signing_input, parts->signing_input_len, digest);
+    if (EVP_PKEY_verify(peer->verify, der, (size_t)n, digest, sizeof(digest)) == 1) {
         rc = PST_OK;
     }
-    gnutls_free(sig.data);
+out:
+    ERR_clear_error(); /* a refused signature leaves nothing on this thread's error queue */
+    ECDSA_SIG_free(sig);
     return rc;
 }
 
@@ -238,8 +264,7 @@ void pst_ingest_report(struct pst_ingest *in, const struct pst_peer *peer, const
     struct pst_report_summary sum;
     enum pst_report_verdict verdict;
     char why[160] = "";
-    json_t *report = NULL;
-    json_error_t jerr;
+    struct pst_payload report = {0};
     int64_t last_seq = 0;
     bool found = false;
     int rc;
@@ -282,7 +307,7 @@ void pst_ingest_report(struct pst_ingest *in, const struct pst_peer *peer, const
         pst_answer_error(ans, 400, "bad_jws", why);
         goto out;
     }
-    if (peer->pub == NULL) {
+    if (peer->verify == NULL) {
         pst_answer_error(ans, 401, "unknown_certificate",
                          "the client certificate has no EC P-256 key");
         goto out;
@@ -298,13 +323,16 @@ void pst_ingest_report(struct pst_ingest *in, const struct pst_peer *peer, const
         goto out;
     }
     /* 3. The report: its host_id is the certificate's host, its seq above the last one. */
-    report =
-        json_loadb((const char *)parts.payload, parts.payload_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (report == NULL) {
+    rc = pst_payload_read((const char *)parts.payload, parts.payload_len, &report);
+    if (rc == PST_ENOMEM) {
+        pst_answer_error(ans, 500, "internal", "out of memory");
+        goto out;
+    }
+    if (rc != PST_OK) {
         pst_answer_error(ans, 400, "bad_report", "the JWS payload is not JSON");
         goto out;
     }
-    if (!read_report(report, &sum, ans)) {
+    if (!read_report(&report, &sum, ans)) {
         goto out;
     }
     if (strcmp(sum.host_id, host.host_id) != 0) {
@@ -338,6 +366,6 @@ void pst_ingest_report(struct pst_ingest *in, const struct pst_peer *peer, const
         break;
     }
 out:
-    json_decref(report);
+    pst_payload_release(&report);
     pst_jws_release(&parts);
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <gnutls/abstract.h>
+#include <openssl/evp.h>
 #include <jansson.h>
 
 #include "collector/ca.h"
@@ -42,7 +43,11 @@ struct pst_peer {
     size_t der_len;
     char fingerprint[65]; /* hex SHA-256 of the DER */
     char kid[65];         /* hex SHA-256 of its SubjectPublicKeyInfo, "" without a P-256 key */
-    gnutls_pubkey_t pub;  /* its key when EC P-256, else NULL */
+    /*
+     * A verification context of its key (OpenSSL's libcrypto) when EC P-256, else NULL.
+     * Used by one request at a time: a connection's requests come one after another.
+     */
+    EVP_PKEY_CTX *verify;
 };
 
 /* Takes a copy of DER into PEER. Returns 0 or PST_ENOMEM. */

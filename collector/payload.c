@@ -421,6 +421,18 @@ static enum ctx member_ctx(enum ctx ctx, const char *key)
 }
 
 /*
+ * After a number or a literal, Jansson's lexer has read one character ahead and put it back;
+ * a NUL byte put back is taken for its own "nothing buffered" mark and skipped. Read the same
+ * way, so that both accept exactly the same texts.
+ */
+static void skip_lookahead_nul(struct parser *ps)
+{
+    if (ps->p < ps->end && *ps->p == '\0') {
+        ps->p++;
+    }
+}
+
+/*
  * A number, as Jansson's lexer reads it: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?; an
  * integer (no fraction, no exponent) must fit int64, a real must not overflow a double.
  */
@@ -470,6 +482,7 @@ static bool parse_number(struct parser *ps, struct slot *out)
         }
     }
     ps->p = p;
+    skip_lookahead_nul(ps);
     n = (size_t)(p - start);
     if (integer) {
         /* Digit by digit with the bounds of int64, as strtoll's ERANGE. */
@@ -511,6 +524,7 @@ static bool literal(struct parser *ps, const char *word, size_t n)
         return fail(ps, PST_EPARSE);
     }
     ps->p += n;
+    skip_lookahead_nul(ps);
     return true;
 }
 

@@ -100,6 +100,24 @@ refused "payload not JSON" 400 bad_report "$(post a "$WORK/jws")"
 printf '{"schema":"posture.report/v1","host_id":"%s","seq":2,"seq":9}' "$(cat "$WORK/a.id")" >"$WORK/dup.json"
 sign a "$WORK/dup.json"
 refused "duplicate keys in the payload" 400 bad_report "$(post a "$WORK/jws")"
+# The payload is read as Jansson reads it (collector/payload.c): a duplicate key deep inside,
+# or a value nested one level deeper than Jansson's limit (2048), is refused.
+report a 2 '.controls[0].extra = {"k": 1}'
+sed 's/"k": 1/"k": 1, "k": 2/' "$WORK/a-2.json" >"$WORK/dup-deep.json"
+sign a "$WORK/dup-deep.json"
+refused "duplicate keys deep in the payload" 400 bad_report "$(post a "$WORK/jws")"
+nested() { # JSON_FILE LEVELS: the report in JSON_FILE with a member "deep" of LEVELS arrays
+    head -c -2 "$1"
+    printf ', "deep": '
+    printf '%.0s[' $(seq "$2")
+    printf 1
+    printf '%.0s]' $(seq "$2")
+    printf '}\n'
+}
+report a 2
+nested "$WORK/a-2.json" 2047 >"$WORK/too-deep.json"
+sign a "$WORK/too-deep.json"
+refused "payload nested deeper than 2048" 400 bad_report "$(post a "$WORK/jws")"
 printf 'not.a.jws!' >"$WORK/jws"
 refused "not base64url" 400 bad_jws "$(post a "$WORK/jws")"
 head -c 1100000 /dev/zero | tr '\0' 'A' >"$WORK/big"
@@ -126,6 +144,10 @@ report a 3
 sign a "$WORK/a-3.json"
 expect_answer "seq 3 after 5" 409 replay "$(post a "$WORK/jws")"
 expect_eq "409 says the last seq" "the collector already has seq 5 for this host" "$(jq -r .message "$WORK/resp")"
+report a 6
+nested "$WORK/a-6.json" 2046 >"$WORK/deep.json"
+sign a "$WORK/deep.json"
+expect_answer "payload nested 2048 deep" 201 "" "$(post a "$WORK/jws")"
 
 # Twenty copies of one report at once (they share group commits): one stored, 19 replays.
 report a 7
@@ -168,6 +190,6 @@ expect_eq "hosts shows b revoked" revoked \
 expect_answer "a still accepted" 201 "" "$(report a 8 && sign a "$WORK/a-8.json" && post a "$WORK/jws")"
 
 stop_collector || fail "serve exited with an error"
-expect_eq "reports stored in all" 5 "$(stored_reports)"
+expect_eq "reports stored in all" 6 "$(stored_reports)"
 expect_eq "WAL mode" wal "$(db 'PRAGMA journal_mode')"
 finish

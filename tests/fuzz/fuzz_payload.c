@@ -12,12 +12,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Stops the run when the reader and Jansson disagree: that is the bug this target looks for. */
-#define AGREE(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "fuzz_payload: disagrees with Jansson: %s\n", #cond);                 \
-            __builtin_trap();                                                                     \
-        }                                                                                         \
+#define AGREE(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_payload: disagrees with Jansson: %s\n", #cond);                  \
+            __builtin_trap();                                                                      \
+        }                                                                                          \
     } while (0)
 
 /* VALUE as the reader should have kept it. */

@@ -234,9 +234,18 @@ static void add_evidence(struct walk *w, const struct pst_check *leaf, const jso
     }
     expected = pst_eval_expected(leaf);
     (void)call;
-    item = json_pack("{s:s, s:O, s:O?, s:s?, s:O?, s:s, s:s?}", "fact", leaf->fact, "args",
-                     leaf->args, "observed", observed, "expected", expected, "source", source,
-                     "outcome", outcome_names[outcome], "error", error);
+    /* built key by key: json_pack would parse a format for each of thousands of items */
+    item = json_object();
+    if (json_object_set_new_nocheck(item, "fact", json_string(leaf->fact)) != 0 ||
+        json_object_set_nocheck(item, "args", leaf->args) != 0 ||
+        json_object_set_nocheck(item, "observed", observed ? (json_t *)observed : json_null()) ||
+        json_object_set_new_nocheck(item, "expected", pst_json_string_or_null(expected)) != 0 ||
+        json_object_set_nocheck(item, "source", source ? (json_t *)source : json_null()) != 0 ||
+        json_object_set_new_nocheck(item, "outcome", json_string(outcome_names[outcome])) != 0 ||
+        json_object_set_new_nocheck(item, "error", pst_json_string_or_null(error)) != 0) {
+        json_decref(item);
+        item = NULL;
+    }
     free(expected);
     if (item != NULL && outcome == OUT_FAIL && json_is_array(observed) &&
         (leaf->op == PST_OP_SUBSET_OF || leaf->op == PST_OP_DISJOINT_FROM)) {

@@ -2,6 +2,7 @@
 /* The posture command line: scan, probe, explain, policy lint, enroll, send, verify, version. */
 #include "agent/error.h"
 #include "agent/jsonw.h"
+#include "agent/paths.h"
 #include "agent/report.h"
 #include "agent/scan.h"
 #include "config/config.h"
@@ -92,24 +93,6 @@ static bool add_repeated(const char **list, size_t *n, const char *value)
 }
 
 /*
- * The default policy directory: the build tree's config/policies when this binary runs
- * from the build tree, else the installed one.
- */
-static const char *default_policy_dir(void)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-    if (n > 0) {
-        self[n] = '\0';
-        if (strncmp(self, POSTURE_BUILD_DIR "/", strlen(POSTURE_BUILD_DIR) + 1) == 0) {
-            return POSTURE_SOURCE_POLICIES;
-        }
-    }
-    return POSTURE_INSTALLED_POLICIES;
-}
-
-/*
  * Loads config and policies, with STATE_DIR (--state-dir, or NULL) over the configured state
  * directory; prints every error. Returns 0 or EXIT_USAGE.
  */
@@ -126,7 +109,7 @@ static int load_inputs(const char *config_path, const char *state_dir, struct po
     }
     if (rc == PST_OK) {
         if (po->n == 0) {
-            po->paths[po->n++] = default_policy_dir();
+            po->paths[po->n++] = pst_paths_policy_dir();
         }
         rc = pst_policy_load(po->paths, po->n, *config, set, &diag);
     }
@@ -1272,12 +1255,7 @@ int main(int argc, char **argv)
     argc--;
     argv++;
     if (strcmp(cmd, "scan") == 0) {
-        int status;
-        if (pst_http_global_init() != PST_OK) {
-            fprintf(stderr, "posture: cannot start libcurl\n");
-            return EXIT_OUTPUT;
-        }
-        status = cmd_scan(argc, argv);
+        int status = cmd_scan(argc, argv);
         pst_http_global_cleanup();
         return status;
     }
@@ -1292,12 +1270,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "enroll") == 0 || strcmp(cmd, "send") == 0 || strcmp(cmd, "verify") == 0 ||
         strcmp(cmd, "run") == 0) {
-        int status;
-        if (pst_http_global_init() != PST_OK) {
-            fprintf(stderr, "posture: cannot start libcurl\n");
-            return EXIT_OUTPUT;
-        }
-        status = cmd[0] == 'e'   ? cmd_enroll(argc, argv)
+        int status = cmd[0] == 'e'   ? cmd_enroll(argc, argv)
                  : cmd[0] == 's' ? cmd_send(argc, argv)
                  : cmd[0] == 'r' ? cmd_run(argc, argv)
                                  : cmd_verify(argc, argv);

@@ -18,36 +18,73 @@ static json_t *score_json(const struct pst_score *s)
                      percent_or_null(s->has_compliance, s->compliance_percent));
 }
 
+/*
+ * Sets KEY of OBJ to VALUE, taking VALUE in every case. Results and controls are built key by
+ * key: json_pack would parse a format string for each of hundreds of objects. False once any
+ * call failed, so that a sequence of puts can be checked once.
+ */
+static bool put(json_t *obj, const char *key, json_t *value, bool ok)
+{
+    if (!ok) {
+        json_decref(value);
+        return false;
+    }
+    return json_object_set_new_nocheck(obj, key, value) == 0;
+}
+
 static json_t *control_json(const struct pst_scan *scan, const struct pst_control_result *cr)
 {
+    json_t *obj = json_object();
     json_t *ids = json_array();
+    bool ok = obj != NULL && ids != NULL;
 
-    for (size_t i = 0; ids != NULL && i < cr->n_results; i++) {
-        json_array_append_new(ids, json_string(scan->results[cr->results[i]].rec->id));
+    for (size_t i = 0; ok && i < cr->n_results; i++) {
+        ok = json_array_append_new(ids, json_string(scan->results[cr->results[i]].rec->id)) == 0;
     }
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:b, s:O, s:o}", "id", cr->control->id,
-                     "title", cr->control->title, "max_score", (json_int_t)cr->control->max_score,
-                     "current", (json_int_t)cr->current, "potential_increase",
-                     (json_int_t)cr->potential_increase, "healthy", cr->healthy, "in_score",
-                     cr->in_score, "mcsb", cr->control->mcsb, "recommendations", ids);
+    ok = put(obj, "id", json_string(cr->control->id), ok);
+    ok = put(obj, "title", json_string(cr->control->title), ok);
+    ok = put(obj, "max_score", json_integer(cr->control->max_score), ok);
+    ok = put(obj, "current", json_integer(cr->current), ok);
+    ok = put(obj, "potential_increase", json_integer(cr->potential_increase), ok);
+    ok = put(obj, "healthy", json_boolean(cr->healthy), ok);
+    ok = put(obj, "in_score", json_boolean(cr->in_score), ok);
+    ok = put(obj, "mcsb", json_incref(cr->control->mcsb), ok);
+    ok = put(obj, "recommendations", ids, ok);
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
 }
 
 static json_t *result_json(const struct pst_result *r)
 {
     const struct pst_recommendation *rec = r->rec;
-    json_t *obj = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s?, s:O, s:I, s:s, s:s, s:O, s:s}", "id", rec->id, "title",
-        rec->title, "control", rec->control->id, "severity", pst_severity_name(rec->severity),
-        "status", pst_status_name(r->status), "reason", r->reason, "evidence", r->evidence,
-        "evidence_omitted", (json_int_t)r->evidence_omitted, "rationale", rec->rationale,
-        "remediation", rec->remediation, "references", rec->references, "policy", rec->policy->id);
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
 
-    if (obj != NULL && r->exemption != NULL) {
-        json_object_set_new(obj, "exemption",
-                            json_pack("{s:s, s:s, s:s?}", "kind",
-                                      pst_exemption_kind_name(r->exemption->kind), "reason",
-                                      r->exemption->reason, "expires",
-                                      r->exemption->expires[0] ? r->exemption->expires : NULL));
+    ok = put(obj, "id", json_string(rec->id), ok);
+    ok = put(obj, "title", json_string(rec->title), ok);
+    ok = put(obj, "control", json_string(rec->control->id), ok);
+    ok = put(obj, "severity", json_string(pst_severity_name(rec->severity)), ok);
+    ok = put(obj, "status", json_string(pst_status_name(r->status)), ok);
+    ok = put(obj, "reason", pst_json_string_or_null(r->reason), ok);
+    ok = put(obj, "evidence", json_incref(r->evidence), ok);
+    ok = put(obj, "evidence_omitted", json_integer((json_int_t)r->evidence_omitted), ok);
+    ok = put(obj, "rationale", json_string(rec->rationale), ok);
+    ok = put(obj, "remediation", json_string(rec->remediation), ok);
+    ok = put(obj, "references", json_incref(rec->references), ok);
+    ok = put(obj, "policy", json_string(rec->policy->id), ok);
+    if (ok && r->exemption != NULL) {
+        ok = put(obj, "exemption",
+                 json_pack("{s:s, s:s, s:s?}", "kind", pst_exemption_kind_name(r->exemption->kind),
+                           "reason", r->exemption->reason, "expires",
+                           r->exemption->expires[0] ? r->exemption->expires : NULL),
+                 ok);
+    }
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
     }
     return obj;
 }

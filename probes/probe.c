@@ -224,13 +224,134 @@ void pst_probe_ctx_release(struct pst_probe_ctx *ctx)
     ctx->memo = NULL;
 }
 
-/* ARGS with every default filled in, and the call's cache key "NAME {canonical args}". */
-static int call_key(const struct pst_probe *probe, const json_t *args, json_t **full, char **key)
+/* The text of a probe call's cache key, grown as it is built. */
+struct keybuf {
+    char *s;
+    size_t len, cap;
+    bool nomem;
+};
+
+static void key_add(struct keybuf *b, const char *p, size_t n)
 {
-    char *argkey = NULL;
-    int rc = PST_OK;
+    if (b->nomem) {
+        return;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 128;
+        while (cap < b->len + n + 1) {
+            cap *= 2;
+        }
+        char *s = realloc(b->s, cap);
+        if (s == NULL) {
+            b->nomem = true;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, p, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+/*
+ * Appends an unambiguous text of V: a type letter, and lengths before strings and lists, so
+ * that no two different values give the same text. Objects (rare in arguments) are written
+ * as canonical JSON.
+ */
+static void key_value(struct keybuf *b, const json_t *v)
+{
+    char head[48];
+    size_t i;
+    const json_t *item;
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        snprintf(head, sizeof(head), "s%zu:", json_string_length(v));
+        key_add(b, head, strlen(head));
+        key_add(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        snprintf(head, sizeof(head), "i%" JSON_INTEGER_FORMAT ";", json_integer_value(v));
+        key_add(b, head, strlen(head));
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+    case JSON_NULL:
+        key_add(b, json_is_true(v) ? "t" : json_is_false(v) ? "f" : "n", 1);
+        break;
+    case JSON_ARRAY:
+        snprintf(head, sizeof(head), "a%zu:", json_array_size(v));
+        key_add(b, head, strlen(head));
+        json_array_foreach(v, i, item)
+        {
+            key_value(b, item);
+        }
+        break;
+    default: {
+        char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        if (text == NULL) {
+            b->nomem = true;
+            return;
+        }
+        snprintf(head, sizeof(head), "o%zu:", strlen(text));
+        key_add(b, head, strlen(head));
+        key_add(b, text, strlen(text));
+        free(text);
+        break;
+    }
+    }
+}
+
+/*
+ * The call's cache key: the probe's name and each declared argument in declaration order,
+ * given or defaulted, so that calls that mean the same share one result. Arguments a probe
+ * does not declare (the loaders refuse them) are keyed too, as canonical JSON.
+ */
+static int call_key(const struct pst_probe *probe, const json_t *args, char **key)
+{
+    struct keybuf b = {0};
+    size_t declared = 0;
 
     *key = NULL;
+    key_add(&b, probe->name, strlen(probe->name));
+    for (size_t i = 0; i < probe->n_args; i++) {
+        const struct pst_probe_arg *a = &probe->args[i];
+        const json_t *v = args != NULL ? json_object_get(args, a->name) : NULL;
+        key_add(&b, "\n", 1);
+        if (v != NULL) {
+            declared++;
+            key_value(&b, v);
+            continue;
+        }
+        if (a->required) {
+            free(b.s);
+            return PST_EINVAL;
+        }
+        json_t *def =
+            a->default_value ? pst_value_from_text(a->type, a->default_value) : json_null();
+        if (def == NULL) {
+            b.nomem = true;
+            break;
+        }
+        key_value(&b, def);
+        json_decref(def);
+    }
+    if (args != NULL && json_object_size(args) != declared) {
+        key_add(&b, "\n+", 2);
+        key_value(&b, args);
+    }
+    if (b.nomem) {
+        free(b.s);
+        return PST_ENOMEM;
+    }
+    *key = b.s;
+    return PST_OK;
+}
+
+/* ARGS with every default filled in, as the probe's collect and prepare functions take them. */
+static int call_args(const struct pst_probe *probe, const json_t *args, json_t **full)
+{
     *full = args != NULL ? json_deep_copy(args) : json_object();
     if (*full == NULL) {
         return PST_ENOMEM;
@@ -240,29 +361,15 @@ static int call_key(const struct pst_probe *probe, const json_t *args, json_t **
         if (json_object_get(*full, a->name) != NULL) {
             continue;
         }
-        if (a->required) {
-            rc = PST_EINVAL;
-            goto out;
-        }
         json_t *def =
             a->default_value ? pst_value_from_text(a->type, a->default_value) : json_null();
         if (def == NULL || json_object_set_new(*full, a->name, def) != 0) {
-            rc = PST_ENOMEM;
-            goto out;
+            json_decref(*full);
+            *full = NULL;
+            return PST_ENOMEM;
         }
     }
-    argkey = json_dumps(*full, JSON_COMPACT | JSON_SORT_KEYS);
-    if (argkey == NULL || asprintf(key, "%s %s", probe->name, argkey) < 0) {
-        *key = NULL;
-        rc = PST_ENOMEM;
-    }
-out:
-    free(argkey);
-    if (rc != PST_OK) {
-        json_decref(*full);
-        *full = NULL;
-    }
-    return rc;
+    return PST_OK;
 }
 
 int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe, const json_t *args)
@@ -274,7 +381,7 @@ int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe, 
     if (probe->prepare == NULL) {
         return PST_OK;
     }
-    rc = call_key(probe, args, &full, &key);
+    rc = call_key(probe, args, &key);
     if (rc == PST_OK && json_object_get(ctx->cache, key) == NULL) {
         /* a placeholder keeps a second prepare of the same call from starting it again */
         char prepared[PATH_MAX];
@@ -282,7 +389,8 @@ int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe, 
         if (json_object_get(ctx->memo, prepared) == NULL) {
             rc = json_object_set_new(ctx->memo, prepared, json_true()) != 0
                      ? PST_ENOMEM
-                     : probe->prepare(ctx, full);
+                     : call_args(probe, args, &full);
+            rc = rc != PST_OK ? rc : probe->prepare(ctx, full);
         }
     }
     json_decref(full);
@@ -321,13 +429,17 @@ int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, con
     int rc = PST_OK;
 
     *result = NULL;
-    rc = call_key(probe, args, &full, &key);
+    rc = call_key(probe, args, &key);
     if (rc != PST_OK) {
         goto out;
     }
     res = json_object_get(ctx->cache, key);
     if (res != NULL) {
         *result = res;
+        goto out;
+    }
+    rc = call_args(probe, args, &full);
+    if (rc != PST_OK) {
         goto out;
     }
     facts.facts = json_object();
@@ -340,9 +452,16 @@ int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, con
     if (rc != PST_OK) {
         goto out;
     }
-    res = json_pack("{s:s, s:O, s:O, s:O}", "probe", probe->name, "args", full, "facts",
-                    facts.facts, "errors", facts.errors);
-    if (res == NULL || json_object_set_new(ctx->cache, key, res) != 0) {
+    res = json_object();
+    if (json_object_set_new_nocheck(res, "probe", json_string(probe->name)) != 0 ||
+        json_object_set_nocheck(res, "args", full) != 0 ||
+        json_object_set_nocheck(res, "facts", facts.facts) != 0 ||
+        json_object_set_nocheck(res, "errors", facts.errors) != 0) {
+        json_decref(res);
+        rc = PST_ENOMEM;
+        goto out;
+    }
+    if (json_object_set_new(ctx->cache, key, res) != 0) {
         rc = PST_ENOMEM;
         goto out;
     }
@@ -362,13 +481,16 @@ int pst_facts_set(struct pst_facts *out, const char *field, json_t *value, const
     if (value == NULL) {
         return PST_ENOMEM;
     }
-    /* a source names a file of the scanned system: its bytes need not be UTF-8 */
-    fact = json_pack("{s:o, s:o?}", "value", value, "source",
-                     source != NULL ? pst_json_text(source) : NULL);
-    if (fact == NULL || json_object_set_new(out->facts, field, fact) != 0) {
+    /* (json_object_set_new* takes its value in every case, even on failure) */
+    fact = json_object();
+    if (json_object_set_new_nocheck(fact, "value", value) != 0 ||
+        /* a source names a file of the scanned system: its bytes need not be UTF-8 */
+        json_object_set_new_nocheck(fact, "source",
+                                    source != NULL ? pst_json_text(source) : json_null()) != 0) {
+        json_decref(fact);
         return PST_ENOMEM;
     }
-    return PST_OK;
+    return json_object_set_new(out->facts, field, fact) != 0 ? PST_ENOMEM : PST_OK;
 }
 
 int pst_facts_set_at(struct pst_facts *out, const char *field, json_t *value, const char *path,
@@ -519,6 +641,11 @@ int pst_probe_read_text(struct pst_probe_ctx *ctx, struct pst_facts *out, const 
         return PST_ENOMEM;
     }
     return PST_OK;
+}
+
+json_t *pst_json_string_or_null(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
 }
 
 json_t *pst_json_text(const char *s)

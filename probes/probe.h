@@ -155,4 +155,7 @@ int pst_probe_read_text(struct pst_probe_ctx *ctx, struct pst_facts *out, const 
 /* A JSON string of S, a text read from the system; bytes that are not UTF-8 become '?'. */
 json_t *pst_json_text(const char *s);
 
+/* json_string(S), or JSON null when S is NULL (as json_pack's "s?" gives). */
+json_t *pst_json_string_or_null(const char *s);
+
 #endif

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* HTTPS requests to the collector over libcurl (OpenSSL): verification always on. */
-#include "transport/http.h"
+/*
+ * The delivery module, posture-http.so: HTTPS requests to the collector over libcurl
+ * (OpenSSL), verification always on. posture loads it only to talk to a collector
+ * (transport/http_load.c).
+ */
+#include "transport/http_module.h"
 
 #include "agent/error.h"
 
@@ -14,38 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int pst_http_global_init(void)
-{
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? PST_OK : PST_EIO;
-}
-
-void pst_http_global_cleanup(void)
-{
-    curl_global_cleanup();
-}
-
-int pst_http_parse_fingerprint(const char *text, unsigned char pin[32])
-{
-    size_t n = 0;
-
-    for (const char *p = text; *p != '\0';) {
-        int hi, lo;
-        if (*p == ':' && n > 0) {
-            p++;
-        }
-        if (n == 32 || p[0] == '\0' || p[1] == '\0') {
-            return PST_EINVAL;
-        }
-        char pair[3] = {p[0], p[1], '\0'};
-        if (sscanf(pair, "%1x%1x", &hi, &lo) != 2 || strspn(pair, "0123456789abcdefABCDEF") != 2) {
-            return PST_EINVAL;
-        }
-        pin[n++] = (unsigned char)(hi << 4 | lo);
-        p += 2;
-    }
-    return n == 32 ? PST_OK : PST_EINVAL;
-}
 
 /*
  * Verification with a CA chosen by fingerprint: the server's chain must carry a CA
@@ -131,9 +103,9 @@ static size_t sink_write(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-int pst_http_post(const char *url, const char *content_type, const void *body, size_t len,
-                  const struct pst_http_opts *opts, struct pst_http_response *resp, char *why,
-                  size_t why_len)
+static int post(const char *url, const char *content_type, const void *body, size_t len,
+                const struct pst_http_opts *opts, struct pst_http_response *resp, char *why,
+                size_t why_len)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     char header[128];
@@ -272,9 +244,22 @@ out:
     return rc;
 }
 
-void pst_http_response_release(struct pst_http_response *resp)
+static int global_init(void)
 {
-    free(resp->body);
-    resp->body = NULL;
-    resp->body_len = 0;
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? PST_OK : PST_EIO;
 }
+
+static void global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+/* The one symbol the module exports (see CMakeLists.txt: everything else is hidden). */
+__attribute__((visibility("default"))) const struct pst_http_module pst_http_module_v1 = {
+    .version = POSTURE_VERSION,
+    .opts_size = sizeof(struct pst_http_opts),
+    .response_size = sizeof(struct pst_http_response),
+    .global_init = global_init,
+    .global_cleanup = global_cleanup,
+    .post = post,
+};

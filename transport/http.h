@@ -25,8 +25,11 @@ struct pst_http_response {
     long retry_after; /* seconds from a Retry-After header, -1 when none */
 };
 
-/* Starts libcurl once per process; call from main before any request. 0 or PST_EIO. */
-int pst_http_global_init(void);
+/*
+ * The requests are made by the delivery module (transport/http_module.h), loaded and started
+ * by the first pst_http_post. Call pst_http_global_cleanup before exiting; it does nothing
+ * when no request was made.
+ */
 void pst_http_global_cleanup(void);
 
 /*
@@ -34,7 +37,8 @@ void pst_http_global_cleanup(void);
  * must contain a CA certificate of that SHA-256 and verify up to it (the chain is checked
  * as fully as with a CA file; only the trust anchor is chosen by fingerprint). Fills RESP
  * (release with pst_http_response_release) on any HTTP answer, whatever its status: 0. No
- * answer (connection, TLS, timeout): PST_EIO with the reason in WHY.
+ * answer (connection, TLS, timeout, or the module cannot be loaded): PST_EIO with the reason
+ * in WHY.
  */
 int pst_http_post(const char *url, const char *content_type, const void *body, size_t len,
                   const struct pst_http_opts *opts, struct pst_http_response *resp, char *why,

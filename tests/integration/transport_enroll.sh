@@ -148,4 +148,25 @@ expect_exit "scan --send before enrollment" 2 "$POSTURE" scan --send --state-dir
     --root "$SRC/tests/data/roots/lax"
 grep -q "enroll first" "$WORK/err" || fail "scan --send unenrolled: $(cat "$WORK/err")"
 
+# libcurl and OpenSSL are in the delivery module, loaded only to talk to a collector: posture
+# itself does not link them, and a posture that cannot find its module says so and enrolls
+# nothing. A copy outside the build tree looks for the installed module.
+needed=$(readelf -d "$POSTURE" | awk '/NEEDED/ {print $5}' | tr -d '[]' | tr '\n' ' ')
+case $needed in
+*libcurl* | *libssl* | *libcrypto* | *libgnutls*) fail "posture links the transport's libraries: $needed" ;;
+esac
+installed_module=$(strings "$POSTURE" | grep -m1 '/posture/posture-http\.so$' || true)
+[ -n "$installed_module" ] || fail "posture names no installed delivery module"
+if [ ! -e "$installed_module" ]; then
+    alone=$(mktemp -d /tmp/posture-alone.XXXXXX)
+    cp "$POSTURE" "$alone/posture"
+    a=$WORK/agent-no-module
+    expect_exit "enroll without the delivery module" 3 "$alone/posture" enroll --collector "$url" \
+        --token "$(token "$c")" --ca-file "$c/ca.crt" --state-dir "$a"
+    grep -q "cannot load the delivery module: $installed_module" "$WORK/err" ||
+        fail "no module: $(cat "$WORK/err")"
+    refused "enroll without the delivery module" "$a"
+    rm -rf "$alone"
+fi
+
 finish

@@ -276,9 +276,10 @@ static void test_integers(void **state)
 {
     (void)state;
     json_t *arr = json_array();
-    json_int_t p = 1;
+    json_int_t p = 0;
 
-    for (int i = 0; i <= 18; i++, p *= 10) {
+    for (int i = 0; i <= 18; i++) {
+        p = i == 0 ? 1 : p * 10; /* up to 10^18, the last power below LLONG_MAX */
         json_int_t v[] = {p, p - 1, p + 1, -p, -p + 1, -p - 1};
         for (size_t k = 0; k < PST_COUNT(v); k++) {
             assert_int_equal(json_array_append_new(arr, json_integer(v[k])), 0);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Probe "kmod": whether a kernel module can be loaded, from modprobe.d as libkmod reads it
- * (install commands, blacklists), and whether it is loaded now (/proc/modules).
+ * (install commands, blacklists) and modules.builtin (a built-in module is always there),
+ * and whether it is loaded now (/proc/modules).
  */
 #include "probes/probe.h"
 
@@ -16,6 +17,9 @@
 #include <string.h>
 
 #define MEMO_KEY "kmod.config"
+#define BUILTIN_KEY "kmod.builtin"
+/* kernels of an offline root whose modules.builtin is read */
+#define KERNELS_MAX 64
 #define MODULES_LIMIT (4u * 1024u * 1024u)
 #define NAME_MAX_LEN 255
 #define WARNINGS_MAX 20
@@ -46,6 +50,9 @@ static const struct pst_probe_field kmod_fields[] = {
      "if none"},
     {"blacklisted", PST_TYPE_BOOL, "a blacklist line names it (no loading through its aliases)"},
     {"loaded", PST_TYPE_BOOL, "loaded now (/proc/modules); false for an offline root"},
+    {"builtin", PST_TYPE_BOOL,
+     "built into the kernel (modules.builtin of the running kernel; offline, of any kernel "
+     "installed in the root): always there, whatever modprobe.d says, and loadable then"},
 };
 
 /*
@@ -225,6 +232,91 @@ out:
     return memo;
 }
 
+/*
+ * The modules built into the kernel: name -> "FILE:LINE" of its modules.builtin line. On a
+ * running system, the running kernel's list; on an offline root, those of every kernel
+ * installed there, since the next boot may start any of them. A kernel without the file
+ * (a custom or container kernel) adds nothing. Memoised per scan.
+ */
+static const json_t *builtin_memo(struct pst_probe_ctx *ctx, int *rc)
+{
+    json_t *memo = json_object_get(ctx->memo, BUILTIN_KEY);
+    json_t *kernels = NULL;
+    size_t i;
+    json_t *k;
+
+    *rc = PST_OK;
+    if (memo != NULL) {
+        return memo;
+    }
+    memo = json_object();
+    if (memo == NULL) {
+        *rc = PST_ENOMEM;
+        return NULL;
+    }
+    if (pst_fs_is_live(ctx->fs)) {
+        char *release = NULL;
+        size_t len;
+        kernels = json_array();
+        if (kernels != NULL && pst_fs_read(ctx->fs, "/proc/sys/kernel/osrelease", 256, true,
+                                           &release, &len) == PST_OK) {
+            release[strcspn(release, "\n")] = '\0';
+            json_array_append_new(kernels, pst_json_text(release));
+        }
+        free(release);
+    } else if (pst_fs_list(ctx->fs, "/lib/modules", &kernels) != PST_OK) {
+        kernels = json_array(); /* no kernel installed */
+    }
+    if (kernels == NULL) {
+        *rc = PST_ENOMEM;
+        goto out;
+    }
+    json_array_foreach(kernels, i, k)
+    {
+        char path[PATH_MAX], *buf = NULL, *cursor, *line;
+        size_t len;
+        long lineno = 0;
+        const char *release = json_string_value(k);
+        if (i >= KERNELS_MAX || strchr(release, '/') != NULL || release[0] == '.') {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/lib/modules/%s/modules.builtin", release);
+        if (pst_fs_read(ctx->fs, path, MODULES_LIMIT, true, &buf, &len) != PST_OK) {
+            continue;
+        }
+        cursor = buf;
+        while ((line = pst_text_next_line(&cursor, &lineno)) != NULL) {
+            /* kernel/fs/squashfs/squashfs.ko -> squashfs, as depmod names it */
+            char *base = strrchr(line, '/') ? strrchr(line, '/') + 1 : line;
+            size_t n = strlen(base);
+            char source[PATH_MAX + 32];
+            if (n <= 3 || strcmp(base + n - 3, ".ko") != 0) {
+                continue;
+            }
+            base[n - 3] = '\0';
+            if (!underscores(base) || json_object_get(memo, base) != NULL) {
+                continue;
+            }
+            snprintf(source, sizeof(source), "%s:%ld", path, lineno);
+            if (json_object_set_new_nocheck(memo, base, pst_json_text(source)) != 0) {
+                *rc = PST_ENOMEM;
+                break;
+            }
+        }
+        free(buf);
+        if (*rc != PST_OK) {
+            goto out;
+        }
+    }
+    if (json_object_set(ctx->memo, BUILTIN_KEY, memo) != 0) {
+        *rc = PST_ENOMEM;
+    }
+out:
+    json_decref(kernels);
+    json_decref(memo); /* the memo holds it now */
+    return *rc == PST_OK ? memo : NULL;
+}
+
 /* An install command that loads nothing: its program is true or false. */
 static bool command_blocks(const char *command)
 {
@@ -320,10 +412,22 @@ static int collect_module(struct pst_probe_ctx *ctx, const json_t *args, struct 
         const char *command = json_string_value(json_object_get(entry, "command"));
         const char *source =
             entry ? json_string_value(json_object_get(entry, "source")) : MODPROBE_DIRS_TEXT;
+        /* a built-in module is there before modprobe.d is read: no install line applies */
+        const json_t *builtins = builtin_memo(ctx, &rc);
+        const char *built_at = json_string_value(json_object_get(builtins, name));
+        if (rc != PST_OK) {
+            return rc;
+        }
         if (pst_facts_set(out, "install", command ? pst_json_text(command) : json_null(), source) !=
                 PST_OK ||
-            pst_facts_set(out, "loadable", json_boolean(!(command && command_blocks(command))),
-                          source) != PST_OK ||
+            pst_facts_set(out, "loadable",
+                          json_boolean(built_at != NULL || !(command && command_blocks(command))),
+                          built_at != NULL ? built_at : source) != PST_OK ||
+            pst_facts_set(out, "builtin", json_boolean(built_at != NULL),
+                          built_at != NULL ? built_at
+                          : pst_fs_is_live(ctx->fs)
+                              ? "the running kernel's modules.builtin"
+                              : "modules.builtin of the kernels in /lib/modules") != PST_OK ||
             pst_facts_set(out, "blacklisted", json_boolean(black != NULL),
                           black ? json_string_value(black) : MODPROBE_DIRS_TEXT) != PST_OK) {
             return PST_ENOMEM;
@@ -359,7 +463,8 @@ static int kmod_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
 
 const struct pst_probe pst_probe_kmod = {
     .name = "kmod",
-    .summary = "a kernel module: whether modprobe.d lets it load, and whether it is loaded",
+    .summary = "a kernel module: whether modprobe.d lets it load, whether it is built into the "
+               "kernel, and whether it is loaded",
     .args = kmod_args,
     .n_args = PST_COUNT(kmod_args),
     .fields = kmod_fields,

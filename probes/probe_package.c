@@ -42,22 +42,44 @@ struct stanza {
     long line;
 };
 
+/* Appends SRC to KEY (512 bytes) at AT, keeping what fits; returns the new length. */
+static size_t key_put(char key[512], size_t at, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (at + n > 511) {
+        n = 511 - at;
+    }
+    memcpy(key + at, src, n);
+    key[at + n] = '\0';
+    return at + n;
+}
+
 static int index_stanza(json_t *index, const struct stanza *s)
 {
     json_t *entry;
     char key[512];
+    size_t at;
 
     if (s->package == NULL) {
         return PST_OK;
     }
-    entry =
-        json_pack("{s:o, s:o, s:o, s:I}", "status", pst_json_text(s->status ? s->status : ""),
-                  "version", s->version ? pst_json_text(s->version) : json_null(), "architecture",
-                  s->arch ? pst_json_text(s->arch) : json_null(), "line", (json_int_t)s->line);
-    if (entry == NULL) {
+    /* built key by key: json_pack would parse a format for each of a thousand stanzas */
+    entry = json_object();
+    if (json_object_set_new_nocheck(entry, "status", pst_json_text(s->status ? s->status : "")) !=
+            0 ||
+        json_object_set_new_nocheck(entry, "version",
+                                    s->version ? pst_json_text(s->version) : json_null()) != 0 ||
+        json_object_set_new_nocheck(entry, "architecture",
+                                    s->arch ? pst_json_text(s->arch) : json_null()) != 0 ||
+        json_object_set_new_nocheck(entry, "line", json_integer((json_int_t)s->line)) != 0) {
+        json_decref(entry);
         return PST_ENOMEM;
     }
-    snprintf(key, sizeof(key), "%s:%s", s->package, s->arch ? s->arch : "");
+    /* "NAME:ARCH", cut to the buffer as snprintf would (and without its cost) */
+    at = key_put(key, 0, s->package);
+    at = key_put(key, at, ":");
+    key_put(key, at, s->arch ? s->arch : "");
     /* The index is never printed: names that are not UTF-8 are kept as they are. */
     if (json_object_set_nocheck(index, key, entry) != 0) {
         json_decref(entry);
@@ -111,6 +133,8 @@ const json_t *pst_dpkg_status_index(struct pst_probe_ctx *ctx, struct pst_facts 
         if (*line == '\0') {
             *rc = index_stanza(index, &s);
             memset(&s, 0, sizeof(s));
+        } else if (*line == ' ' || *line == '\t') {
+            continue; /* most lines continue a field (Description, Conffiles) */
         } else if (strncmp(line, "Package:", 8) == 0) {
             s.package = pst_text_skip_blanks(line + 8);
             s.line = lineno;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Probe "sockets": listening TCP and UDP sockets from /proc/net/{tcp,tcp6,udp,udp6}, their
- * local address and port and, where /proc/PID/fd shows it, the owning process; which listen
- * beyond loopback.
+ * Probe "sockets": listening TCP and UDP sockets from the kernel's sock_diag netlink interface
+ * (probes/sockdiag.c) or /proc/net/{tcp,tcp6,udp,udp6}, their local address and port and,
+ * where /proc/PID/fd shows it, the owning process; which listen beyond loopback.
  */
 #include "probes/probe.h"
 
@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,8 +27,19 @@
 /* bounds of the walk of /proc/PID/fd: processes, and descriptors looked at in all */
 #define PROCS_MAX 65536
 #define FDS_MAX 1000000
+/* listening sockets read per table: a bound far above any real host's */
+#define SOCKETS_MAX 65536u
+
+static const char *const source_choices[] = {"auto", "netlink", "proc", NULL};
 
 static const struct pst_probe_arg sockets_args[] = {
+    {.name = "source",
+     .type = PST_TYPE_STRING,
+     .default_value = "auto",
+     .choices = source_choices,
+     .description = "where the kernel's sockets are read: netlink (sock_diag, as ss asks: only "
+                    "listening sockets are walked), proc (/proc/net/tcp, tcp6, udp, udp6), or "
+                    "auto: netlink, and /proc/net for a protocol sock_diag cannot answer"},
     {.name = "max_findings",
      .type = PST_TYPE_INT,
      .default_value = "100",
@@ -131,6 +143,11 @@ int pst_sockets_parse_line(const char *line, int family, bool tcp, struct pst_so
     if (tcp ? state != 0x0A : (state != 0x07 || remote_port != 0)) {
         return 0;
     }
+    return pst_sockets_classify(family, addr, out) == PST_OK ? 1 : PST_EPARSE;
+}
+
+int pst_sockets_classify(int family, const uint8_t addr[16], struct pst_socket *out)
+{
     out->family = family;
     if (inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, out->address, sizeof(out->address)) ==
         NULL) {
@@ -146,7 +163,7 @@ int pst_sockets_parse_line(const char *line, int family, bool tcp, struct pst_so
             memcmp(addr, one, 16) == 0 || (memcmp(addr, mapped, 12) == 0 && addr[12] == 127);
         out->any = memcmp(addr, zero, 16) == 0;
     }
-    return 1;
+    return PST_OK;
 }
 
 /* inode -> {pid, process} from /proc/PID/fd, bounded. */
@@ -166,9 +183,9 @@ static int owners(struct pst_probe_ctx *ctx, json_t *wanted, struct pst_facts *o
     {
         const char *name = json_string_value(pid);
         char dir[64], comm[64];
-        json_t *fdnames = NULL;
-        size_t j;
-        json_t *fd;
+        DIR *fds_dir;
+        struct dirent *e;
+        int dfd;
         char *commbuf = NULL;
         size_t len;
         if (strspn(name, "0123456789") != strlen(name) || strlen(name) > 12) {
@@ -182,22 +199,34 @@ static int owners(struct pst_probe_ctx *ctx, json_t *wanted, struct pst_facts *o
             break;
         }
         snprintf(dir, sizeof(dir), "/proc/%s/fd", name);
-        if (pst_fs_list(ctx->fs, dir, &fdnames) != PST_OK) {
+        /*
+         * The directory is opened through the root-aware layer once; its entries, numbers
+         * the kernel names, are read relative to it: one readlinkat per descriptor.
+         */
+        if (pst_fs_open(ctx->fs, dir, O_RDONLY | O_DIRECTORY, &dfd) != PST_OK) {
             continue; /* gone, or not ours to read (non-root) */
         }
+        fds_dir = fdopendir(dfd);
+        if (fds_dir == NULL) {
+            close(dfd);
+            continue;
+        }
         comm[0] = '\0';
-        json_array_foreach(fdnames, j, fd)
-        {
-            char path[96];
-            char *target = NULL;
+        while ((e = readdir(fds_dir)) != NULL) {
+            char target[64]; /* "socket:[INODE]"; longer targets are not sockets */
             json_t *entry;
+            ssize_t n;
+            if (e->d_name[0] == '.') {
+                continue;
+            }
             if (++fds > FDS_MAX) {
                 break;
             }
-            snprintf(path, sizeof(path), "%s/%s", dir, json_string_value(fd));
-            if (pst_fs_readlink(ctx->fs, path, &target) != PST_OK) {
+            n = readlinkat(dirfd(fds_dir), e->d_name, target, sizeof(target) - 1);
+            if (n <= 0) {
                 continue;
             }
+            target[n] = '\0';
             if (strncmp(target, "socket:[", 8) == 0) {
                 char key[32];
                 snprintf(key, sizeof(key), "%.*s", (int)strcspn(target + 8, "]"), target + 8);
@@ -218,9 +247,8 @@ static int owners(struct pst_probe_ctx *ctx, json_t *wanted, struct pst_facts *o
                     json_object_set_new(entry, "process", pst_json_text(comm));
                 }
             }
-            free(target);
         }
-        json_decref(fdnames);
+        closedir(fds_dir);
     }
     json_decref(pids);
     return PST_OK;
@@ -309,26 +337,104 @@ static int cmp_strings(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The unique strings of SET (an object used as a set) as a sorted list. */
+/* The unique strings of SET (an object used as a set) as a sorted list, or NULL. */
 static json_t *sorted_keys(const json_t *set)
 {
-    const char *keys[4096];
-    size_t n = 0;
+    size_t n = 0, total = json_object_size(set);
+    const char **keys = calloc(total ? total : 1, sizeof(*keys));
     const char *k;
     json_t *v;
-    json_t *list = json_array();
+    json_t *list = keys ? json_array() : NULL;
 
     json_object_foreach((json_t *)set, k, v)
     {
-        if (n < PST_COUNT(keys)) {
+        if (keys != NULL && n < total) {
             keys[n++] = k;
         }
     }
-    qsort(keys, n, sizeof(keys[0]), cmp_strings);
-    for (size_t i = 0; list != NULL && i < n; i++) {
-        json_array_append_new(list, json_string(keys[i]));
+    if (keys != NULL) {
+        qsort(keys, n, sizeof(keys[0]), cmp_strings);
     }
+    for (size_t i = 0; list != NULL && i < n; i++) {
+        if (json_array_append_new(list, json_string(keys[i])) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    free(keys);
     return list;
+}
+
+/* The sockets found so far, in the order the kernel lists them. */
+struct found {
+    const char *protocol; /* of the table being read: "tcp" or "udp" */
+    json_t *by_inode;     /* inode -> socket object */
+    json_t *order;        /* socket objects */
+    json_t *exposed_set, *any_set;
+};
+
+static int add_socket(const struct pst_socket *sock, void *arg)
+{
+    struct found *f = arg;
+    char key[32], port[16];
+    json_t *obj = json_object();
+
+    if (json_object_set_new_nocheck(obj, "protocol", json_string(f->protocol)) != 0 ||
+        json_object_set_new_nocheck(obj, "family",
+                                    json_string(sock->family == 4 ? "ipv4" : "ipv6")) != 0 ||
+        json_object_set_new_nocheck(obj, "address", json_string(sock->address)) != 0 ||
+        json_object_set_new_nocheck(obj, "port", json_integer(sock->port)) != 0 ||
+        json_object_set_new_nocheck(obj, "loopback", json_boolean(sock->loopback)) != 0) {
+        json_decref(obj);
+        return PST_ENOMEM;
+    }
+    snprintf(key, sizeof(key), "%lu", sock->inode);
+    snprintf(port, sizeof(port), "%s/%u", f->protocol, sock->port);
+    int rc =
+        json_array_append(f->order, obj) != 0 ||
+                (sock->inode != 0 && json_object_set(f->by_inode, key, obj) != 0) ||
+                (!sock->loopback && json_object_set_new(f->exposed_set, port, json_true()) != 0) ||
+                (sock->any && json_object_set_new(f->any_set, port, json_true()) != 0)
+            ? PST_ENOMEM
+            : PST_OK;
+    json_decref(obj);
+    return rc;
+}
+
+/* The listening sockets of one /proc/net table, given to add_socket. */
+static int from_table(struct pst_probe_ctx *ctx, struct pst_facts *out, const char *path,
+                      int family, bool tcp, struct found *f)
+{
+    char *buf = NULL, *cursor, *line;
+    size_t len, n = 0;
+    long lineno = 0;
+    int rc = read_table(ctx, path, family, tcp, &buf, &len);
+
+    if (rc == PST_ENOENT) {
+        return PST_OK; /* IPv6 disabled: no tcp6 table */
+    }
+    if (rc != PST_OK) {
+        if (rc != PST_ENOMEM) {
+            pst_facts_error(out, path, "%s: %s", path, pst_strerror(rc));
+            rc = PST_OK;
+        }
+        return rc;
+    }
+    cursor = buf;
+    while ((line = pst_text_next_line(&cursor, &lineno)) != NULL && rc == PST_OK) {
+        struct pst_socket sock;
+        int got = pst_sockets_parse_line(line, family, tcp, &sock);
+        if (got == PST_EPARSE) {
+            pst_facts_error(out, path, "%s:%ld: not a socket line", path, lineno);
+        } else if (got == 1 && ++n > SOCKETS_MAX) {
+            pst_facts_error(out, path, "%s: more than %u listening sockets", path, SOCKETS_MAX);
+            break;
+        } else if (got == 1) {
+            rc = add_socket(&sock, f);
+        }
+    }
+    free(buf);
+    return rc;
 }
 
 static int sockets_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out)
@@ -341,11 +447,15 @@ static int sockets_collect(struct pst_probe_ctx *ctx, const json_t *args, struct
                   {"/proc/net/tcp6", 6, true},
                   {"/proc/net/udp", 4, false},
                   {"/proc/net/udp6", 6, false}};
+    const char *source = json_string_value(json_object_get(args, "source"));
     long max = (long)json_integer_value(json_object_get(args, "max_findings"));
-    json_t *found = json_object(); /* inode -> socket object, in table order below */
-    json_t *order = json_array();
-    json_t *exposed_set = json_object(), *any_set = json_object();
+    struct found f = {.by_inode = json_object(),
+                      .order = json_array(),
+                      .exposed_set = json_object(),
+                      .any_set = json_object()};
     struct pst_findings listening = {0}, exposed = {0};
+    const char *where = NULL; /* the evidence's source: what was read */
+    bool netlink = false, proc = false;
     size_t i;
     json_t *s;
     int rc = PST_OK;
@@ -353,7 +463,7 @@ static int sockets_collect(struct pst_probe_ctx *ctx, const json_t *args, struct
     if (max < 0) {
         max = 0;
     }
-    if (found == NULL || order == NULL || exposed_set == NULL || any_set == NULL ||
+    if (f.by_inode == NULL || f.order == NULL || f.exposed_set == NULL || f.any_set == NULL ||
         pst_findings_init(&listening, max) != PST_OK ||
         pst_findings_init(&exposed, max) != PST_OK) {
         rc = PST_ENOMEM;
@@ -363,62 +473,49 @@ static int sockets_collect(struct pst_probe_ctx *ctx, const json_t *args, struct
         pst_facts_error(out, NULL, "listening sockets: not available for an offline root");
         goto out;
     }
-    for (size_t t = 0; t < PST_COUNT(tables); t++) {
-        char *buf = NULL, *cursor, *line;
-        size_t len;
-        long lineno = 0;
-        rc = read_table(ctx, tables[t].path, tables[t].family, tables[t].tcp, &buf, &len);
-        if (rc == PST_ENOENT) {
-            rc = PST_OK; /* IPv6 disabled: no tcp6 table */
-            continue;
-        }
-        if (rc != PST_OK) {
-            if (rc != PST_ENOMEM) {
-                pst_facts_error(out, tables[t].path, "%s: %s", tables[t].path, pst_strerror(rc));
+    for (size_t t = 0; t < PST_COUNT(tables) && rc == PST_OK; t++) {
+        int err = 0;
+        f.protocol = tables[t].tcp ? "tcp" : "udp";
+        if (strcmp(source, "proc") != 0) {
+            rc = pst_sockdiag_listening(tables[t].family, tables[t].tcp, SOCKETS_MAX, add_socket,
+                                        &f, &err);
+            if (rc == PST_OK) {
+                netlink = true;
+                continue;
+            }
+            if (rc == PST_ENOMEM) {
+                goto out;
+            }
+            if (rc != PST_ENOTSUP || strcmp(source, "netlink") == 0) {
+                char why[64];
+                snprintf(why, sizeof(why), "more than %u listening sockets", SOCKETS_MAX);
+                pst_facts_error(out, NULL, "sock_diag, %s over IPv%d: %s", f.protocol,
+                                tables[t].family,
+                                rc == PST_ENOTSUP   ? strerror(err)
+                                : rc == PST_ETOOBIG ? why
+                                                    : pst_strerror(rc));
                 rc = PST_OK;
                 continue;
             }
-            goto out;
+            /* no answer for this protocol (e.g. no udp_diag module): the /proc/net table */
+            rc = PST_OK;
         }
-        cursor = buf;
-        while ((line = pst_text_next_line(&cursor, &lineno)) != NULL && rc == PST_OK) {
-            struct pst_socket sock;
-            char key[32], port[16];
-            json_t *obj;
-            int got = pst_sockets_parse_line(line, tables[t].family, tables[t].tcp, &sock);
-            if (got == PST_EPARSE) {
-                pst_facts_error(out, tables[t].path, "%s:%ld: not a socket line", tables[t].path,
-                                lineno);
-                continue;
-            }
-            if (got == 0) {
-                continue;
-            }
-            obj = json_pack("{s:s, s:s, s:s, s:i, s:b}", "protocol", tables[t].tcp ? "tcp" : "udp",
-                            "family", sock.family == 4 ? "ipv4" : "ipv6", "address", sock.address,
-                            "port", (int)sock.port, "loopback", sock.loopback);
-            snprintf(key, sizeof(key), "%lu", sock.inode);
-            snprintf(port, sizeof(port), "%s/%u", tables[t].tcp ? "tcp" : "udp", sock.port);
-            if (obj == NULL || json_array_append(order, obj) != 0 ||
-                (sock.inode != 0 && json_object_set(found, key, obj) != 0) ||
-                (!sock.loopback && json_object_set_new(exposed_set, port, json_true()) != 0) ||
-                (sock.any && json_object_set_new(any_set, port, json_true()) != 0)) {
-                rc = PST_ENOMEM;
-            }
-            json_decref(obj);
-        }
-        free(buf);
+        proc = true;
+        rc = from_table(ctx, out, tables[t].path, tables[t].family, tables[t].tcp, &f);
+    }
+    if (rc != PST_OK) {
+        goto out;
+    }
+    where = netlink && proc ? "sock_diag (netlink) and /proc/net"
+            : proc          ? "/proc/net"
+                            : "sock_diag (netlink)";
+    if (json_object_size(f.by_inode) > 0) {
+        rc = owners(ctx, f.by_inode, out);
         if (rc != PST_OK) {
             goto out;
         }
     }
-    if (json_object_size(found) > 0) {
-        rc = owners(ctx, found, out);
-        if (rc != PST_OK) {
-            goto out;
-        }
-    }
-    json_array_foreach(order, i, s)
+    json_array_foreach(f.order, i, s)
     {
         bool loop = json_is_true(json_object_get(s, "loopback"));
         json_object_del(s, "loopback");
@@ -434,26 +531,26 @@ static int sockets_collect(struct pst_probe_ctx *ctx, const json_t *args, struct
             goto out;
         }
     }
-    if (pst_findings_set(out, "listening", &listening, "/proc/net") != PST_OK ||
-        pst_findings_set(out, "exposed", &exposed, "/proc/net") != PST_OK ||
-        pst_facts_set(out, "exposed_ports", sorted_keys(exposed_set), "/proc/net") != PST_OK ||
-        pst_facts_set(out, "all_addresses_ports", sorted_keys(any_set), "/proc/net") != PST_OK) {
+    if (pst_findings_set(out, "listening", &listening, where) != PST_OK ||
+        pst_findings_set(out, "exposed", &exposed, where) != PST_OK ||
+        pst_facts_set(out, "exposed_ports", sorted_keys(f.exposed_set), where) != PST_OK ||
+        pst_facts_set(out, "all_addresses_ports", sorted_keys(f.any_set), where) != PST_OK) {
         rc = PST_ENOMEM;
     }
 out:
     pst_findings_release(&listening);
     pst_findings_release(&exposed);
-    json_decref(found);
-    json_decref(order);
-    json_decref(exposed_set);
-    json_decref(any_set);
+    json_decref(f.by_inode);
+    json_decref(f.order);
+    json_decref(f.exposed_set);
+    json_decref(f.any_set);
     return rc;
 }
 
 const struct pst_probe pst_probe_sockets = {
     .name = "sockets",
-    .summary = "listening TCP and UDP sockets from /proc/net, their owners, and which listen "
-               "beyond loopback",
+    .summary = "listening TCP and UDP sockets (sock_diag, or /proc/net), their owners, and "
+               "which listen beyond loopback",
     .args = sockets_args,
     .n_args = PST_COUNT(sockets_args),
     .fields = sockets_fields,

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Reading listening sockets from the kernel's /proc/net tables. */
+/* Listening sockets, from the kernel's sock_diag netlink interface or its /proc/net tables. */
 #ifndef PST_SOCKETS_H
 #define PST_SOCKETS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct pst_socket {
@@ -21,5 +22,22 @@ struct pst_socket {
  * socket or the header line, PST_EPARSE for a line that is neither.
  */
 int pst_sockets_parse_line(const char *line, int family, bool tcp, struct pst_socket *out);
+
+/*
+ * Fills out->family, address, loopback and any from ADDR (4 bytes for FAMILY 4, 16 for 6,
+ * in network order). 0 or PST_EPARSE.
+ */
+int pst_sockets_classify(int family, const uint8_t addr[16], struct pst_socket *out);
+
+/*
+ * Calls FN(socket, ARG) for every listening socket of FAMILY (4 or 6), TCP or UDP, that the
+ * kernel's sock_diag lists (the caller's network namespace), stopping at FN's first error,
+ * which it returns. More than MAX sockets: PST_ETOOBIG; a malformed answer: PST_EPARSE. When
+ * sock_diag cannot answer (no netlink, no inet_diag module for the protocol): PST_ENOTSUP
+ * with the system's errno in *SYS_ERRNO.
+ */
+int pst_sockdiag_listening(int family, bool tcp, size_t max,
+                           int (*fn)(const struct pst_socket *s, void *arg), void *arg,
+                           int *sys_errno);
 
 #endif

@@ -18,10 +18,11 @@ char *pst_text_next_line(char **cursor, long *lineno)
     if (nl != NULL) {
         *nl = '\0';
         *cursor = nl + 1;
+        len = (size_t)(nl - line);
     } else {
-        *cursor = line + strlen(line);
+        len = strlen(line);
+        *cursor = line + len;
     }
-    len = strlen(line);
     if (len > 0 && line[len - 1] == '\r') {
         line[len - 1] = '\0';
     }

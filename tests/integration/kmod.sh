@@ -71,6 +71,45 @@ head -c 5000000 /dev/zero | tr '\0' 'x' >"$root/etc/modprobe.d/90-huge.conf"
 expect_eq "huge file" "read /etc/modprobe.d/90-huge.conf: file is larger than the bound" \
     "$("$POSTURE" probe kmod --root "$root" --arg name=cramfs --format json | jq -r '.errors[0].message')"
 
+# Modules built into the kernel, against modprobe's own answer over the index depmod builds:
+# two kernels in the root; a module built into either is there whatever modprobe.d says
+# (modprobe neither runs its install command nor refuses it).
+rm -f "$root/etc/modprobe.d/90-huge.conf"
+if command -v depmod >/dev/null; then
+    put /lib/modules/6.1.0-1-amd64/modules.builtin 'kernel/fs/squashfs/squashfs.ko\nkernel/drivers/usb/storage/usb-storage.ko\nkernel/fs/ext4/ext4.ko\n'
+    put /lib/modules/6.1.0-2-amd64/modules.builtin 'kernel/fs/udf/udf.ko\nnot-a-module.txt\n'
+    for v in 6.1.0-1-amd64 6.1.0-2-amd64; do
+        : >"$root/lib/modules/$v/modules.order"
+        depmod -b "$root" "$v" 2>/dev/null || fail "depmod -b $root $v failed"
+    done
+    for m in squashfs usb-storage udf cramfs ext4 hfs; do
+        want=false
+        for v in 6.1.0-1-amd64 6.1.0-2-amd64; do
+            modprobe -d "$root" -S "$v" --show-depends "$m" 2>/dev/null | grep -q '^builtin ' && want=true
+        done
+        got=$("$POSTURE" probe kmod --root "$root" --arg "name=$m" --format json | jq -r '.facts.builtin.value')
+        expect_eq "builtin $m (modprobe --show-depends)" "$want" "$got"
+    done
+    expect_eq "a built-in module is loadable whatever its install line" \
+        "true /lib/modules/6.1.0-1-amd64/modules.builtin:2 /bin/true" \
+        "$("$POSTURE" probe kmod --root "$root" --arg name=usb_storage --format json |
+            jq -r '"\(.facts.loadable.value) \(.facts.loadable.source) \(.facts.install.value)"')"
+    expect_eq "built into the second kernel" "true /lib/modules/6.1.0-2-amd64/modules.builtin:1" \
+        "$("$POSTURE" probe kmod --root "$root" --arg name=udf --format json |
+            jq -r '"\(.facts.builtin.value) \(.facts.builtin.source)"')"
+    rm -rf "$root/lib/modules"
+    # The recommendation: met by modprobe.d alone, failed when the kernel has it built in.
+    broot=$WORK/builtin-root
+    rm -rf "$broot"
+    mkdir -p "$broot/etc/modprobe.d" "$broot/lib/modules/6.1.0-1-amd64"
+    cp /usr/lib/os-release "$broot/etc/os-release"
+    printf 'install udf /bin/false\nblacklist udf\n' >"$broot/etc/modprobe.d/udf.conf"
+    udf_status() { "$POSTURE" scan --root "$broot" --only kmod-udf-disabled --format json | jq -r '.results[0].status'; }
+    expect_eq "udf blocked by modprobe.d" pass "$(udf_status)"
+    printf 'kernel/fs/udf/udf.ko\n' >"$broot/lib/modules/6.1.0-1-amd64/modules.builtin"
+    expect_eq "udf built into the kernel" fail "$(udf_status)"
+fi
+
 # Loaded modules on this host against lsmod.
 if [ -r /proc/modules ] && command -v lsmod >/dev/null; then
     for m in $(lsmod | awk 'NR > 1 {print $1}' | head -5) cramfs dccp; do

@@ -32,10 +32,6 @@ for _ in $(seq 50); do
 done
 grep -q ready "$WORK/listen.out" || { fail "the listen helper did not start"; finish; }
 
-ip netns exec "$ns" "$POSTURE" probe sockets --format json >"$WORK/probe.json"
-# ours: "proto address port process pid", as ss prints them
-jq -r '.facts.listening.value[] | "\(.protocol) \(.address) \(.port) \(.process) \(.pid)"' \
-    "$WORK/probe.json" | sort >"$WORK/ours"
 # ss: Netid State Recv-Q Send-Q Local:Port Peer:Port users:(("name",pid=N,fd=M))
 ip netns exec "$ns" ss -H -ltunp | awk '{
     local = $5; port = local; sub(/.*:/, "", port); addr = substr(local, 1, length(local) - length(port) - 1)
@@ -44,9 +40,23 @@ ip netns exec "$ns" ss -H -ltunp | awk '{
     split(owner, o, "\",pid=")
     print $1, addr, port, o[1], o[2]
 }' | sort >"$WORK/reference"
-if ! diff -u "$WORK/reference" "$WORK/ours" >"$WORK/diff"; then
-    fail "listening sockets differ from ss -ltunp: $(cat "$WORK/diff")"
-fi
+# ours, read each way (sock_diag, /proc/net, and the default): "proto address port process
+# pid", as ss prints them
+for source in netlink proc auto; do
+    ip netns exec "$ns" "$POSTURE" probe sockets --arg "source=$source" --format json \
+        >"$WORK/probe-$source.json"
+    jq -r '.facts.listening.value[] | "\(.protocol) \(.address) \(.port) \(.process) \(.pid)"' \
+        "$WORK/probe-$source.json" | sort >"$WORK/ours"
+    if ! diff -u "$WORK/reference" "$WORK/ours" >"$WORK/diff"; then
+        fail "listening sockets ($source) differ from ss -ltunp: $(cat "$WORK/diff")"
+    fi
+    expect_eq "no errors ($source)" "[]" "$(jq -c .errors "$WORK/probe-$source.json")"
+done
+expect_eq "read by sock_diag by default" "sock_diag (netlink)" \
+    "$(jq -r .facts.listening.source "$WORK/probe-auto.json")"
+expect_eq "read from /proc/net when asked" "/proc/net" \
+    "$(jq -r .facts.listening.source "$WORK/probe-proc.json")"
+cp "$WORK/probe-auto.json" "$WORK/probe.json"
 expect_eq "count" 9 "$(jq .facts.listening_count.value "$WORK/probe.json")"
 expect_eq "exposed ports" '["tcp/22","tcp/3389","tcp/80","udp/161"]' \
     "$(jq -c .facts.exposed_ports.value "$WORK/probe.json")"
@@ -86,6 +96,33 @@ ip netns exec "$ns" nft add rule inet filter input tcp dport 111 accept
 expect_eq "rpcbind open" \
     "management-ports-not-exposed-unfiltered pass, risky-services-not-listening fail" "$(statuses)"
 kill "$pid2"
+
+# Thousands of listeners: several netlink batches and /proc/net tables of hundreds of KiB,
+# and more ports than a fixed-size list would hold (there was a silent cap at 4,096).
+kill "$pid"
+wait "$pid" 2>/dev/null || true
+pid=
+ports=()
+for p in $(seq 20000 25999); do ports+=("tcp/0.0.0.0/$p"); done
+(ulimit -n 8192 && exec ip netns exec "$ns" "$LISTEN" "${ports[@]}" udp/::/69) >"$WORK/listen3.out" &
+pid=$!
+for _ in $(seq 100); do
+    grep -q ready "$WORK/listen3.out" 2>/dev/null && break
+    sleep 0.1
+done
+grep -q ready "$WORK/listen3.out" || fail "the listen helper did not start 6,000 listeners"
+want=$(ip netns exec "$ns" ss -H -ltun | wc -l)
+expect_eq "ss sees them all" 6001 "$want"
+for source in netlink proc; do
+    ip netns exec "$ns" "$POSTURE" probe sockets --arg "source=$source" --arg max_findings=0 \
+        --format json >"$WORK/many-$source.json"
+    expect_eq "many sockets ($source)" "$want" \
+        "$(jq .facts.listening_count.value "$WORK/many-$source.json")"
+    expect_eq "many exposed ports ($source)" 6001 \
+        "$(jq '.facts.exposed_ports.value | length' "$WORK/many-$source.json")"
+    expect_eq "many sockets, no errors ($source)" "[]" "$(jq -c .errors "$WORK/many-$source.json")"
+done
+kill "$pid"
 
 # an offline root has no sockets to list
 mkdir -p "$WORK/root"

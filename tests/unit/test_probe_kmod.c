@@ -76,6 +76,39 @@ static void test_unusable_files(void **state)
     tmproot_free(root);
 }
 
+/* A module built into any installed kernel is there whatever modprobe.d says. */
+static void test_builtin(void **state)
+{
+    char *root = tmproot_new();
+    json_t *r;
+
+    (void)state;
+    tmproot_write(root, "/etc/modprobe.d/cis.conf",
+                  "install squashfs /bin/false\ninstall udf /bin/false\nblacklist udf\n", 0644);
+    tmproot_write(root, "/lib/modules/6.1.0-9-amd64/modules.builtin",
+                  "kernel/fs/ext4/ext4.ko\nkernel/fs/squashfs/squashfs.ko\nREADME\n.ko\n", 0644);
+    tmproot_write(root, "/lib/modules/6.1.0-10-amd64/modules.builtin",
+                  "kernel/drivers/usb/storage/usb-storage.ko\n", 0644);
+    r = run(root, "squashfs");
+    assert_true(json_is_true(fact_value(r, "builtin")));
+    assert_true(json_is_true(fact_value(r, "loadable")));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(r, "facts"), "loadable"), "source")),
+                        "/lib/modules/6.1.0-9-amd64/modules.builtin:2");
+    json_decref(r);
+    r = run(root, "usb_storage"); /* dashes in the file name, underscores asked */
+    assert_true(json_is_true(fact_value(r, "builtin")));
+    json_decref(r);
+    r = run(root, "udf");
+    assert_true(json_is_false(fact_value(r, "builtin")));
+    assert_true(json_is_false(fact_value(r, "loadable")));
+    json_decref(r);
+    r = run(root, "README");
+    assert_true(json_is_false(fact_value(r, "builtin")));
+    json_decref(r);
+    tmproot_free(root);
+}
+
 /* The running system: loaded is what /proc/modules lists. */
 static void test_live(void **state)
 {
@@ -105,6 +138,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_install_and_blacklist),
         cmocka_unit_test(test_unusable_files),
+        cmocka_unit_test(test_builtin),
         cmocka_unit_test(test_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

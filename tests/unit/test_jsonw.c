@@ -484,14 +484,13 @@ static size_t compare_files(const char *dir)
 static void test_repository_json(void **state)
 {
     (void)state;
-    const char *src = getenv("POSTURE_SRC");
+    const char *data = getenv("POSTURE_TEST_DATA");
     char path[4096];
     size_t loaded;
 
-    assert_non_null(src);
-    snprintf(path, sizeof(path), "%s/tests/data", src);
-    loaded = compare_files(path);
-    snprintf(path, sizeof(path), "%s/tests/fuzz/corpus", src);
+    assert_non_null(data);
+    loaded = compare_files(data);
+    snprintf(path, sizeof(path), "%s/../fuzz/corpus", data);
     loaded += compare_files(path);
     print_message("%zu JSON documents compared\n", loaded);
     /* the enrollment answers (4) and the writer's own seeds (8) at least */
@@ -525,7 +524,7 @@ static void compare_report(const struct pst_policy_set *set, const struct pst_co
  * when it was built, as `posture scan --format json` makes them. */
 static void test_reports(void **state)
 {
-    const char *src = getenv("POSTURE_SRC"), *cache = getenv("POSTURE_CACHE_DIR");
+    const char *data = getenv("POSTURE_TEST_DATA"), *cache = getenv("POSTURE_CACHE_DIR");
     const char *tmp = *state;
     char text[4200], policies[4096], dir[4096], root[4400];
     struct pst_diag diag = {0};
@@ -538,18 +537,18 @@ static void test_reports(void **state)
     struct stat st;
     DIR *d;
 
-    assert_non_null(src);
+    assert_non_null(data);
     snprintf(text, sizeof(text), "state_dir: %s\n", tmp);
     tmproot_write(tmp, "/posture.yaml", text, 0600);
     snprintf(text, sizeof(text), "%s/posture.yaml", tmp);
     assert_int_equal(pst_config_load(text, &config, &diag), PST_OK);
-    snprintf(policies, sizeof(policies), "%s/config/policies", src);
+    snprintf(policies, sizeof(policies), "%s/../../config/policies", data);
     rc = pst_policy_load(paths, 1, config, &set, &diag);
     pst_diag_print(&diag, stderr);
     assert_int_equal(rc, PST_OK);
     pst_diag_release(&diag);
 
-    snprintf(dir, sizeof(dir), "%s/tests/data/roots", src);
+    snprintf(dir, sizeof(dir), "%s/roots", data);
     d = opendir(dir);
     assert_non_null(d);
     while ((de = readdir(d)) != NULL) {

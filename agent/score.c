@@ -4,13 +4,34 @@
 
 #include "agent/error.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * round(X), halves away from zero, for a finite X, without libm: posture loads no shared
+ * library it can do without (libm alone cost 290 KiB of resident memory). X minus its
+ * integer part is exact in binary floating point, so the comparison with one half is too.
+ */
+static double round_half_away(double x)
+{
+    double whole, rest;
+
+    if (!(x > -4e18 && x < 4e18)) {
+        return x; /* NaN, infinities, and values that are whole numbers already */
+    }
+    whole = (double)(long long)x;
+    rest = x - whole;
+    if (rest >= 0.5) {
+        whole += 1.0;
+    } else if (rest <= -0.5) {
+        whole -= 1.0;
+    }
+    return whole;
+}
+
 double pst_score_round(double percent)
 {
-    return round(percent * 100.0) / 100.0;
+    return round_half_away(percent * 100.0) / 100.0;
 }
 
 static int cmp_controls(const void *a, const void *b)

@@ -183,7 +183,8 @@ static void defaults_line(struct sudo_scan *s, char *line, const char *source)
                 s->incomplete = true;
                 continue;
             }
-            whole = minutes < 0 ? -1 : (long)ceil(minutes);
+            /* the ceiling of a number within ±1e9, without libm (posture does not load it) */
+            whole = minutes < 0 ? -1 : (long)minutes + ((double)(long)minutes < minutes);
             if (whole >= 0 && whole <= s->max_timeout) {
                 /* within bounds */
             } else {

@@ -5,6 +5,8 @@
 #include "agent/error.h"
 #include "agent/score.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct pst_control controls[4] = {
@@ -98,11 +100,44 @@ static void test_nothing_scored(void **state)
     pst_score_release(out, n);
 }
 
+/* Posture rounds without libm: the same answers as round() at every half and around it. */
+static void test_round_as_libm(void **state)
+{
+    static const double edges[] = {0.0,
+                                   0.5,
+                                   1.5,
+                                   2.5,
+                                   -0.5,
+                                   -1.5,
+                                   0.49999999999999994,
+                                   -0.49999999999999994,
+                                   4503599627370495.5,
+                                   1e300,
+                                   -1e300};
+    unsigned seed = 42;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        assert_true(pst_score_round(edges[i] / 100.0) == round(edges[i] / 100.0 * 100.0) / 100.0);
+    }
+    for (int i = 0; i <= 100000; i++) {
+        /* every percent with three decimals, and as many random ones */
+        double p = i / 1000.0, q = (double)rand_r(&seed) / RAND_MAX * 200.0 - 50.0;
+        assert_true(pst_score_round(p) == round(p * 100.0) / 100.0);
+        assert_true(pst_score_round(q) == round(q * 100.0) / 100.0);
+    }
+    for (int i = 0; i < 2000; i++) {
+        double h = (i - 1000) + 0.5; /* halves go away from zero */
+        assert_true(pst_score_round(h / 100.0) == round(h / 100.0 * 100.0) / 100.0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defender_formula),
         cmocka_unit_test(test_nothing_scored),
+        cmocka_unit_test(test_round_as_libm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The posture command line: scan, probe, explain, policy lint, enroll, send, verify, version. */
 #include "agent/error.h"
+#include "agent/jsonw.h"
 #include "agent/paths.h"
 #include "agent/report.h"
 #include "agent/scan.h"
@@ -198,12 +199,13 @@ static int emit_report(const struct pst_scan *scan, bool json, const char *outpu
 
     if (json) {
         json_t *report = pst_report_json(scan);
-        data = report ? json_dumps(report, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
+        /* json_dumps's text, without its cost per token (agent/jsonw.h) */
+        rc = report ? pst_jsonw_dumps(report, JSON_INDENT(2) | JSON_REAL_PRECISION(17), &data, &len)
+                    : PST_ENOMEM;
         json_decref(report);
-        if (data == NULL) {
-            return PST_ENOMEM;
+        if (rc != PST_OK) {
+            return rc;
         }
-        len = strlen(data);
         char *nl = realloc(data, len + 2);
         if (nl == NULL) {
             free(data);

@@ -9,8 +9,10 @@ packages=(
     # build
     build-essential cmake pkg-config
     libyaml-dev libjansson-dev libmbedtls-dev
-    # apt lists as apt keeps them: lz4, gzip, xz
+    # apt lists as apt keeps them: lz4, gzip, xz (the libraries are loaded when needed)
     liblz4-dev zlib1g-dev liblzma-dev
+    # the policy cache's checksum: xxHash's XXH3
+    libxxhash-dev
     # tests: unit tests, JSON assertions, a real Debian root, memory checks, fuzzing
     libcmocka-dev jq debootstrap valgrind clang libclang-rt-14-dev util-linux
     # the reference for the sshd probe: sshd -T

@@ -4,6 +4,7 @@
 
 #include "agent/error.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <lz4frame.h>
 #include <lzma.h>
@@ -58,6 +59,88 @@ enum pst_zkind pst_zread_kind(const char *name)
     return PST_Z_PLAIN;
 }
 
+/*
+ * The decompressors, loaded on first use. Most scans read no compressed file (apt keeps its
+ * lists uncompressed unless told otherwise), and the three libraries, linked, cost every
+ * command about 280 KiB of resident memory. They are loaded by their sonames from the
+ * system's library path, as the dynamic linker would have loaded them.
+ */
+struct symbol {
+    const char *name;
+    void *slot; /* a function pointer of the right type, filled by dlsym */
+};
+
+static struct {
+    __typeof__(inflateInit2_) *init2;
+    __typeof__(inflate) *inflate;
+    __typeof__(inflateReset) *reset;
+    __typeof__(inflateEnd) *end;
+} zlib;
+static struct {
+    __typeof__(lzma_stream_decoder) *decoder;
+    __typeof__(lzma_code) *code;
+    __typeof__(lzma_end) *end;
+} xz;
+static struct {
+    __typeof__(LZ4F_createDecompressionContext) *create;
+    __typeof__(LZ4F_freeDecompressionContext) *free;
+    __typeof__(LZ4F_decompress) *decompress;
+    __typeof__(LZ4F_isError) *is_error;
+} lz4;
+
+/* Loads SONAME once and fills SYMS: true when every symbol is there. */
+static bool load(const char *soname, void **handle, bool *tried, struct symbol *syms, size_t n)
+{
+    if (*tried) {
+        return *handle != NULL;
+    }
+    *tried = true;
+    *handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    for (size_t i = 0; *handle != NULL && i < n; i++) {
+        void *f = dlsym(*handle, syms[i].name);
+        if (f == NULL) {
+            dlclose(*handle);
+            *handle = NULL;
+            break;
+        }
+        memcpy(syms[i].slot, &f, sizeof(f));
+    }
+    return *handle != NULL;
+}
+
+/* Makes the decompressor of KIND usable: 0, or PST_ENOTSUP when its library cannot load. */
+static int load_kind(enum pst_zkind kind)
+{
+    static void *zlib_handle, *xz_handle, *lz4_handle;
+    static bool zlib_tried, xz_tried, lz4_tried;
+    struct symbol zlib_syms[] = {{"inflateInit2_", &zlib.init2},
+                                 {"inflate", &zlib.inflate},
+                                 {"inflateReset", &zlib.reset},
+                                 {"inflateEnd", &zlib.end}};
+    struct symbol xz_syms[] = {
+        {"lzma_stream_decoder", &xz.decoder}, {"lzma_code", &xz.code}, {"lzma_end", &xz.end}};
+    struct symbol lz4_syms[] = {{"LZ4F_createDecompressionContext", &lz4.create},
+                                {"LZ4F_freeDecompressionContext", &lz4.free},
+                                {"LZ4F_decompress", &lz4.decompress},
+                                {"LZ4F_isError", &lz4.is_error}};
+    bool ok = true;
+
+    switch (kind) {
+    case PST_Z_GZIP:
+        ok = load("libz.so.1", &zlib_handle, &zlib_tried, zlib_syms, PST_COUNT(zlib_syms));
+        break;
+    case PST_Z_XZ:
+        ok = load("liblzma.so.5", &xz_handle, &xz_tried, xz_syms, PST_COUNT(xz_syms));
+        break;
+    case PST_Z_LZ4:
+        ok = load("liblz4.so.1", &lz4_handle, &lz4_tried, lz4_syms, PST_COUNT(lz4_syms));
+        break;
+    case PST_Z_PLAIN:
+        break;
+    }
+    return ok ? PST_OK : PST_ENOTSUP;
+}
+
 static int init(enum pst_zkind kind, size_t limit, struct pst_zread **out)
 {
     struct pst_zread *z = calloc(1, sizeof(*z));
@@ -76,10 +159,14 @@ static int init(enum pst_zkind kind, size_t limit, struct pst_zread **out)
         rc = PST_ENOMEM;
         goto out;
     }
+    rc = load_kind(kind);
+    if (rc != PST_OK) {
+        goto out;
+    }
     switch (kind) {
     case PST_Z_GZIP:
         /* 15 + 32: a gzip or zlib header, detected */
-        if (inflateInit2(&z->gz, 15 + 32) != Z_OK) {
+        if (zlib.init2(&z->gz, 15 + 32, ZLIB_VERSION, (int)sizeof(z_stream)) != Z_OK) {
             rc = PST_ENOMEM;
             goto out;
         }
@@ -89,7 +176,7 @@ static int init(enum pst_zkind kind, size_t limit, struct pst_zread **out)
         lzma_stream init_xz = LZMA_STREAM_INIT;
         z->xz = init_xz;
         /* the memory limit bounds a hostile header's dictionary; apt's lists use 8 MiB */
-        if (lzma_stream_decoder(&z->xz, 64u * 1024u * 1024u, LZMA_CONCATENATED) != LZMA_OK) {
+        if (xz.decoder(&z->xz, 64u * 1024u * 1024u, LZMA_CONCATENATED) != LZMA_OK) {
             rc = PST_ENOMEM;
             goto out;
         }
@@ -97,7 +184,7 @@ static int init(enum pst_zkind kind, size_t limit, struct pst_zread **out)
         break;
     }
     case PST_Z_LZ4:
-        if (LZ4F_isError(LZ4F_createDecompressionContext(&z->lz4, LZ4F_VERSION))) {
+        if (lz4.is_error(lz4.create(&z->lz4, LZ4F_VERSION))) {
             rc = PST_ENOMEM;
             goto out;
         }
@@ -155,13 +242,13 @@ void pst_zread_free(struct pst_zread *z)
         close(z->fd);
     }
     if (z->gz_init) {
-        inflateEnd(&z->gz);
+        zlib.end(&z->gz);
     }
     if (z->xz_init) {
-        lzma_end(&z->xz);
+        xz.end(&z->xz);
     }
     if (z->lz4 != NULL) {
-        LZ4F_freeDecompressionContext(z->lz4);
+        lz4.free(z->lz4);
     }
     free(z->in);
     free(z->out);
@@ -226,7 +313,7 @@ static int produce(struct pst_zread *z)
             z->xz.avail_in = 0;
             z->xz.next_out = (uint8_t *)z->out + z->end;
             z->xz.avail_out = room;
-            xrc = lzma_code(&z->xz, LZMA_FINISH);
+            xrc = xz.code(&z->xz, LZMA_FINISH);
             made = room - z->xz.avail_out;
             if (xrc == LZMA_STREAM_END) {
                 z->xz_done = true;
@@ -261,13 +348,13 @@ static int produce(struct pst_zread *z)
         z->gz.avail_in = (uInt)(z->in_len - z->in_off);
         z->gz.next_out = (Bytef *)z->out + z->end;
         z->gz.avail_out = (uInt)room;
-        zrc = inflate(&z->gz, Z_NO_FLUSH);
+        zrc = zlib.inflate(&z->gz, Z_NO_FLUSH);
         made = room - z->gz.avail_out;
         z->in_off = z->in_len - z->gz.avail_in;
         z->mid_frame = zrc != Z_STREAM_END;
         if (zrc == Z_STREAM_END) {
             /* another gzip member may follow, as gzip(1) allows */
-            if (inflateReset(&z->gz) != Z_OK) {
+            if (zlib.reset(&z->gz) != Z_OK) {
                 return PST_EPARSE;
             }
         } else if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
@@ -281,7 +368,7 @@ static int produce(struct pst_zread *z)
         z->xz.avail_in = z->in_len - z->in_off;
         z->xz.next_out = (uint8_t *)z->out + z->end;
         z->xz.avail_out = room;
-        xrc = lzma_code(&z->xz, LZMA_RUN);
+        xrc = xz.code(&z->xz, LZMA_RUN);
         made = room - z->xz.avail_out;
         z->in_off = z->in_len - z->xz.avail_in;
         if (xrc == LZMA_STREAM_END) {
@@ -294,8 +381,8 @@ static int produce(struct pst_zread *z)
     case PST_Z_LZ4: {
         size_t dst = room;
         size_t src = z->in_len - z->in_off;
-        size_t hint = LZ4F_decompress(z->lz4, z->out + z->end, &dst, z->in + z->in_off, &src, NULL);
-        if (LZ4F_isError(hint)) {
+        size_t hint = lz4.decompress(z->lz4, z->out + z->end, &dst, z->in + z->in_off, &src, NULL);
+        if (lz4.is_error(hint)) {
             return PST_EPARSE;
         }
         made = dst;

@@ -1,0 +1,604 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tests of the JSON writer: byte for byte what jansson's json_dumps prints, on real reports. */
+#include "helpers.h"
+
+#include "agent/error.h"
+#include "agent/jsonw.h"
+#include "agent/report.h"
+#include "agent/scan.h"
+#include "config/config.h"
+#include "config/policy.h"
+
+#include <dirent.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The report's flags (agent/main.c), the signed payload's (transport/identity.c), and the
+ * other combinations the writer takes: one line, compact, odd and maximal indents, other
+ * precisions, scalar roots. */
+static const size_t flag_sets[] = {
+    JSON_INDENT(2) | JSON_REAL_PRECISION(17),
+    JSON_COMPACT | JSON_REAL_PRECISION(17),
+    0,
+    JSON_COMPACT,
+    JSON_INDENT(1),
+    JSON_INDENT(2) | JSON_COMPACT | JSON_REAL_PRECISION(17),
+    JSON_INDENT(31) | JSON_REAL_PRECISION(5),
+    JSON_REAL_PRECISION(1) | JSON_ENCODE_ANY,
+    JSON_INDENT(3) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(31),
+};
+
+/* Where two texts first differ, for a readable failure. */
+static void report_difference(const char *want, const char *got, size_t got_len, size_t flags)
+{
+    size_t want_len = strlen(want), i = 0;
+
+    while (i < want_len && i < got_len && want[i] == got[i]) {
+        i++;
+    }
+    print_error("flags 0x%zx: lengths %zu (json_dumps) and %zu, first difference at %zu: "
+                "json_dumps \"%.40s\", jsonw \"%.40s\"\n",
+                flags, want_len, got_len, i, want + (i < want_len ? i : want_len),
+                got + (i < got_len ? i : got_len));
+}
+
+/* Asserts that the writer prints JSON exactly as json_dumps does with FLAGS, or fails where it
+ * fails. Returns whether json_dumps succeeded. */
+static bool expect_same(const json_t *json, size_t flags)
+{
+    char *want = json_dumps(json, flags), *got = NULL;
+    size_t len = 0;
+    int rc = pst_jsonw_dumps(json, flags, &got, &len);
+
+    if (want == NULL) {
+        assert_int_not_equal(rc, PST_OK);
+        assert_null(got);
+        return false;
+    }
+    if (rc != PST_OK || len != strlen(want) || memcmp(want, got, len) != 0) {
+        if (rc == PST_OK) {
+            report_difference(want, got, len, flags);
+        }
+        assert_int_equal(rc, PST_OK);
+        fail();
+    }
+    assert_int_equal(got[len], '\0');
+    free(want);
+    free(got);
+    return true;
+}
+
+/* expect_same with every flag set; returns how many printed. */
+static size_t expect_same_all(const json_t *json)
+{
+    size_t printed = 0;
+
+    for (size_t i = 0; i < PST_COUNT(flag_sets); i++) {
+        printed += expect_same(json, flag_sets[i]);
+    }
+    return printed;
+}
+
+/* A few texts asserted literally, so that the reference itself is pinned down. */
+static void test_literal(void **state)
+{
+    (void)state;
+    json_t *doc = json_pack("{s:[], s:{}, s:[i, f, {s:n}], s:s#}", "a", "b", "c", 1, 0.5, "d", "e",
+                            "q\"\\/\x01\n\x7f\0z", (size_t)9);
+    char *out = NULL;
+    size_t len = 0;
+
+    assert_non_null(doc);
+    assert_int_equal(pst_jsonw_dumps(doc, JSON_INDENT(2), &out, &len), PST_OK);
+    assert_string_equal(out, "{\n  \"a\": [],\n  \"b\": {},\n  \"c\": [\n    1,\n    0.5,\n"
+                             "    {\n      \"d\": null\n    }\n  ],\n"
+                             "  \"e\": \"q\\\"\\\\/\\u0001\\n\x7f\\u0000z\"\n}");
+    assert_int_equal(len, strlen(out));
+    free(out);
+    assert_int_equal(pst_jsonw_dumps(doc, JSON_COMPACT, &out, &len), PST_OK);
+    assert_string_equal(out, "{\"a\":[],\"b\":{},\"c\":[1,0.5,{\"d\":null}],"
+                             "\"e\":\"q\\\"\\\\/\\u0001\\n\x7f\\u0000z\"}");
+    free(out);
+    assert_int_equal(pst_jsonw_dumps(doc, 0, &out, &len), PST_OK);
+    assert_string_equal(out, "{\"a\": [], \"b\": {}, \"c\": [1, 0.5, {\"d\": null}], "
+                             "\"e\": \"q\\\"\\\\/\\u0001\\n\x7f\\u0000z\"}");
+    free(out);
+    assert_true(expect_same_all(doc) == PST_COUNT(flag_sets));
+    json_decref(doc);
+}
+
+/* Every byte below 0x80, alone and inside text, in values and keys (NUL included). */
+static void test_ascii_escapes(void **state)
+{
+    (void)state;
+    json_t *arr = json_array(), *obj = json_object();
+    char all[0x80];
+
+    for (int c = 0; c < 0x80; c++) {
+        char text[3] = {'a', (char)c, 'b'};
+        all[c] = (char)c;
+        assert_int_equal(json_array_append_new(arr, json_stringn(text, 3)), 0);
+        assert_int_equal(json_array_append_new(arr, json_stringn(text + 1, 1)), 0);
+        assert_int_equal(json_object_setn_new(obj, text, 3, json_integer(c)), 0);
+    }
+    assert_int_equal(json_array_append_new(arr, json_stringn(all, sizeof(all))), 0);
+    assert_int_equal(json_object_setn_new(obj, all, sizeof(all), json_true()), 0);
+    assert_int_equal(json_array_append(arr, obj), 0);
+    assert_true(expect_same_all(arr) == PST_COUNT(flag_sets));
+    json_decref(obj);
+    json_decref(arr);
+}
+
+/* Each kind of byte that leaves the eight-byte fast path, at every position of strings of 1
+ * to 40 bytes, so that every alignment of the word scan is crossed. */
+static void test_fast_path_alignment(void **state)
+{
+    (void)state;
+    static const char *const specials[] = {
+        "\"",
+        "\\",
+        "\x01",
+        "\x1f",
+        " ",
+        "\x7f",
+        "/",
+        "\xc3\xa9",
+        "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80",
+        "\xc2\x80",
+        "\xef\xbf\xbf",
+    };
+    json_t *arr = json_array();
+
+    for (size_t len = 1; len <= 40; len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (size_t s = 0; s < PST_COUNT(specials); s++) {
+                char text[64];
+                size_t n = strlen(specials[s]);
+                memset(text, 'x', sizeof(text));
+                memcpy(text + pos, specials[s], n);
+                assert_int_equal(json_array_append_new(arr, json_stringn(text, len + n - 1)), 0);
+            }
+        }
+    }
+    assert_true(expect_same(arr, JSON_INDENT(2) | JSON_REAL_PRECISION(17)));
+    assert_true(expect_same(arr, JSON_COMPACT | JSON_REAL_PRECISION(17)));
+    json_decref(arr);
+}
+
+/* Strings longer than the writer's chunk: escapes that grow sixfold, and multi-byte
+ * characters across every chunk boundary. */
+static void test_long_strings(void **state)
+{
+    (void)state;
+    static const char pattern[] = "\x01\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"\\abc\n";
+    json_t *arr = json_array(), *keys = json_object();
+    size_t big = 3 * 4096 + 123;
+    char *text = malloc(big);
+
+    assert_non_null(text);
+    memset(text, '\x02', big);
+    assert_int_equal(json_array_append_new(arr, json_stringn(text, big)), 0);
+    for (size_t shift = 0; shift < 16; shift++) {
+        for (size_t i = 0; i < big; i++) {
+            text[i] = pattern[(i + shift) % (sizeof(pattern) - 1)];
+        }
+        /* whole characters only: cut partial sequences at both ends */
+        size_t n = big, start = 0;
+        while (((unsigned char)text[start] & 0xC0) == 0x80) {
+            start++;
+        }
+        while (n > 0 && ((unsigned char)text[n - 1] & 0xC0) == 0x80) {
+            n--;
+        }
+        if (n > 0 && (unsigned char)text[n - 1] >= 0xC0) {
+            n--;
+        }
+        assert_int_equal(json_array_append_new(arr, json_stringn(text + start, n - start)), 0);
+        assert_int_equal(json_object_setn_new(keys, text + start, n - start, json_null()), 0);
+    }
+    assert_int_equal(json_array_append_new(arr, keys), 0);
+    memset(text, 'a', big);
+    assert_int_equal(json_array_append_new(arr, json_stringn(text, big)), 0);
+    free(text);
+    assert_true(expect_same_all(arr) == PST_COUNT(flag_sets));
+    json_decref(arr);
+}
+
+/* Well-formed UTF-8 at the edges of each sequence length is copied; ill-formed bytes (only a
+ * _nocheck constructor lets them in) fail both writers in values, and the writer in keys. */
+static void test_utf8(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "\xc2\x80",     "\xdf\xbf",         "\xe0\xa0\x80",     "\xed\x9f\xbf",     "\xee\x80\x80",
+        "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", "\xf3\xbf\xbf\xbf",
+    };
+    static const char *const bad[] = {
+        "\x80",
+        "\xbf",
+        "\xc0\x80",
+        "\xc1\xbf",
+        "\xc2",
+        "\xc2\x41",
+        "\xe0\x9f\xbf",
+        "\xed\xa0\x80",
+        "\xed\xbf\xbf",
+        "\xe2\x82",
+        "\xe2\x28\xa1",
+        "\xf0\x8f\xbf\xbf",
+        "\xf4\x90\x80\x80",
+        "\xf5\x80\x80\x80",
+        "\xff",
+        "\xf0\x9f\x98",
+        "\xfe",
+    };
+
+    for (size_t i = 0; i < PST_COUNT(good); i++) {
+        json_t *arr = json_pack("[s, {s:i}]", good[i], good[i], 1);
+        assert_non_null(arr);
+        assert_true(expect_same_all(arr) == PST_COUNT(flag_sets));
+        json_decref(arr);
+    }
+    for (size_t i = 0; i < PST_COUNT(bad); i++) {
+        char text[16];
+        json_t *arr = json_array(), *obj = json_object();
+        char *out = NULL;
+        size_t len = 0;
+        int n = snprintf(text, sizeof(text), "ab%scd", bad[i]);
+
+        assert_null(json_string(bad[i]));
+        assert_int_equal(json_array_append_new(arr, json_stringn_nocheck(text, (size_t)n)), 0);
+        assert_int_equal(expect_same_all(arr), 0);
+        assert_int_equal(pst_jsonw_dumps(arr, JSON_INDENT(2), &out, &len), PST_EPARSE);
+        assert_null(out);
+        /* json_dumps ignores the failure of a key (dump.c) and prints an unterminated
+         * string, {": true}: the writer refuses the key instead */
+        assert_int_equal(json_object_set_new_nocheck(obj, text, json_true()), 0);
+        char *broken = json_dumps(obj, JSON_COMPACT);
+        assert_string_equal(broken, "{\":true}");
+        free(broken);
+        assert_int_equal(pst_jsonw_dumps(obj, JSON_COMPACT, &out, &len), PST_EPARSE);
+        assert_null(out);
+        json_decref(obj);
+        json_decref(arr);
+    }
+}
+
+/* Integers across the whole range, powers of ten and their neighbours. */
+static void test_integers(void **state)
+{
+    (void)state;
+    json_t *arr = json_array();
+    json_int_t p = 0;
+
+    for (int i = 0; i <= 18; i++) {
+        p = i == 0 ? 1 : p * 10; /* up to 10^18, the last power below LLONG_MAX */
+        json_int_t v[] = {p, p - 1, p + 1, -p, -p + 1, -p - 1};
+        for (size_t k = 0; k < PST_COUNT(v); k++) {
+            assert_int_equal(json_array_append_new(arr, json_integer(v[k])), 0);
+        }
+    }
+    json_int_t edges[] = {0, LLONG_MAX, LLONG_MIN, LLONG_MIN + 1, INT32_MAX, INT32_MIN, UINT32_MAX};
+    for (size_t k = 0; k < PST_COUNT(edges); k++) {
+        assert_int_equal(json_array_append_new(arr, json_integer(edges[k])), 0);
+    }
+    assert_true(expect_same_all(arr) == PST_COUNT(flag_sets));
+    json_decref(arr);
+}
+
+/* Reals as jansson prints them: named edge cases, then 20,000 bit patterns. */
+static void test_reals(void **state)
+{
+    (void)state;
+    static const double named[] = {
+        0.1,       1e300,
+        -0.0,      100.0,
+        1e-7,      0.0,
+        1.0,       -1.0,
+        0.5,       1.5,
+        3.0,       1e15,
+        1e16,      1e17,
+        1e21,      1e22,
+        1e-4,      1e-5,
+        0.001,     123.456,
+        2e-308,    5e-324,
+        DBL_MAX,   -DBL_MAX,
+        DBL_MIN,   9007199254740993.0,
+        1.0 / 3.0, 2.0 / 3.0,
+        -1e-300,   66.666666666666671,
+        99.99,     12345678901234567890.0,
+        1e100,     4.35,
+    };
+    json_t *arr = json_array();
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+
+    assert_null(json_real(NAN));
+    assert_null(json_real(INFINITY));
+    assert_null(json_real(-INFINITY));
+    for (size_t i = 0; i < PST_COUNT(named); i++) {
+        assert_int_equal(json_array_append_new(arr, json_real(named[i])), 0);
+    }
+    for (int i = 0; i < 20000; i++) {
+        double d;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        memcpy(&d, &x, sizeof(d));
+        if (isfinite(d)) {
+            assert_int_equal(json_array_append_new(arr, json_real(d)), 0);
+        }
+        /* and values of a human scale: two decimals, as percentages are */
+        assert_int_equal(json_array_append_new(arr, json_real((double)(x % 100000) / 100.0)), 0);
+    }
+    assert_true(expect_same_all(arr) == PST_COUNT(flag_sets));
+    json_decref(arr);
+}
+
+/* Empty and nested empty containers, and scalar roots (refused without JSON_ENCODE_ANY). */
+static void test_containers_and_roots(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "[]",
+        "{}",
+        "[[]]",
+        "[{}]",
+        "{\"a\":{}}",
+        "{\"a\":[]}",
+        "[[],{},[[]],{\"\":{}}]",
+        "{\"\":\"\"}",
+        "[null,true,false]",
+        "[[1],[2,[3,[4,{}]]]]",
+    };
+    static const char *const scalars[] = {"1", "\"text\"", "null", "true", "false", "-0.0"};
+    char *out = NULL;
+    size_t len = 0;
+
+    for (size_t i = 0; i < PST_COUNT(docs); i++) {
+        json_t *doc = json_loads(docs[i], 0, NULL);
+        assert_non_null(doc);
+        assert_true(expect_same_all(doc) == PST_COUNT(flag_sets));
+        json_decref(doc);
+    }
+    for (size_t i = 0; i < PST_COUNT(scalars); i++) {
+        json_t *doc = json_loads(scalars[i], JSON_DECODE_ANY, NULL);
+        assert_non_null(doc);
+        /* printed exactly by the flag sets with JSON_ENCODE_ANY (two of them) */
+        assert_int_equal(expect_same_all(doc), 2);
+        assert_int_equal(pst_jsonw_dumps(doc, JSON_INDENT(2), &out, &len), PST_EINVAL);
+        assert_null(out);
+        json_decref(doc);
+    }
+    assert_int_equal(pst_jsonw_dumps(NULL, JSON_ENCODE_ANY, &out, &len), PST_EINVAL);
+}
+
+/* The flags the writer does not implement are refused, not ignored. */
+static void test_refused_flags(void **state)
+{
+    (void)state;
+    static const size_t refused[] = {JSON_SORT_KEYS, JSON_ENSURE_ASCII, JSON_ESCAPE_SLASH,
+                                     JSON_EMBED, (size_t)1 << 20};
+    json_t *doc = json_pack("{s:s}", "a", "b/c");
+    char *out = NULL;
+    size_t len = 0;
+
+    for (size_t i = 0; i < PST_COUNT(refused); i++) {
+        assert_int_equal(pst_jsonw_dumps(doc, JSON_INDENT(2) | refused[i], &out, &len), PST_EINVAL);
+        assert_null(out);
+    }
+    json_decref(doc);
+}
+
+/* Nesting as deep as jansson's parser allows prints; one level more, and a cycle, fail. */
+static void test_depth(void **state)
+{
+    (void)state;
+    size_t n = PST_JSONW_MAX_DEPTH;
+    char *text = malloc(2 * n + 1), *out = NULL;
+    size_t len = 0;
+    json_t *doc, *inner, *outer;
+
+    assert_non_null(text);
+    memset(text, '[', n);
+    memset(text + n, ']', n);
+    text[2 * n] = '\0';
+    doc = json_loads(text, 0, NULL);
+    free(text);
+    assert_non_null(doc);
+    assert_true(expect_same_all(doc) == PST_COUNT(flag_sets));
+    outer = json_array();
+    assert_int_equal(json_array_append_new(outer, doc), 0);
+    assert_int_equal(pst_jsonw_dumps(outer, JSON_COMPACT, &out, &len), PST_ETOOBIG);
+    assert_null(out);
+    json_decref(outer);
+
+    /* objects, built by hand */
+    doc = json_object();
+    inner = doc;
+    for (size_t i = 1; i < n; i++) {
+        json_t *next = json_object();
+        assert_int_equal(json_object_set_new(inner, "k", next), 0);
+        inner = next;
+    }
+    assert_true(expect_same_all(doc) == PST_COUNT(flag_sets));
+    json_decref(doc);
+
+    /* a cycle: json_dumps detects it, the writer reaches its depth bound */
+    outer = json_array();
+    inner = json_array();
+    assert_int_equal(json_array_append(outer, inner), 0);
+    assert_int_equal(json_array_append(inner, outer), 0);
+    assert_int_equal(expect_same_all(outer), 0);
+    assert_int_equal(pst_jsonw_dumps(outer, JSON_ENCODE_ANY, &out, &len), PST_ETOOBIG);
+    json_array_clear(inner);
+    json_decref(inner);
+    json_decref(outer);
+}
+
+/* Every file under DIR (recursively, symlinks not followed) that jansson loads is printed
+ * alike; returns how many loaded. */
+static size_t compare_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    size_t loaded = 0;
+
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        char path[4096];
+        struct stat st;
+        json_t *doc;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+            continue;
+        }
+        assert_true(snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path));
+        if (lstat(path, &st) != 0) {
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            loaded += compare_files(path);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_size > 8 * 1024 * 1024) {
+            continue;
+        }
+        doc = json_load_file(path, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        if (doc != NULL) {
+            expect_same_all(doc);
+            json_decref(doc);
+            loaded++;
+        }
+    }
+    closedir(d);
+    return loaded;
+}
+
+/* Every JSON document of the repository's test data and fuzz corpora. */
+static void test_repository_json(void **state)
+{
+    (void)state;
+    const char *data = getenv("POSTURE_TEST_DATA");
+    char path[4096];
+    size_t loaded;
+
+    assert_non_null(data);
+    loaded = compare_files(data);
+    snprintf(path, sizeof(path), "%s/../fuzz/corpus", data);
+    loaded += compare_files(path);
+    print_message("%zu JSON documents compared\n", loaded);
+    /* the enrollment answers (4) and the writer's own seeds (8) at least */
+    assert_true(loaded >= 12);
+}
+
+/* Scans ROOT with SET and compares the report's texts. */
+static void compare_report(const struct pst_policy_set *set, const struct pst_config *config,
+                           const char *root)
+{
+    struct pst_scan *scan = NULL;
+    char *error = NULL;
+    json_t *report;
+
+    int rc = pst_scan_run(set, config, root, NULL, 0, &scan, &error);
+
+    if (rc != PST_OK) {
+        print_error("scan of %s: %s\n", root, error != NULL ? error : pst_strerror(rc));
+    }
+    assert_int_equal(rc, PST_OK);
+    report = pst_report_json(scan);
+    assert_non_null(report);
+    assert_true(expect_same_all(report) == PST_COUNT(flag_sets));
+    print_message("report of %s compared\n", root);
+    json_decref(report);
+    pst_scan_free(scan);
+    free(error);
+}
+
+/* The real reports: the shipped policies on every fixture root, and on the debootstrap root
+ * when it was built, as `posture scan --format json` makes them. */
+static void test_reports(void **state)
+{
+    const char *data = getenv("POSTURE_TEST_DATA"), *cache = getenv("POSTURE_CACHE_DIR");
+    const char *tmp = *state;
+    char text[4200], policies[4096], dir[4096], root[4400];
+    struct pst_diag diag = {0};
+    struct pst_config *config = NULL;
+    struct pst_policy_set *set = NULL;
+    const char *paths[1] = {policies};
+    size_t fixtures = 0;
+    int rc;
+    struct dirent *de;
+    struct stat st;
+    DIR *d;
+
+    assert_non_null(data);
+    snprintf(text, sizeof(text), "state_dir: %s\n", tmp);
+    tmproot_write(tmp, "/posture.yaml", text, 0600);
+    snprintf(text, sizeof(text), "%s/posture.yaml", tmp);
+    assert_int_equal(pst_config_load(text, &config, &diag), PST_OK);
+    snprintf(policies, sizeof(policies), "%s/../../config/policies", data);
+    rc = pst_policy_load(paths, 1, config, &set, &diag);
+    pst_diag_print(&diag, stderr);
+    assert_int_equal(rc, PST_OK);
+    pst_diag_release(&diag);
+
+    snprintf(dir, sizeof(dir), "%s/roots", data);
+    d = opendir(dir);
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        snprintf(root, sizeof(root), "%s/%s", dir, de->d_name);
+        if (de->d_name[0] != '.' && lstat(root, &st) == 0 && S_ISDIR(st.st_mode)) {
+            compare_report(set, config, root);
+            fixtures++;
+        }
+    }
+    closedir(d);
+    /* hardened, lax, services-off, services-on, weak */
+    assert_int_equal(fixtures, 5);
+    snprintf(root, sizeof(root), "%s/debian-bookworm", cache != NULL ? cache : "/nonexistent");
+    if (stat(root, &st) == 0 && S_ISDIR(st.st_mode)) {
+        compare_report(set, config, root);
+    } else {
+        print_message("no debootstrap root at %s; the fixture roots only\n", root);
+    }
+    pst_policy_set_free(set);
+    pst_config_free(config);
+}
+
+/* The state directory of test_reports, removed even when the test fails. */
+static int make_state_dir(void **state)
+{
+    *state = tmproot_new();
+    return 0;
+}
+
+static int remove_state_dir(void **state)
+{
+    tmproot_free(*state);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_literal),
+        cmocka_unit_test(test_ascii_escapes),
+        cmocka_unit_test(test_fast_path_alignment),
+        cmocka_unit_test(test_long_strings),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_reals),
+        cmocka_unit_test(test_containers_and_roots),
+        cmocka_unit_test(test_refused_flags),
+        cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_repository_json),
+        cmocka_unit_test_setup_teardown(test_reports, make_state_dir, remove_state_dir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

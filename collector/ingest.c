@@ -2,8 +2,6 @@
 /* Enrollment and report ingest: every check of DESIGN.md's "Collector ingest", in order. */
 #include "collector/ingest.h"
 
-#include "collector/payload.h"
-
 #include "agent/error.h"
 #include "transport/jws.h"
 
@@ -125,39 +123,43 @@ out:
 }
 
 /* Reads the report's fields ingest needs; false with ANS set when the report is refused. */
-static bool read_report(const struct pst_payload *report, struct pst_report_summary *sum,
+static bool read_report(const json_t *report, struct pst_report_summary *sum,
                         struct pst_answer *ans)
 {
+    const json_t *seq = json_object_get(report, "seq");
+    const json_t *secure = json_object_get(json_object_get(report, "score"), "secure");
+    const char *schema = json_string_value(json_object_get(report, "schema"));
+
     memset(sum, 0, sizeof(*sum));
-    if (!report->is_object) {
+    if (!json_is_object(report)) {
         pst_answer_error(ans, 400, "bad_report", "the JWS payload is not a JSON object");
         return false;
     }
-    if (report->schema.string == NULL || strcmp(report->schema.string, REPORT_SCHEMA) != 0) {
+    if (schema == NULL || strcmp(schema, REPORT_SCHEMA) != 0) {
         pst_answer_error(ans, 400, "bad_report", "the report's schema is not " REPORT_SCHEMA);
         return false;
     }
-    sum->host_id = report->host_id.string;
+    sum->host_id = json_string_value(json_object_get(report, "host_id"));
     if (sum->host_id == NULL) {
         pst_answer_error(ans, 400, "bad_report", "the report has no host_id string");
         return false;
     }
-    if (report->seq.kind != PST_JV_INTEGER || report->seq.integer < 1) {
+    if (!json_is_integer(seq) || json_integer_value(seq) < 1) {
         pst_answer_error(ans, 400, "bad_report", "the report's seq is not an integer >= 1");
         return false;
     }
-    sum->seq = report->seq.integer;
-    sum->hostname = report->hostname.string;
-    if (report->score_current.kind == PST_JV_INTEGER && report->score_max.kind == PST_JV_INTEGER) {
+    sum->seq = json_integer_value(seq);
+    sum->hostname = json_string_value(json_object_get(json_object_get(report, "host"), "hostname"));
+    if (json_is_integer(json_object_get(secure, "current")) &&
+        json_is_integer(json_object_get(secure, "max"))) {
         sum->has_score = true;
-        sum->score_current = report->score_current.integer;
-        sum->score_max = report->score_max.integer;
-        /* As json_number_value: an integer or a real, anything else 0. */
-        sum->score_percent = report->percent.kind == PST_JV_INTEGER
-                                 ? (double)report->percent.integer
-                                 : report->percent.real;
+        sum->score_current = json_integer_value(json_object_get(secure, "current"));
+        sum->score_max = json_integer_value(json_object_get(secure, "max"));
+        sum->score_percent = json_number_value(json_object_get(secure, "percent"));
     }
-    sum->controls = report->controls;
+    sum->controls = json_is_array(json_object_get(report, "controls"))
+                        ? json_object_get(report, "controls")
+                        : NULL;
     return true;
 }
 
@@ -264,7 +266,8 @@ void pst_ingest_report(struct pst_ingest *in, const struct pst_peer *peer, const
     struct pst_report_summary sum;
     enum pst_report_verdict verdict;
     char why[160] = "";
-    struct pst_payload report = {0};
+    json_t *report = NULL;
+    json_error_t jerr;
     int64_t last_seq = 0;
     bool found = false;
     int rc;
@@ -323,16 +326,13 @@ void pst_ingest_report(struct pst_ingest *in, const struct pst_peer *peer, const
         goto out;
     }
     /* 3. The report: its host_id is the certificate's host, its seq above the last one. */
-    rc = pst_payload_read((const char *)parts.payload, parts.payload_len, &report);
-    if (rc == PST_ENOMEM) {
-        pst_answer_error(ans, 500, "internal", "out of memory");
-        goto out;
-    }
-    if (rc != PST_OK) {
+    report =
+        json_loadb((const char *)parts.payload, parts.payload_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (report == NULL) {
         pst_answer_error(ans, 400, "bad_report", "the JWS payload is not JSON");
         goto out;
     }
-    if (!read_report(&report, &sum, ans)) {
+    if (!read_report(report, &sum, ans)) {
         goto out;
     }
     if (strcmp(sum.host_id, host.host_id) != 0) {
@@ -366,6 +366,6 @@ void pst_ingest_report(struct pst_ingest *in, const struct pst_peer *peer, const
         break;
     }
 out:
-    pst_payload_release(&report);
+    json_decref(report);
     pst_jws_release(&parts);
 }

@@ -18,7 +18,8 @@ posture=$build/posture
 median() { LC_ALL=C sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 # bench NAME ARGS...: one warm-up run, then RUNS timed runs of `posture scan ARGS`; the wall
-# time comes from the nanosecond clock around each run, the peak RSS from GNU time's %M, and
+# time comes from bash's microsecond clock ($EPOCHREALTIME, read without starting a process)
+# around each run, so it is fork, exec and the run, the peak RSS from GNU time's %M, and
 # posture's own CPU time (not that of sshd -T and the other programs it runs) from perf's
 # task-clock without inheritance, when perf is installed.
 bench() {
@@ -29,10 +30,10 @@ bench() {
     : >"$tmp/rss"
     : >"$tmp/cpu"
     for _ in $(seq "$runs"); do
-        start=$(date +%s%N)
+        start=${EPOCHREALTIME//[!0-9]/}
         "$posture" scan "$@" --format json --output /dev/null
-        end=$(date +%s%N)
-        echo $(((end - start) / 1000)) >>"$tmp/wall"
+        end=${EPOCHREALTIME//[!0-9]/}
+        echo $((end - start)) >>"$tmp/wall"
         /usr/bin/time -f '%M' -o "$tmp/one" "$posture" scan "$@" --format json --output /dev/null
         cat "$tmp/one" >>"$tmp/rss"
         if [ -n "$perf" ]; then
@@ -69,3 +70,13 @@ if [ -d "$root" ]; then
     bench "Debian 12 root, debian-baseline only" "${cached[@]}" --root "$root" --policy "$baseline"
     bench "Debian 12 root, all default policies" "${cached[@]}" --root "$root"
 fi
+# what starting a process costs, measured the same way
+: >"$tmp/wall"
+for _ in $(seq "$runs"); do
+    start=${EPOCHREALTIME//[!0-9]/}
+    /bin/true
+    end=${EPOCHREALTIME//[!0-9]/}
+    echo $((end - start)) >>"$tmp/wall"
+done
+printf '| %-36s | %7s | %12s | %12s |\n' "/bin/true (starting a process)" \
+    "$(median <"$tmp/wall" | awk '{printf "%.2f", $1 / 1000}')" - -

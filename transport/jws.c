@@ -59,11 +59,6 @@ void pst_jws_sha256(const void *in, size_t len, unsigned char out[32])
     sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
 }
 
-static void sha256(const unsigned char *in, size_t len, unsigned char out[32])
-{
-    pst_jws_sha256(in, len, out);
-}
-
 static void hex(const unsigned char *in, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";
@@ -213,7 +208,7 @@ int pst_jws_kid(const mbedtls_x509_crt *crt, char kid[65])
 {
     unsigned char digest[32];
 
-    sha256(crt->pk_raw.p, crt->pk_raw.len, digest);
+    pst_jws_sha256(crt->pk_raw.p, crt->pk_raw.len, digest);
     hex(digest, sizeof(digest), kid);
     return PST_OK;
 }
@@ -228,7 +223,7 @@ int pst_jws_kid_pk(mbedtls_pk_context *key, char kid[65])
         kid[0] = '\0';
         return PST_EINVAL;
     }
-    sha256(der + sizeof(der) - (size_t)n, (size_t)n, digest);
+    pst_jws_sha256(der + sizeof(der) - (size_t)n, (size_t)n, digest);
     hex(digest, sizeof(digest), kid);
     return PST_OK;
 }
@@ -603,7 +598,7 @@ int pst_jws_verify(const char *jws, size_t len, const mbedtls_pk_context *pub,
     if (rc != PST_OK) {
         goto out;
     }
-    sha256((const unsigned char *)parts.signing_input, parts.signing_input_len, digest);
+    pst_jws_sha256(parts.signing_input, parts.signing_input_len, digest);
     if (mbedtls_mpi_read_binary(&r, parts.sig, COORD_LEN) != 0 ||
         mbedtls_mpi_read_binary(&s, parts.sig + COORD_LEN, COORD_LEN) != 0) {
         rc = PST_ENOMEM;

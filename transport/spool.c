@@ -45,26 +45,38 @@ static int by_seq(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A directory stream of DIRFD from its start, on a descriptor of its own. 0 or an error. */
+static int open_stream(int dirfd, DIR **dir)
+{
+    int fd = dup(dirfd);
+
+    *dir = NULL;
+    if (fd < 0) {
+        return pst_from_errno(errno);
+    }
+    *dir = fdopendir(fd);
+    if (*dir == NULL) {
+        close(fd);
+        return pst_from_errno(errno);
+    }
+    rewinddir(*dir);
+    return PST_OK;
+}
+
 int pst_spool_list(int dirfd, struct pst_spool_entry **entries, size_t *n)
 {
     struct pst_spool_entry *list = NULL;
     size_t count = 0, cap = 0;
     struct dirent *de;
-    int rc = PST_OK;
-    int fd = dup(dirfd);
     DIR *dir;
+    int rc;
 
     *entries = NULL;
     *n = 0;
-    if (fd < 0) {
-        return pst_from_errno(errno);
+    rc = open_stream(dirfd, &dir);
+    if (rc != PST_OK) {
+        return rc;
     }
-    dir = fdopendir(fd);
-    if (dir == NULL) {
-        close(fd);
-        return pst_from_errno(errno);
-    }
-    rewinddir(dir);
     while ((errno = 0, de = readdir(dir)) != NULL) {
         struct pst_spool_entry e = {0};
         struct stat st;
@@ -203,19 +215,12 @@ int pst_spool_dead_letter(const struct pst_state *state, const struct pst_spool_
 int pst_spool_clean(const struct pst_state *state)
 {
     struct dirent *de;
-    int rc = PST_OK;
-    int fd = dup(state->spoolfd);
     DIR *dir;
+    int rc = open_stream(state->spoolfd, &dir);
 
-    if (fd < 0) {
-        return pst_from_errno(errno);
+    if (rc != PST_OK) {
+        return rc;
     }
-    dir = fdopendir(fd);
-    if (dir == NULL) {
-        close(fd);
-        return pst_from_errno(errno);
-    }
-    rewinddir(dir);
     while ((de = readdir(dir)) != NULL) {
         if (strncmp(de->d_name, ".tmp-", 5) == 0 && unlinkat(state->spoolfd, de->d_name, 0) != 0 &&
             errno != ENOENT) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Writes jansson trees as json_dumps does, with one growing buffer and no per-token callback. */
+/* Writes JSON as json_dumps does, from jansson trees or token by token, into one growing buffer. */
 #include "agent/jsonw.h"
 
 #include "agent/error.h"
@@ -19,15 +19,6 @@
  * bytes per input byte (\u00XX), plus a UTF-8 sequence that starts in the chunk. */
 #define JSONW_CHUNK 4096u
 
-struct jsonw {
-    char *buf;
-    size_t len;
-    size_t cap;
-    unsigned indent; /* spaces per level, 0 for one line */
-    bool compact;    /* no space after ',' and ':' */
-    int precision;   /* significant digits of reals */
-};
-
 /* What each byte below 0x80 turns into inside a string: 0 itself, 'u' \u00XX, else a
  * backslash and that letter. jansson escapes exactly '"', '\\' and the control characters,
  * with these five short forms; DEL and '/' stay as they are. */
@@ -42,7 +33,7 @@ static const char short_escape[0x80] = {
 
 /* Grows the buffer to hold N more bytes and a NUL; it at least doubles, so that a document
  * costs a handful of reallocations. */
-static int jsonw_grow(struct jsonw *w, size_t n)
+static int jsonw_grow(struct pst_jsonw *w, size_t n)
 {
     size_t need, cap;
     char *nb;
@@ -65,13 +56,13 @@ static int jsonw_grow(struct jsonw *w, size_t n)
 }
 
 /* Makes room for N more bytes and a NUL; inline, as it runs once or twice per token. */
-static inline int jsonw_reserve(struct jsonw *w, size_t n)
+static inline int jsonw_reserve(struct pst_jsonw *w, size_t n)
 {
     return w->cap - w->len > n ? PST_OK : jsonw_grow(w, n);
 }
 
 /* Appends N bytes; inline, so that the punctuation's copies of one or two bytes are stores. */
-static inline int jsonw_put(struct jsonw *w, const char *s, size_t n)
+static inline int jsonw_put(struct pst_jsonw *w, const char *s, size_t n)
 {
     int rc = jsonw_reserve(w, n);
 
@@ -129,21 +120,16 @@ static size_t utf8_sequence(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
-/* Writes S (N bytes, NULs allowed) as a quoted JSON string. Runs of plain ASCII are copied
- * eight bytes at a time; the capacity is checked once per chunk, not per byte. */
-static int jsonw_string(struct jsonw *w, const char *s, size_t n)
+/* Appends S (N bytes, NULs allowed) escaped as inside a JSON string, without the quotes.
+ * Runs of plain ASCII are copied eight bytes at a time; the capacity is checked once per
+ * chunk, not per byte. */
+static int jsonw_escape(struct pst_jsonw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     int rc = PST_OK;
     char *o;
 
-    /* the quotes, and the escapes of the first chunk */
-    rc = jsonw_reserve(w, 6 * (n < JSONW_CHUNK ? n : JSONW_CHUNK) + 10);
-    if (rc != PST_OK) {
-        return rc;
-    }
-    w->buf[w->len++] = '"';
     while (p < end) {
         size_t left = (size_t)(end - p);
         const unsigned char *stop = p + (left < JSONW_CHUNK ? left : JSONW_CHUNK);
@@ -193,12 +179,20 @@ static int jsonw_string(struct jsonw *w, const char *s, size_t n)
         }
         w->len = (size_t)(o - w->buf);
     }
-    w->buf[w->len++] = '"';
     return PST_OK;
 }
 
+/* Writes S (N bytes, NULs allowed) as a quoted JSON string. */
+static int jsonw_string(struct pst_jsonw *w, const char *s, size_t n)
+{
+    int rc = jsonw_put(w, "\"", 1);
+
+    rc = rc == PST_OK ? jsonw_escape(w, s, n) : rc;
+    return rc == PST_OK ? jsonw_put(w, "\"", 1) : rc;
+}
+
 /* An integer as "%lld" prints it, without printf. */
-static int jsonw_integer(struct jsonw *w, json_int_t value)
+static int jsonw_integer(struct pst_jsonw *w, json_int_t value)
 {
     char text[24];
     char *p = text + sizeof(text);
@@ -218,7 +212,7 @@ static int jsonw_integer(struct jsonw *w, json_int_t value)
  * "%.17g" (or the precision asked for), the decimal point a '.' whatever the locale, ".0"
  * after a text that would read back as an integer, and the exponent without '+' and without
  * leading zeros. */
-static int jsonw_real(struct jsonw *w, double value)
+static int jsonw_real(struct pst_jsonw *w, double value)
 {
     char text[64], out[64];
     size_t o = 0;
@@ -262,7 +256,7 @@ static int jsonw_real(struct jsonw *w, double value)
 
 /* A line break and DEPTH levels of indentation, or the single space json_dumps puts after
  * ',' on one line (SPACE) unless compact. */
-static int jsonw_indent(struct jsonw *w, unsigned depth, bool space)
+static int jsonw_indent(struct pst_jsonw *w, unsigned depth, bool space)
 {
     int rc = PST_OK;
 
@@ -281,7 +275,7 @@ static int jsonw_indent(struct jsonw *w, unsigned depth, bool space)
 }
 
 /* Writes VALUE at nesting DEPTH (the number of containers around it). */
-static int jsonw_value(struct jsonw *w, const json_t *value, unsigned depth)
+static int jsonw_value(struct pst_jsonw *w, const json_t *value, unsigned depth)
 {
     int rc = PST_EINVAL;
 
@@ -360,21 +354,30 @@ static int jsonw_value(struct jsonw *w, const json_t *value, unsigned depth)
     }
 }
 
-int pst_jsonw_dumps(const json_t *json, size_t flags, char **out, size_t *len)
+/* Sets W's flags and empties it; PST_EINVAL for flags it does not take. */
+static int jsonw_setup(struct pst_jsonw *w, size_t flags)
 {
-    struct jsonw w = {
+    *w = (struct pst_jsonw){
         .indent = JSONW_INDENT(flags),
         .compact = (flags & JSON_COMPACT) != 0,
         .precision = JSONW_PRECISION(flags) != 0 ? JSONW_PRECISION(flags) : 17,
     };
-    int rc = PST_EINVAL;
+    return (flags & ~PST_JSONW_FLAGS) != 0 ? PST_EINVAL : PST_OK;
+}
+
+int pst_jsonw_dumps(const json_t *json, size_t flags, char **out, size_t *len)
+{
+    struct pst_jsonw w;
+    int rc = jsonw_setup(&w, flags);
 
     *out = NULL;
     *len = 0;
-    if ((flags & ~PST_JSONW_FLAGS) != 0 || json == NULL) {
+    if (rc != PST_OK || json == NULL) {
+        rc = PST_EINVAL;
         goto out;
     }
     if (!(flags & JSON_ENCODE_ANY) && !json_is_array(json) && !json_is_object(json)) {
+        rc = PST_EINVAL;
         goto out;
     }
     rc = jsonw_value(&w, json, 0);
@@ -390,4 +393,254 @@ int pst_jsonw_dumps(const json_t *json, size_t flags, char **out, size_t *len)
 out:
     free(w.buf);
     return rc;
+}
+
+int pst_jsonw_init(struct pst_jsonw *w, size_t flags)
+{
+    w->error = jsonw_setup(w, flags);
+    return w->error;
+}
+
+void pst_jsonw_release(struct pst_jsonw *w)
+{
+    free(w->buf);
+    w->buf = NULL;
+    w->len = w->cap = 0;
+}
+
+void pst_jsonw_reset(struct pst_jsonw *w)
+{
+    w->len = 0;
+    w->depth = 0;
+    w->object = 0;
+    w->first = w->keyed = false;
+    w->error = PST_OK;
+}
+
+int pst_jsonw_finish(struct pst_jsonw *w, char **out, size_t *len)
+{
+    int rc = w->error;
+
+    *out = NULL;
+    *len = 0;
+    if (rc == PST_OK && (w->depth != 0 || w->keyed || w->len == 0)) {
+        rc = PST_EINVAL;
+    }
+    if (rc == PST_OK) {
+        rc = jsonw_reserve(w, 0);
+    }
+    if (rc == PST_OK) {
+        w->buf[w->len] = '\0';
+        *out = w->buf;
+        *len = w->len;
+        w->buf = NULL;
+    }
+    pst_jsonw_release(w);
+    return rc;
+}
+
+/* Keeps RC as W's error when it is the first; returns W's error. */
+static int jsonw_keep(struct pst_jsonw *w, int rc)
+{
+    if (w->error == PST_OK) {
+        w->error = rc;
+    }
+    return w->error;
+}
+
+/* Whether the innermost open container is an object. */
+static bool jsonw_in_object(const struct pst_jsonw *w)
+{
+    return w->depth > 0 && (w->object >> (w->depth - 1) & 1u) != 0;
+}
+
+/* What json_dumps puts before a member of the innermost container: a line break and the
+ * indentation before the first, a ',' and then the same (or one space) before the others. */
+static int jsonw_member(struct pst_jsonw *w)
+{
+    int rc = PST_OK;
+
+    if (!w->first) {
+        rc = jsonw_put(w, ",", 1);
+    }
+    if (rc == PST_OK) {
+        rc = jsonw_indent(w, w->depth, !w->first);
+    }
+    w->first = false;
+    return rc;
+}
+
+/* Everything a value needs written before it: nothing after its key or as the root, the
+ * member separator in an array. PST_EINVAL for a value in an object without its key, or a
+ * second root. */
+static int jsonw_before_value(struct pst_jsonw *w)
+{
+    if (w->error != PST_OK) {
+        return w->error;
+    }
+    if (w->keyed) {
+        w->keyed = false;
+        return PST_OK;
+    }
+    if (w->depth == 0) {
+        return jsonw_keep(w, w->len == 0 ? PST_OK : PST_EINVAL);
+    }
+    if (jsonw_in_object(w)) {
+        return jsonw_keep(w, PST_EINVAL);
+    }
+    return jsonw_keep(w, jsonw_member(w));
+}
+
+/* Opens an object (OBJECT) or an array. */
+static int jsonw_begin(struct pst_jsonw *w, bool object)
+{
+    int rc = jsonw_before_value(w);
+
+    if (rc != PST_OK) {
+        return rc;
+    }
+    if (w->depth >= PST_JSONW_STREAM_DEPTH) {
+        return jsonw_keep(w, PST_ETOOBIG);
+    }
+    rc = jsonw_put(w, object ? "{" : "[", 1);
+    if (object) {
+        w->object |= (uint64_t)1 << w->depth;
+    } else {
+        w->object &= ~((uint64_t)1 << w->depth);
+    }
+    w->depth++;
+    w->first = true;
+    return jsonw_keep(w, rc);
+}
+
+/* Closes the innermost container, which must be an object (OBJECT) or an array. */
+static int jsonw_end(struct pst_jsonw *w, bool object)
+{
+    int rc = PST_OK;
+
+    if (w->error != PST_OK) {
+        return w->error;
+    }
+    if (w->depth == 0 || w->keyed || jsonw_in_object(w) != object) {
+        return jsonw_keep(w, PST_EINVAL);
+    }
+    if (!w->first) {
+        rc = jsonw_indent(w, w->depth - 1, false);
+    }
+    if (rc == PST_OK) {
+        rc = jsonw_put(w, object ? "}" : "]", 1);
+    }
+    w->depth--;
+    /* the container just closed is a member of its parent */
+    w->first = false;
+    return jsonw_keep(w, rc);
+}
+
+int pst_jsonw_begin_object(struct pst_jsonw *w)
+{
+    return jsonw_begin(w, true);
+}
+
+int pst_jsonw_end_object(struct pst_jsonw *w)
+{
+    return jsonw_end(w, true);
+}
+
+int pst_jsonw_begin_array(struct pst_jsonw *w)
+{
+    return jsonw_begin(w, false);
+}
+
+int pst_jsonw_end_array(struct pst_jsonw *w)
+{
+    return jsonw_end(w, false);
+}
+
+int pst_jsonw_key(struct pst_jsonw *w, const char *key)
+{
+    int rc;
+
+    if (w->error != PST_OK) {
+        return w->error;
+    }
+    if (!jsonw_in_object(w) || w->keyed || key == NULL) {
+        return jsonw_keep(w, PST_EINVAL);
+    }
+    rc = jsonw_member(w);
+    if (rc == PST_OK) {
+        rc = jsonw_string(w, key, strlen(key));
+    }
+    if (rc == PST_OK) {
+        rc = w->compact ? jsonw_put(w, ":", 1) : jsonw_put(w, ": ", 2);
+    }
+    w->keyed = true;
+    return jsonw_keep(w, rc);
+}
+
+int pst_jsonw_string(struct pst_jsonw *w, const char *s)
+{
+    int rc = jsonw_before_value(w);
+
+    if (rc != PST_OK) {
+        return rc;
+    }
+    return jsonw_keep(w, s != NULL ? jsonw_string(w, s, strlen(s)) : jsonw_put(w, "null", 4));
+}
+
+int pst_jsonw_string_parts(struct pst_jsonw *w, const char *const *parts, size_t n)
+{
+    int rc = jsonw_before_value(w);
+
+    if (rc != PST_OK) {
+        return rc;
+    }
+    rc = jsonw_put(w, "\"", 1);
+    for (size_t i = 0; i < n && rc == PST_OK; i++) {
+        rc = parts[i] != NULL ? jsonw_escape(w, parts[i], strlen(parts[i])) : PST_EINVAL;
+    }
+    if (rc == PST_OK) {
+        rc = jsonw_put(w, "\"", 1);
+    }
+    return jsonw_keep(w, rc);
+}
+
+int pst_jsonw_integer(struct pst_jsonw *w, json_int_t value)
+{
+    int rc = jsonw_before_value(w);
+
+    return rc != PST_OK ? rc : jsonw_keep(w, jsonw_integer(w, value));
+}
+
+int pst_jsonw_real(struct pst_jsonw *w, double value)
+{
+    int rc = jsonw_before_value(w);
+
+    return rc != PST_OK ? rc : jsonw_keep(w, jsonw_real(w, value));
+}
+
+int pst_jsonw_bool(struct pst_jsonw *w, bool value)
+{
+    int rc = jsonw_before_value(w);
+
+    if (rc != PST_OK) {
+        return rc;
+    }
+    return jsonw_keep(w, value ? jsonw_put(w, "true", 4) : jsonw_put(w, "false", 5));
+}
+
+int pst_jsonw_null(struct pst_jsonw *w)
+{
+    int rc = jsonw_before_value(w);
+
+    return rc != PST_OK ? rc : jsonw_keep(w, jsonw_put(w, "null", 4));
+}
+
+int pst_jsonw_value(struct pst_jsonw *w, const json_t *value)
+{
+    int rc = jsonw_before_value(w);
+
+    if (rc != PST_OK) {
+        return rc;
+    }
+    return jsonw_keep(w, value != NULL ? jsonw_value(w, value, w->depth) : jsonw_put(w, "null", 4));
 }

@@ -48,13 +48,84 @@ static void report_difference(const char *want, const char *got, size_t got_len,
                 got + (i < got_len ? i : got_len));
 }
 
+/* Whether S (N bytes) is a C string: no NUL inside, so that the stream's C-string calls can
+ * write it. */
+static bool c_string(const char *s, size_t n)
+{
+    return memchr(s, '\0', n) == NULL;
+}
+
+/* Writes JSON into the stream W token by token: containers with begin/end, keys and scalars
+ * with their own calls, and every third member (and whatever the stream cannot say: strings
+ * with a NUL, nesting past its bound) as a tree with pst_jsonw_value, so that both kinds of
+ * call meet at every place. False when a key holds a NUL (no C-string call writes it). */
+static bool stream_tree(struct pst_jsonw *w, const json_t *json, size_t nth)
+{
+    bool ok = true;
+
+    if (nth % 3 == 2 || w->depth + 1 >= PST_JSONW_STREAM_DEPTH) {
+        pst_jsonw_value(w, json);
+        return true;
+    }
+    switch (json_typeof(json)) {
+    case JSON_OBJECT: {
+        const char *key;
+        size_t key_len, i = 0;
+        json_t *value;
+        pst_jsonw_begin_object(w);
+        json_object_keylen_foreach((json_t *)json, key, key_len, value)
+        {
+            ok = ok && c_string(key, key_len);
+            pst_jsonw_key(w, key);
+            ok = stream_tree(w, value, i++) && ok;
+        }
+        pst_jsonw_end_object(w);
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *value;
+        pst_jsonw_begin_array(w);
+        json_array_foreach(json, i, value)
+        {
+            ok = stream_tree(w, value, i) && ok;
+        }
+        pst_jsonw_end_array(w);
+        break;
+    }
+    case JSON_STRING:
+        if (c_string(json_string_value(json), json_string_length(json))) {
+            pst_jsonw_string(w, json_string_value(json));
+        } else {
+            pst_jsonw_value(w, json);
+        }
+        break;
+    case JSON_INTEGER:
+        pst_jsonw_integer(w, json_integer_value(json));
+        break;
+    case JSON_REAL:
+        pst_jsonw_real(w, json_real_value(json));
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        pst_jsonw_bool(w, json_is_true(json));
+        break;
+    case JSON_NULL:
+        pst_jsonw_null(w);
+        break;
+    }
+    return ok;
+}
+
 /* Asserts that the writer prints JSON exactly as json_dumps does with FLAGS, or fails where it
- * fails. Returns whether json_dumps succeeded. */
+ * fails, both from the tree and as a stream of tokens. Returns whether json_dumps succeeded. */
 static bool expect_same(const json_t *json, size_t flags)
 {
     char *want = json_dumps(json, flags), *got = NULL;
     size_t len = 0;
     int rc = pst_jsonw_dumps(json, flags, &got, &len);
+    struct pst_jsonw w;
+    bool comparable;
 
     if (want == NULL) {
         assert_int_not_equal(rc, PST_OK);
@@ -69,6 +140,19 @@ static bool expect_same(const json_t *json, size_t flags)
         fail();
     }
     assert_int_equal(got[len], '\0');
+    free(got);
+    got = NULL;
+    assert_int_equal(pst_jsonw_init(&w, flags), PST_OK);
+    comparable = stream_tree(&w, json, 0);
+    rc = pst_jsonw_finish(&w, &got, &len);
+    if (comparable && (rc != PST_OK || len != strlen(want) || memcmp(want, got, len) != 0)) {
+        if (rc == PST_OK) {
+            report_difference(want, got, len, flags);
+        }
+        print_error("the stream differs\n");
+        assert_int_equal(rc, PST_OK);
+        fail();
+    }
     free(want);
     free(got);
     return true;
@@ -442,6 +526,210 @@ static void test_depth(void **state)
     json_decref(outer);
 }
 
+/* A stream written call by call, asserted literally in both of the report's formats, with
+ * string parts and a tree in the middle. */
+static void test_stream_literal(void **state)
+{
+    (void)state;
+    static const char *const parts[] = {"le ", "4", " ($max)", "", "\n\"\xc3\xa9"};
+    static const char *const want[] = {
+        "{\n  \"a\": [],\n  \"b\": {},\n  \"c\": [\n    1,\n    0.5,\n    null,\n    true\n  ],\n"
+        "  \"d\": \"le 4 ($max)\\n\\\"\xc3\xa9\",\n  \"e\": {\n    \"t\": [\n      1,\n"
+        "      {}\n    ]\n  },\n  \"f\": null,\n  \"g\": false\n}",
+        "{\"a\":[],\"b\":{},\"c\":[1,0.5,null,true],\"d\":\"le 4 ($max)\\n\\\"\xc3\xa9\","
+        "\"e\":{\"t\":[1,{}]},\"f\":null,\"g\":false}",
+    };
+    static const size_t flags[] = {JSON_INDENT(2) | JSON_REAL_PRECISION(17),
+                                   JSON_COMPACT | JSON_REAL_PRECISION(17)};
+    json_t *tree = json_pack("{s:[i, {}]}", "t", 1);
+
+    for (size_t i = 0; i < PST_COUNT(flags); i++) {
+        struct pst_jsonw w;
+        char *out = NULL;
+        size_t len = 0;
+        assert_int_equal(pst_jsonw_init(&w, flags[i]), PST_OK);
+        pst_jsonw_begin_object(&w);
+        pst_jsonw_key(&w, "a");
+        pst_jsonw_begin_array(&w);
+        pst_jsonw_end_array(&w);
+        pst_jsonw_key(&w, "b");
+        pst_jsonw_begin_object(&w);
+        pst_jsonw_end_object(&w);
+        pst_jsonw_key(&w, "c");
+        pst_jsonw_begin_array(&w);
+        pst_jsonw_integer(&w, 1);
+        pst_jsonw_real(&w, 0.5);
+        pst_jsonw_string(&w, NULL);
+        pst_jsonw_bool(&w, true);
+        pst_jsonw_end_array(&w);
+        pst_jsonw_key(&w, "d");
+        pst_jsonw_string_parts(&w, parts, PST_COUNT(parts));
+        pst_jsonw_key(&w, "e");
+        pst_jsonw_value(&w, tree);
+        pst_jsonw_key(&w, "f");
+        pst_jsonw_value(&w, NULL);
+        pst_jsonw_key(&w, "g");
+        pst_jsonw_bool(&w, false);
+        assert_int_equal(pst_jsonw_end_object(&w), PST_OK);
+        assert_int_equal(pst_jsonw_finish(&w, &out, &len), PST_OK);
+        assert_string_equal(out, want[i]);
+        assert_int_equal(len, strlen(want[i]));
+        assert_null(w.buf);
+        free(out);
+    }
+    json_decref(tree);
+}
+
+/* Starts W with the report's flags and opens an object in it. */
+static void open_object(struct pst_jsonw *w)
+{
+    assert_int_equal(pst_jsonw_init(w, JSON_INDENT(2)), PST_OK);
+    assert_int_equal(pst_jsonw_begin_object(w), PST_OK);
+}
+
+/* Asserts that W failed with RC, that the failure sticks and that finishing gives nothing. */
+static void expect_failed(struct pst_jsonw *w, int rc)
+{
+    char *out = (char *)"x";
+    size_t len = 1;
+
+    assert_int_equal(w->error, rc);
+    assert_int_equal(pst_jsonw_null(w), rc);
+    assert_int_equal(pst_jsonw_end_object(w), rc);
+    assert_int_equal(pst_jsonw_finish(w, &out, &len), rc);
+    assert_null(out);
+    assert_int_equal(len, 0);
+    assert_null(w->buf);
+}
+
+/* Calls out of place, bad values and bounds fail with the code the header names, and the
+ * first failure is the one kept. */
+static void test_stream_errors(void **state)
+{
+    (void)state;
+    struct pst_jsonw w;
+    char *out = NULL;
+    size_t len = 0;
+    const char *const bad_part[] = {"ok", "\xc3"};
+    const char *const null_part[] = {"ok", NULL};
+
+    /* a value in an object without its key; a key in an array; a key after a key */
+    open_object(&w);
+    assert_int_equal(pst_jsonw_integer(&w, 1), PST_EINVAL);
+    expect_failed(&w, PST_EINVAL);
+    assert_int_equal(pst_jsonw_init(&w, 0), PST_OK);
+    pst_jsonw_begin_array(&w);
+    assert_int_equal(pst_jsonw_key(&w, "k"), PST_EINVAL);
+    expect_failed(&w, PST_EINVAL);
+    open_object(&w);
+    pst_jsonw_key(&w, "k");
+    assert_int_equal(pst_jsonw_key(&w, "l"), PST_EINVAL);
+    expect_failed(&w, PST_EINVAL);
+    open_object(&w);
+    assert_int_equal(pst_jsonw_key(&w, NULL), PST_EINVAL);
+    expect_failed(&w, PST_EINVAL);
+    /* the wrong end, an end after a key, an end with nothing open, a second root */
+    open_object(&w);
+    assert_int_equal(pst_jsonw_end_array(&w), PST_EINVAL);
+    expect_failed(&w, PST_EINVAL);
+    open_object(&w);
+    pst_jsonw_key(&w, "k");
+    assert_int_equal(pst_jsonw_end_object(&w), PST_EINVAL);
+    expect_failed(&w, PST_EINVAL);
+    assert_int_equal(pst_jsonw_init(&w, 0), PST_OK);
+    assert_int_equal(pst_jsonw_end_array(&w), PST_EINVAL);
+    expect_failed(&w, PST_EINVAL);
+    assert_int_equal(pst_jsonw_init(&w, 0), PST_OK);
+    assert_int_equal(pst_jsonw_integer(&w, 7), PST_OK);
+    assert_int_equal(pst_jsonw_integer(&w, 8), PST_EINVAL);
+    expect_failed(&w, PST_EINVAL);
+    /* unfinished documents: a container open, a key without its value, nothing at all */
+    open_object(&w);
+    assert_int_equal(pst_jsonw_finish(&w, &out, &len), PST_EINVAL);
+    assert_null(out);
+    open_object(&w);
+    pst_jsonw_key(&w, "k");
+    assert_int_equal(pst_jsonw_finish(&w, &out, &len), PST_EINVAL);
+    assert_int_equal(pst_jsonw_init(&w, 0), PST_OK);
+    assert_int_equal(pst_jsonw_finish(&w, &out, &len), PST_EINVAL);
+    assert_null(out);
+    /* flags the writer does not take */
+    assert_int_equal(pst_jsonw_init(&w, JSON_SORT_KEYS), PST_EINVAL);
+    expect_failed(&w, PST_EINVAL);
+    /* invalid UTF-8 in a key, a string, a part; a NULL part; reals jansson does not hold */
+    open_object(&w);
+    assert_int_equal(pst_jsonw_key(&w, "a\xff"), PST_EPARSE);
+    expect_failed(&w, PST_EPARSE);
+    assert_int_equal(pst_jsonw_init(&w, 0), PST_OK);
+    assert_int_equal(pst_jsonw_string(&w, "\xed\xa0\x80"), PST_EPARSE);
+    expect_failed(&w, PST_EPARSE);
+    assert_int_equal(pst_jsonw_init(&w, 0), PST_OK);
+    assert_int_equal(pst_jsonw_string_parts(&w, bad_part, 2), PST_EPARSE);
+    expect_failed(&w, PST_EPARSE);
+    assert_int_equal(pst_jsonw_init(&w, 0), PST_OK);
+    assert_int_equal(pst_jsonw_string_parts(&w, null_part, 2), PST_EINVAL);
+    expect_failed(&w, PST_EINVAL);
+    assert_int_equal(pst_jsonw_init(&w, 0), PST_OK);
+    assert_int_equal(pst_jsonw_real(&w, NAN), PST_EINVAL);
+    expect_failed(&w, PST_EINVAL);
+    /* a tree the tree writer refuses fails the stream */
+    json_t *bad = json_stringn_nocheck("\xc0\x80", 2);
+    assert_int_equal(pst_jsonw_init(&w, 0), PST_OK);
+    assert_int_equal(pst_jsonw_value(&w, bad), PST_EPARSE);
+    expect_failed(&w, PST_EPARSE);
+    json_decref(bad);
+
+    /* nesting: the stream's bound, then a tree inside it up to the tree writer's */
+    assert_int_equal(pst_jsonw_init(&w, JSON_COMPACT), PST_OK);
+    for (int i = 0; i < PST_JSONW_STREAM_DEPTH; i++) {
+        assert_int_equal(pst_jsonw_begin_array(&w), PST_OK);
+    }
+    assert_int_equal(pst_jsonw_begin_object(&w), PST_ETOOBIG);
+    expect_failed(&w, PST_ETOOBIG);
+    size_t n = PST_JSONW_MAX_DEPTH - PST_JSONW_STREAM_DEPTH;
+    char *text = malloc(2 * n + 1);
+    assert_non_null(text);
+    memset(text, '[', n);
+    memset(text + n, ']', n);
+    text[2 * n] = '\0';
+    json_t *deep = json_loads(text, 0, NULL);
+    assert_non_null(deep);
+    for (int extra = 0; extra < 2; extra++) {
+        assert_int_equal(pst_jsonw_init(&w, JSON_COMPACT), PST_OK);
+        for (int i = 0; i < PST_JSONW_STREAM_DEPTH + extra; i++) {
+            pst_jsonw_begin_array(&w);
+        }
+        if (extra == 0) {
+            assert_int_equal(pst_jsonw_value(&w, deep), PST_OK);
+            for (int i = 0; i < PST_JSONW_STREAM_DEPTH; i++) {
+                pst_jsonw_end_array(&w);
+            }
+            assert_int_equal(pst_jsonw_finish(&w, &out, &len), PST_OK);
+            assert_int_equal(len, 2 * PST_JSONW_MAX_DEPTH);
+            free(out);
+        } else {
+            assert_int_equal(w.error, PST_ETOOBIG);
+            pst_jsonw_release(&w);
+        }
+    }
+    json_decref(deep);
+    free(text);
+
+    /* reset forgets a failure and keeps the buffer */
+    assert_int_equal(pst_jsonw_init(&w, JSON_COMPACT), PST_OK);
+    pst_jsonw_string(&w, "abc");
+    assert_int_equal(pst_jsonw_string(&w, "second root"), PST_EINVAL);
+    char *kept = w.buf;
+    pst_jsonw_reset(&w);
+    assert_int_equal(pst_jsonw_begin_array(&w), PST_OK);
+    pst_jsonw_integer(&w, -3);
+    assert_int_equal(pst_jsonw_end_array(&w), PST_OK);
+    assert_ptr_equal(w.buf, kept);
+    assert_int_equal(pst_jsonw_finish(&w, &out, &len), PST_OK);
+    assert_string_equal(out, "[-3]");
+    free(out);
+}
+
 /* Every file under DIR (recursively, symlinks not followed) that jansson loads is printed
  * alike; returns how many loaded. */
 static size_t compare_files(const char *dir)
@@ -597,6 +885,8 @@ int main(void)
         cmocka_unit_test(test_containers_and_roots),
         cmocka_unit_test(test_refused_flags),
         cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_stream_literal),
+        cmocka_unit_test(test_stream_errors),
         cmocka_unit_test(test_repository_json),
         cmocka_unit_test_setup_teardown(test_reports, make_state_dir, remove_state_dir),
     };

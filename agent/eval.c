@@ -21,16 +21,30 @@ const char *pst_status_name(enum pst_status status)
     return status_names[status];
 }
 
-/* Three-valued outcome of a check node. */
-enum outcome { OUT_PASS, OUT_FAIL, OUT_ERROR };
+/* Three-valued outcome of a check node: the evidence's, under shorter names. */
+enum outcome {
+    OUT_PASS = PST_OUTCOME_PASS,
+    OUT_FAIL = PST_OUTCOME_FAIL,
+    OUT_ERROR = PST_OUTCOME_ERROR,
+};
 
-static const char *const outcome_names[] = {"pass", "fail", "error"};
+static const char *const outcome_names[] = {
+    [PST_OUTCOME_PASS] = "pass",
+    [PST_OUTCOME_FAIL] = "fail",
+    [PST_OUTCOME_ERROR] = "error",
+};
+
+const char *pst_outcome_name(enum pst_outcome outcome)
+{
+    return outcome_names[outcome];
+}
 
 /* What one evaluation collects while it walks a tree. */
 struct walk {
     struct pst_eval_ctx *ctx;
     struct pst_result *result;
-    char *first_error; /* first error reason met, for the result's reason */
+    char *first_error;   /* first error reason met, for the result's reason */
+    size_t evidence_cap; /* the items result->evidence holds */
     bool nomem;
 };
 
@@ -220,52 +234,53 @@ static char *errors_text(const json_t *errors)
     return text;
 }
 
-static void add_evidence(struct walk *w, const struct pst_check *leaf, const json_t *call,
-                         const json_t *observed, const json_t *source, enum outcome outcome,
-                         const char *error)
+/* The items of OBSERVED (an array) that failed LEAF, a subset_of or disjoint_from: those
+ * outside its set, or those inside it. A new array, or NULL when out of memory. */
+static json_t *offending_items(const struct pst_check *leaf, const json_t *observed)
+{
+    json_t *offending = json_array();
+    size_t i;
+    const json_t *value;
+
+    json_array_foreach(observed, i, value)
+    {
+        bool in = list_has(leaf->operand, value);
+        if (offending != NULL && in == (leaf->op == PST_OP_DISJOINT_FROM) &&
+            json_array_append(offending, (json_t *)value) != 0) {
+            json_decref(offending);
+            offending = NULL;
+        }
+    }
+    return offending;
+}
+
+/*
+ * Keeps the evidence of LEAF: a reference to OBSERVED (NULL: none was read), copies of SOURCE
+ * (UTF-8, or NULL) and ERROR. Past PST_EVIDENCE_MAX items it only counts.
+ */
+static void add_evidence(struct walk *w, const struct pst_check *leaf, const json_t *observed,
+                         const char *source, enum outcome outcome, const char *error)
 {
     struct pst_result *r = w->result;
-    char *expected;
-    json_t *item;
+    struct pst_evidence *ev;
 
-    if (json_array_size(r->evidence) >= PST_EVIDENCE_MAX) {
+    if (r->n_evidence >= w->evidence_cap) {
         r->evidence_omitted++;
         return;
     }
-    expected = pst_eval_expected(leaf);
-    (void)call;
-    /* built key by key: json_pack would parse a format for each of thousands of items */
-    item = json_object();
-    if (json_object_set_new_nocheck(item, "fact", json_string(leaf->fact)) != 0 ||
-        json_object_set_nocheck(item, "args", leaf->args) != 0 ||
-        json_object_set_nocheck(item, "observed", observed ? (json_t *)observed : json_null()) ||
-        json_object_set_new_nocheck(item, "expected", pst_json_string_or_null(expected)) != 0 ||
-        json_object_set_nocheck(item, "source", source ? (json_t *)source : json_null()) != 0 ||
-        json_object_set_new_nocheck(item, "outcome", json_string(outcome_names[outcome])) != 0 ||
-        json_object_set_new_nocheck(item, "error", pst_json_string_or_null(error)) != 0) {
-        json_decref(item);
-        item = NULL;
-    }
-    free(expected);
-    if (item != NULL && outcome == OUT_FAIL && json_is_array(observed) &&
-        (leaf->op == PST_OP_SUBSET_OF || leaf->op == PST_OP_DISJOINT_FROM)) {
-        /* name the items that failed the leaf: those outside the set, or those inside it */
-        json_t *offending = json_array();
-        size_t i;
-        const json_t *value;
-        json_array_foreach(observed, i, value)
-        {
-            bool in = list_has(leaf->operand, value);
-            if (offending != NULL && in == (leaf->op == PST_OP_DISJOINT_FROM)) {
-                json_array_append(offending, (json_t *)value);
-            }
-        }
-        if (offending == NULL || json_object_set_new(item, "offending", offending) != 0) {
-            w->nomem = true;
-        }
-    }
-    if (item == NULL || json_array_append_new(r->evidence, item) != 0) {
+    ev = &r->evidence[r->n_evidence++];
+    ev->leaf = leaf;
+    ev->outcome = (enum pst_outcome)outcome;
+    ev->observed = observed != NULL ? json_incref((json_t *)observed) : NULL;
+    if ((source != NULL && (ev->source = strdup(source)) == NULL) ||
+        (error != NULL && (ev->error = strdup(error)) == NULL)) {
         w->nomem = true;
+    }
+    if (outcome == OUT_FAIL && json_is_array(observed) &&
+        (leaf->op == PST_OP_SUBSET_OF || leaf->op == PST_OP_DISJOINT_FROM)) {
+        /* name the items that failed the leaf */
+        ev->offending = offending_items(leaf, observed);
+        w->nomem = w->nomem || ev->offending == NULL;
     }
 }
 
@@ -278,7 +293,7 @@ static enum outcome eval_leaf(struct walk *w, const struct pst_check *leaf)
 
     if (rc != PST_OK) {
         w->nomem = w->nomem || rc == PST_ENOMEM;
-        add_evidence(w, leaf, NULL, NULL, NULL, OUT_ERROR, pst_strerror(rc));
+        add_evidence(w, leaf, NULL, NULL, OUT_ERROR, pst_strerror(rc));
         return OUT_ERROR;
     }
     fact = json_object_get(json_object_get(call, "facts"), leaf->field->name);
@@ -291,11 +306,11 @@ static enum outcome eval_leaf(struct walk *w, const struct pst_check *leaf)
         if (json_array_size(errors) == 0) {
             /* The probe ran and did not see the field at all: an absent fact. */
             outcome = compare(leaf, json_null());
-            add_evidence(w, leaf, call, json_null(), NULL, outcome, NULL);
+            add_evidence(w, leaf, json_null(), NULL, outcome, NULL);
             free(why);
             return outcome;
         }
-        add_evidence(w, leaf, call, NULL, NULL, OUT_ERROR, why);
+        add_evidence(w, leaf, NULL, NULL, OUT_ERROR, why);
         if (w->first_error == NULL) {
             w->first_error = why;
         } else {
@@ -304,8 +319,8 @@ static enum outcome eval_leaf(struct walk *w, const struct pst_check *leaf)
         return OUT_ERROR;
     }
     outcome = compare(leaf, json_object_get(fact, "value"));
-    add_evidence(w, leaf, call, json_object_get(fact, "value"), json_object_get(fact, "source"),
-                 outcome, NULL);
+    add_evidence(w, leaf, json_object_get(fact, "value"),
+                 json_string_value(json_object_get(fact, "source")), outcome, NULL);
     return outcome;
 }
 
@@ -407,31 +422,46 @@ static enum outcome os_matches(struct walk *w, const struct pst_policy *policy, 
 }
 
 /* "fact (args) is observed, not expected", from the first failing evidence item. */
-static char *applies_reason(const json_t *evidence)
+static char *applies_reason(const struct pst_result *result)
 {
-    size_t i;
-    const json_t *item;
     char *reason = NULL;
 
-    json_array_foreach(evidence, i, item)
-    {
-        const char *outcome = json_string_value(json_object_get(item, "outcome"));
-        if (outcome == NULL || strcmp(outcome, "fail") != 0) {
+    for (size_t i = 0; i < result->n_evidence; i++) {
+        const struct pst_evidence *ev = &result->evidence[i];
+        if (ev->outcome != PST_OUTCOME_FAIL) {
             continue;
         }
-        char *args = pst_eval_args_text(json_object_get(item, "args"));
-        char *observed = render(json_object_get(item, "observed"));
-        if (asprintf(&reason, "%s%s is %s (the recommendation applies when %s)",
-                     json_string_value(json_object_get(item, "fact")), args ? args : "",
-                     observed ? observed : "null",
-                     json_string_value(json_object_get(item, "expected"))) < 0) {
+        char *args = pst_eval_args_text(ev->leaf->args);
+        char *observed = render(ev->observed != NULL ? ev->observed : json_null());
+        char *expected = pst_eval_expected(ev->leaf);
+        if (asprintf(&reason, "%s%s is %s (the recommendation applies when %s)", ev->leaf->fact,
+                     args ? args : "", observed ? observed : "null",
+                     expected ? expected : "(null)") < 0) {
             reason = NULL;
         }
         free(args);
         free(observed);
+        free(expected);
         return reason;
     }
     return strdup("the applies condition is not met");
+}
+
+/* The leaves of CHECK (NULL: none), up to LIMIT: the evidence items its evaluation makes. */
+static size_t count_leaves(const struct pst_check *check, size_t limit)
+{
+    size_t n = 0;
+
+    if (check == NULL) {
+        return 0;
+    }
+    if (check->kind == PST_CHECK_LEAF) {
+        return 1;
+    }
+    for (size_t i = 0; i < check->n && n < limit; i++) {
+        n += count_leaves(check->children[i], limit - n);
+    }
+    return n < limit ? n : limit;
 }
 
 int pst_eval_recommendation(struct pst_eval_ctx *ctx, const struct pst_recommendation *rec,
@@ -443,15 +473,18 @@ int pst_eval_recommendation(struct pst_eval_ctx *ctx, const struct pst_recommend
 
     memset(out, 0, sizeof(*out));
     out->rec = rec;
-    out->evidence = json_array();
-    if (out->evidence == NULL) {
+    /* one array for all the items: each leaf is evaluated once at most */
+    w.evidence_cap = count_leaves(rec->applies, PST_EVIDENCE_MAX);
+    w.evidence_cap += count_leaves(rec->check, PST_EVIDENCE_MAX - w.evidence_cap);
+    if (w.evidence_cap > 0 &&
+        (out->evidence = calloc(w.evidence_cap, sizeof(*out->evidence))) == NULL) {
         return PST_ENOMEM;
     }
     applies = os_matches(&w, rec->policy, &reason);
     if (applies == OUT_PASS && rec->applies != NULL) {
         applies = eval_check(&w, rec->applies);
         if (applies == OUT_FAIL) {
-            reason = applies_reason(out->evidence);
+            reason = applies_reason(out);
         }
     }
     if (applies == OUT_FAIL) {
@@ -496,8 +529,16 @@ out:
 
 void pst_result_release(struct pst_result *result)
 {
-    json_decref(result->evidence);
+    for (size_t i = 0; i < result->n_evidence; i++) {
+        struct pst_evidence *ev = &result->evidence[i];
+        json_decref(ev->observed);
+        json_decref(ev->offending);
+        free(ev->source);
+        free(ev->error);
+    }
+    free(result->evidence);
     free(result->reason);
     result->evidence = NULL;
+    result->n_evidence = 0;
     result->reason = NULL;
 }

@@ -365,6 +365,15 @@ static int jsonw_setup(struct pst_jsonw *w, size_t flags)
     return (flags & ~PST_JSONW_FLAGS) != 0 ? PST_EINVAL : PST_OK;
 }
 
+/* Keeps RC as W's error when it is the first; returns W's error. */
+static int jsonw_keep(struct pst_jsonw *w, int rc)
+{
+    if (w->error == PST_OK) {
+        w->error = rc;
+    }
+    return w->error;
+}
+
 int pst_jsonw_dumps(const json_t *json, size_t flags, char **out, size_t *len)
 {
     struct pst_jsonw w;
@@ -417,6 +426,15 @@ void pst_jsonw_reset(struct pst_jsonw *w)
     w->error = PST_OK;
 }
 
+const char *pst_jsonw_text(struct pst_jsonw *w)
+{
+    if (w->error != PST_OK || w->len == 0 || jsonw_keep(w, jsonw_reserve(w, 0)) != PST_OK) {
+        return NULL;
+    }
+    w->buf[w->len] = '\0';
+    return w->buf;
+}
+
 int pst_jsonw_finish(struct pst_jsonw *w, char **out, size_t *len)
 {
     int rc = w->error;
@@ -437,15 +455,6 @@ int pst_jsonw_finish(struct pst_jsonw *w, char **out, size_t *len)
     }
     pst_jsonw_release(w);
     return rc;
-}
-
-/* Keeps RC as W's error when it is the first; returns W's error. */
-static int jsonw_keep(struct pst_jsonw *w, int rc)
-{
-    if (w->error == PST_OK) {
-        w->error = rc;
-    }
-    return w->error;
 }
 
 /* Whether the innermost open container is an object. */

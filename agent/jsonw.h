@@ -74,6 +74,10 @@ void pst_jsonw_release(struct pst_jsonw *w);
  * keeping its buffer; a failure is forgotten. */
 void pst_jsonw_reset(struct pst_jsonw *w);
 
+/* The text written so far, NUL-terminated, still W's (valid until its next call); NULL when
+ * W failed or holds nothing. For a short document used in place, as a scratch buffer. */
+const char *pst_jsonw_text(struct pst_jsonw *w);
+
 /* Hands the document over: *OUT (caller frees) holds it NUL-terminated and *LEN its length
  * without the NUL (the buffer may be larger). Fails with W's error, or PST_EINVAL when a
  * container is still open or nothing was written; then *OUT is NULL. W is released either

@@ -1,135 +1,290 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The JSON report, schema posture.report/v1 (docs/report-format.md). */
+/* The JSON report, schema posture.report/v1 (docs/report-format.md), written straight from the
+ * scan. */
 #include "agent/report.h"
 
-static json_t *percent_or_null(bool has, double percent)
+#include "agent/error.h"
+#include "agent/jsonw.h"
+
+#include <stdint.h>
+
+/*
+ * The report is written token by token, never built as a tree: its hundreds of objects and
+ * thousands of strings would each cost allocations and a hash table for a moment. Every
+ * pst_jsonw call keeps the first failure in the writer, so the functions below only write;
+ * pst_jsonw_finish reports what went wrong.
+ */
+struct report_writer {
+    struct pst_jsonw *w;
+    struct pst_jsonw scratch; /* the compact text of a non-string operand, for "expected" */
+};
+
+static void write_policy(struct pst_jsonw *w, const struct pst_policy *p)
 {
-    return has ? json_real(percent) : json_null();
+    pst_jsonw_begin_object(w);
+    pst_jsonw_key(w, "id");
+    pst_jsonw_string(w, p->id);
+    pst_jsonw_key(w, "version");
+    pst_jsonw_integer(w, (json_int_t)p->version);
+    pst_jsonw_key(w, "title");
+    pst_jsonw_string(w, p->title);
+    pst_jsonw_key(w, "sha256");
+    pst_jsonw_string(w, p->sha256);
+    pst_jsonw_end_object(w);
 }
 
-static json_t *score_json(const struct pst_score *s)
+/* A percentage, or null when there is none. */
+static void write_percent(struct pst_jsonw *w, bool has, double percent)
 {
-    return json_pack("{s:{s:I, s:I, s:o}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:o}}", "secure",
-                     "current", (json_int_t)s->current, "max", (json_int_t)s->max, "percent",
-                     percent_or_null(s->has_percent, s->percent), "compliance", "pass",
-                     (json_int_t)s->pass, "fail", (json_int_t)s->fail, "not_applicable",
-                     (json_int_t)s->not_applicable, "exempt", (json_int_t)s->exempt, "mitigated",
-                     (json_int_t)s->mitigated, "error", (json_int_t)s->error, "percent",
-                     percent_or_null(s->has_compliance, s->compliance_percent));
+    if (has) {
+        pst_jsonw_real(w, percent);
+    } else {
+        pst_jsonw_null(w);
+    }
+}
+
+static void write_count(struct pst_jsonw *w, const char *key, size_t n)
+{
+    pst_jsonw_key(w, key);
+    pst_jsonw_integer(w, (json_int_t)n);
+}
+
+static void write_score(struct pst_jsonw *w, const struct pst_score *s)
+{
+    pst_jsonw_begin_object(w);
+    pst_jsonw_key(w, "secure");
+    pst_jsonw_begin_object(w);
+    pst_jsonw_key(w, "current");
+    pst_jsonw_integer(w, (json_int_t)s->current);
+    pst_jsonw_key(w, "max");
+    pst_jsonw_integer(w, (json_int_t)s->max);
+    pst_jsonw_key(w, "percent");
+    write_percent(w, s->has_percent, s->percent);
+    pst_jsonw_end_object(w);
+    pst_jsonw_key(w, "compliance");
+    pst_jsonw_begin_object(w);
+    write_count(w, "pass", s->pass);
+    write_count(w, "fail", s->fail);
+    write_count(w, "not_applicable", s->not_applicable);
+    write_count(w, "exempt", s->exempt);
+    write_count(w, "mitigated", s->mitigated);
+    write_count(w, "error", s->error);
+    pst_jsonw_key(w, "percent");
+    write_percent(w, s->has_compliance, s->compliance_percent);
+    pst_jsonw_end_object(w);
+    pst_jsonw_end_object(w);
+}
+
+static void write_control(struct pst_jsonw *w, const struct pst_scan *scan,
+                          const struct pst_control_result *cr)
+{
+    pst_jsonw_begin_object(w);
+    pst_jsonw_key(w, "id");
+    pst_jsonw_string(w, cr->control->id);
+    pst_jsonw_key(w, "title");
+    pst_jsonw_string(w, cr->control->title);
+    pst_jsonw_key(w, "max_score");
+    pst_jsonw_integer(w, (json_int_t)cr->control->max_score);
+    pst_jsonw_key(w, "current");
+    pst_jsonw_integer(w, (json_int_t)cr->current);
+    pst_jsonw_key(w, "potential_increase");
+    pst_jsonw_integer(w, (json_int_t)cr->potential_increase);
+    pst_jsonw_key(w, "healthy");
+    pst_jsonw_bool(w, cr->healthy);
+    pst_jsonw_key(w, "in_score");
+    pst_jsonw_bool(w, cr->in_score);
+    pst_jsonw_key(w, "mcsb");
+    pst_jsonw_value(w, cr->control->mcsb);
+    pst_jsonw_key(w, "recommendations");
+    pst_jsonw_begin_array(w);
+    for (size_t i = 0; i < cr->n_results; i++) {
+        pst_jsonw_string(w, scan->results[cr->results[i]].rec->id);
+    }
+    pst_jsonw_end_array(w);
+    pst_jsonw_end_object(w);
 }
 
 /*
- * Sets KEY of OBJ to VALUE, taking VALUE in every case. Results and controls are built key by
- * key: json_pack would parse a format string for each of hundreds of objects. False once any
- * call failed, so that a sequence of puts can be checked once.
+ * The expected side of LEAF as pst_eval_expected formats it ("le 4 ($ssh_max_auth_tries)"),
+ * written as one string from its parts: no text is joined, the operand's JSON is written
+ * into the scratch buffer, which is reused. Null when that text cannot be made, as
+ * pst_eval_expected gives NULL.
  */
-static bool put(json_t *obj, const char *key, json_t *value, bool ok)
+static void write_expected(struct report_writer *rw, const struct pst_check *leaf)
 {
-    if (!ok) {
-        json_decref(value);
-        return false;
+    const char *operand = json_string_value(leaf->operand);
+    const char *parts[6];
+    size_t n = 0;
+
+    if (operand == NULL) {
+        pst_jsonw_reset(&rw->scratch);
+        pst_jsonw_value(&rw->scratch, leaf->operand);
+        operand = pst_jsonw_text(&rw->scratch);
     }
-    return json_object_set_new_nocheck(obj, key, value) == 0;
+    if (operand == NULL) {
+        pst_jsonw_null(rw->w);
+        return;
+    }
+    parts[n++] = pst_op_name(leaf->op);
+    parts[n++] = " ";
+    parts[n++] = operand;
+    if (leaf->parameter != NULL) {
+        parts[n++] = " ($";
+        parts[n++] = leaf->parameter;
+        parts[n++] = ")";
+    }
+    pst_jsonw_string_parts(rw->w, parts, n);
 }
 
-static json_t *control_json(const struct pst_scan *scan, const struct pst_control_result *cr)
+static void write_evidence(struct report_writer *rw, const struct pst_evidence *ev)
 {
-    json_t *obj = json_object();
-    json_t *ids = json_array();
-    bool ok = obj != NULL && ids != NULL;
+    struct pst_jsonw *w = rw->w;
 
-    for (size_t i = 0; ok && i < cr->n_results; i++) {
-        ok = json_array_append_new(ids, json_string(scan->results[cr->results[i]].rec->id)) == 0;
+    pst_jsonw_begin_object(w);
+    pst_jsonw_key(w, "fact");
+    pst_jsonw_string(w, ev->leaf->fact);
+    pst_jsonw_key(w, "args");
+    pst_jsonw_value(w, ev->leaf->args);
+    pst_jsonw_key(w, "observed");
+    pst_jsonw_value(w, ev->observed);
+    pst_jsonw_key(w, "expected");
+    write_expected(rw, ev->leaf);
+    pst_jsonw_key(w, "source");
+    pst_jsonw_string(w, ev->source);
+    pst_jsonw_key(w, "outcome");
+    pst_jsonw_string(w, pst_outcome_name(ev->outcome));
+    pst_jsonw_key(w, "error");
+    pst_jsonw_string(w, ev->error);
+    if (ev->offending != NULL) {
+        pst_jsonw_key(w, "offending");
+        pst_jsonw_value(w, ev->offending);
     }
-    ok = put(obj, "id", json_string(cr->control->id), ok);
-    ok = put(obj, "title", json_string(cr->control->title), ok);
-    ok = put(obj, "max_score", json_integer(cr->control->max_score), ok);
-    ok = put(obj, "current", json_integer(cr->current), ok);
-    ok = put(obj, "potential_increase", json_integer(cr->potential_increase), ok);
-    ok = put(obj, "healthy", json_boolean(cr->healthy), ok);
-    ok = put(obj, "in_score", json_boolean(cr->in_score), ok);
-    ok = put(obj, "mcsb", json_incref(cr->control->mcsb), ok);
-    ok = put(obj, "recommendations", ids, ok);
-    if (!ok) {
-        json_decref(obj);
-        return NULL;
-    }
-    return obj;
+    pst_jsonw_end_object(w);
 }
 
-static json_t *result_json(const struct pst_result *r)
+static void write_result(struct report_writer *rw, const struct pst_result *r)
 {
     const struct pst_recommendation *rec = r->rec;
-    json_t *obj = json_object();
-    bool ok = obj != NULL;
+    struct pst_jsonw *w = rw->w;
 
-    ok = put(obj, "id", json_string(rec->id), ok);
-    ok = put(obj, "title", json_string(rec->title), ok);
-    ok = put(obj, "control", json_string(rec->control->id), ok);
-    ok = put(obj, "severity", json_string(pst_severity_name(rec->severity)), ok);
-    ok = put(obj, "status", json_string(pst_status_name(r->status)), ok);
-    ok = put(obj, "reason", pst_json_string_or_null(r->reason), ok);
-    ok = put(obj, "evidence", json_incref(r->evidence), ok);
-    ok = put(obj, "evidence_omitted", json_integer((json_int_t)r->evidence_omitted), ok);
-    ok = put(obj, "rationale", json_string(rec->rationale), ok);
-    ok = put(obj, "remediation", json_string(rec->remediation), ok);
-    ok = put(obj, "references", json_incref(rec->references), ok);
-    ok = put(obj, "policy", json_string(rec->policy->id), ok);
-    if (ok && r->exemption != NULL) {
-        ok = put(obj, "exemption",
-                 json_pack("{s:s, s:s, s:s?}", "kind", pst_exemption_kind_name(r->exemption->kind),
-                           "reason", r->exemption->reason, "expires",
-                           r->exemption->expires[0] ? r->exemption->expires : NULL),
-                 ok);
+    pst_jsonw_begin_object(w);
+    pst_jsonw_key(w, "id");
+    pst_jsonw_string(w, rec->id);
+    pst_jsonw_key(w, "title");
+    pst_jsonw_string(w, rec->title);
+    pst_jsonw_key(w, "control");
+    pst_jsonw_string(w, rec->control->id);
+    pst_jsonw_key(w, "severity");
+    pst_jsonw_string(w, pst_severity_name(rec->severity));
+    pst_jsonw_key(w, "status");
+    pst_jsonw_string(w, pst_status_name(r->status));
+    pst_jsonw_key(w, "reason");
+    pst_jsonw_string(w, r->reason);
+    pst_jsonw_key(w, "evidence");
+    pst_jsonw_begin_array(w);
+    for (size_t i = 0; i < r->n_evidence; i++) {
+        write_evidence(rw, &r->evidence[i]);
     }
-    if (!ok) {
-        json_decref(obj);
-        return NULL;
+    pst_jsonw_end_array(w);
+    write_count(w, "evidence_omitted", r->evidence_omitted);
+    pst_jsonw_key(w, "rationale");
+    pst_jsonw_string(w, rec->rationale);
+    pst_jsonw_key(w, "remediation");
+    pst_jsonw_string(w, rec->remediation);
+    pst_jsonw_key(w, "references");
+    pst_jsonw_value(w, rec->references);
+    pst_jsonw_key(w, "policy");
+    pst_jsonw_string(w, rec->policy->id);
+    if (r->exemption != NULL) {
+        pst_jsonw_key(w, "exemption");
+        pst_jsonw_begin_object(w);
+        pst_jsonw_key(w, "kind");
+        pst_jsonw_string(w, pst_exemption_kind_name(r->exemption->kind));
+        pst_jsonw_key(w, "reason");
+        pst_jsonw_string(w, r->exemption->reason);
+        pst_jsonw_key(w, "expires");
+        pst_jsonw_string(w, r->exemption->expires[0] ? r->exemption->expires : NULL);
+        pst_jsonw_end_object(w);
     }
-    return obj;
+    pst_jsonw_end_object(w);
 }
 
-json_t *pst_report_json(const struct pst_scan *scan)
+int pst_report_json(const struct pst_scan *scan, size_t flags,
+                    const struct pst_report_trailer *trailer, char **out, size_t *len)
 {
     const struct pst_policy_set *set = scan->policies;
-    json_t *policies = json_array();
-    json_t *controls = json_array();
-    json_t *results = json_array();
-    json_t *report = NULL;
+    struct pst_jsonw w;
+    struct report_writer rw = {.w = &w};
+    int rc;
 
-    if (policies == NULL || controls == NULL || results == NULL) {
-        goto fail;
+    *out = NULL;
+    *len = 0;
+    if (trailer != NULL &&
+        (trailer->seq > (uint64_t)INT64_MAX || trailer->spool_dropped > (uint64_t)INT64_MAX)) {
+        return PST_EINVAL;
     }
+    pst_jsonw_init(&w, flags);
+    pst_jsonw_init(&rw.scratch, JSON_COMPACT | JSON_ENCODE_ANY);
+    pst_jsonw_begin_object(&w);
+    pst_jsonw_key(&w, "schema");
+    pst_jsonw_string(&w, PST_REPORT_SCHEMA);
+    pst_jsonw_key(&w, "agent");
+    pst_jsonw_begin_object(&w);
+    pst_jsonw_key(&w, "version");
+    pst_jsonw_string(&w, POSTURE_VERSION);
+    pst_jsonw_end_object(&w);
+    pst_jsonw_key(&w, "host");
+    pst_jsonw_value(&w, scan->host);
+    pst_jsonw_key(&w, "root");
+    pst_jsonw_string(&w, scan->root);
+    pst_jsonw_key(&w, "policy");
+    if (set->n_policies > 0) {
+        write_policy(&w, set->policies[0]);
+    } else {
+        pst_jsonw_null(&w);
+    }
+    pst_jsonw_key(&w, "policies");
+    pst_jsonw_begin_array(&w);
     for (size_t i = 0; i < set->n_policies; i++) {
-        const struct pst_policy *p = set->policies[i];
-        if (json_array_append_new(policies, json_pack("{s:s, s:I, s:s, s:s}", "id", p->id,
-                                                      "version", (json_int_t)p->version, "title",
-                                                      p->title, "sha256", p->sha256)) != 0) {
-            goto fail;
-        }
+        write_policy(&w, set->policies[i]);
     }
+    pst_jsonw_end_array(&w);
+    pst_jsonw_key(&w, "started_at");
+    pst_jsonw_string(&w, scan->started_at);
+    pst_jsonw_key(&w, "finished_at");
+    pst_jsonw_string(&w, scan->finished_at);
+    pst_jsonw_key(&w, "score");
+    write_score(&w, &scan->score);
+    pst_jsonw_key(&w, "controls");
+    pst_jsonw_begin_array(&w);
     for (size_t i = 0; i < scan->n_controls; i++) {
-        if (json_array_append_new(controls, control_json(scan, &scan->controls[i])) != 0) {
-            goto fail;
-        }
+        write_control(&w, scan, &scan->controls[i]);
     }
+    pst_jsonw_end_array(&w);
+    pst_jsonw_key(&w, "results");
+    pst_jsonw_begin_array(&w);
     for (size_t i = 0; i < scan->n_results; i++) {
-        if (json_array_append_new(results, result_json(&scan->results[i])) != 0) {
-            goto fail;
-        }
+        write_result(&rw, &scan->results[i]);
     }
-    report =
-        json_pack("{s:s, s:{s:s}, s:O, s:s?, s:O, s:O, s:s, s:s, s:o, s:O, s:O, s:O, s:{s:I, s:b}}",
-                  "schema", PST_REPORT_SCHEMA, "agent", "version", POSTURE_VERSION, "host",
-                  scan->host, "root", scan->root, "policy",
-                  json_array_get(policies, 0) ? json_array_get(policies, 0) : json_null(),
-                  "policies", policies, "started_at", scan->started_at, "finished_at",
-                  scan->finished_at, "score", score_json(&scan->score), "controls", controls,
-                  "results", results, "warnings", scan->warnings, "assessment", "needs_root",
-                  (json_int_t)scan->needs_root, "complete", scan->score.error == 0);
-fail:
-    json_decref(policies);
-    json_decref(controls);
-    json_decref(results);
-    return report;
+    pst_jsonw_end_array(&w);
+    pst_jsonw_key(&w, "warnings");
+    pst_jsonw_value(&w, scan->warnings);
+    pst_jsonw_key(&w, "assessment");
+    pst_jsonw_begin_object(&w);
+    write_count(&w, "needs_root", scan->needs_root);
+    pst_jsonw_key(&w, "complete");
+    pst_jsonw_bool(&w, scan->score.error == 0);
+    pst_jsonw_end_object(&w);
+    if (trailer != NULL) {
+        pst_jsonw_key(&w, "host_id");
+        pst_jsonw_string(&w, trailer->host_id);
+        pst_jsonw_key(&w, "seq");
+        pst_jsonw_integer(&w, (json_int_t)trailer->seq);
+        pst_jsonw_key(&w, "spool_dropped");
+        pst_jsonw_integer(&w, (json_int_t)trailer->spool_dropped);
+    }
+    pst_jsonw_end_object(&w);
+    rc = pst_jsonw_finish(&w, out, len);
+    pst_jsonw_release(&rw.scratch);
+    return rc;
 }

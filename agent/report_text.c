@@ -84,50 +84,45 @@ static void print_safe(FILE *out, const char *prefix, const char *s, const char 
     free(safe);
 }
 
-static void print_evidence(FILE *out, const struct style *st, const json_t *evidence)
+static void print_evidence(FILE *out, const struct style *st, const struct pst_result *r)
 {
-    size_t i;
-    const json_t *item;
-
-    json_array_foreach(evidence, i, item)
-    {
-        const char *outcome = json_string_value(json_object_get(item, "outcome"));
-        const char *error = json_string_value(json_object_get(item, "error"));
-        const char *source = json_string_value(json_object_get(item, "source"));
-        const char *color = strcmp(outcome, "pass") == 0   ? st->green
-                            : strcmp(outcome, "fail") == 0 ? st->red
-                                                           : st->yellow;
-        fprintf(out, "        %s%-5s%s %s", color, outcome, st->reset,
-                json_string_value(json_object_get(item, "fact")));
-        char *args = pst_eval_args_text(json_object_get(item, "args"));
+    for (size_t i = 0; i < r->n_evidence; i++) {
+        const struct pst_evidence *ev = &r->evidence[i];
+        const char *outcome = pst_outcome_name(ev->outcome);
+        const char *color = ev->outcome == PST_OUTCOME_PASS   ? st->green
+                            : ev->outcome == PST_OUTCOME_FAIL ? st->red
+                                                              : st->yellow;
+        fprintf(out, "        %s%-5s%s %s", color, outcome, st->reset, ev->leaf->fact);
+        char *args = pst_eval_args_text(ev->leaf->args);
         fputs(args ? args : "", out);
         free(args);
-        if (error != NULL) {
-            print_safe(out, ": ", error, "\n");
+        if (ev->error != NULL) {
+            print_safe(out, ": ", ev->error, "\n");
             continue;
         }
-        const json_t *value = json_object_get(item, "observed");
+        /* an item without a value (an error without its message) prints as the report's null */
+        const json_t *value = ev->observed != NULL ? ev->observed : json_null();
         bool findings = json_is_array(value) && json_is_object(json_array_get(value, 0));
         char *observed = findings ? NULL : render(value);
+        char *expected = pst_eval_expected(ev->leaf);
         if (findings) {
             /* a list of findings: one a line, so that each file can be read */
             fprintf(out, ": observed %zu finding%s, expected %s", json_array_size(value),
-                    json_array_size(value) == 1 ? "" : "s",
-                    json_string_value(json_object_get(item, "expected")));
+                    json_array_size(value) == 1 ? "" : "s", expected ? expected : "(null)");
         } else {
             fprintf(out, ": observed %s, expected %s", observed ? observed : "?",
-                    json_string_value(json_object_get(item, "expected")));
+                    expected ? expected : "(null)");
         }
         free(observed);
-        if (source != NULL) {
+        free(expected);
+        if (ev->source != NULL) {
             fputs(st->dim, out);
-            print_safe(out, " (", source, ")");
+            print_safe(out, " (", ev->source, ")");
             fputs(st->reset, out);
         }
         fputc('\n', out);
-        const json_t *offending = json_object_get(item, "offending");
-        if (json_array_size(offending) > 0) {
-            char *names = render(offending);
+        if (json_array_size(ev->offending) > 0) {
+            char *names = render(ev->offending);
             print_safe(out, "              not allowed: ", names ? names : "?", "\n");
             free(names);
         }
@@ -151,7 +146,7 @@ static void print_result(FILE *out, const struct style *st, const struct pst_res
             st->reset, rec->title);
     switch (r->status) {
     case PST_STATUS_FAIL:
-        print_evidence(out, st, r->evidence);
+        print_evidence(out, st, r);
         if (r->evidence_omitted > 0) {
             fprintf(out, "        (%zu more evidence items in the JSON report)\n",
                     r->evidence_omitted);

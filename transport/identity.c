@@ -3,7 +3,6 @@
 #include "transport/identity.h"
 
 #include "agent/error.h"
-#include "agent/jsonw.h"
 #include "transport/jws.h"
 
 #include <mbedtls/oid.h>
@@ -110,32 +109,24 @@ void pst_identity_free(struct pst_identity *id)
     free(id);
 }
 
-int pst_identity_sign_report(struct pst_identity *id, const json_t *report, uint64_t seq,
-                             uint64_t spool_dropped, char **jws, size_t *len)
+int pst_identity_sign_report(struct pst_identity *id, const struct pst_payload_writer *payload,
+                             uint64_t seq, uint64_t spool_dropped, char **jws, size_t *len)
 {
-    json_t *payload = json_copy((json_t *)report);
     char *text = NULL;
     size_t text_len = 0;
-    int rc = PST_ENOMEM;
+    int rc = PST_EINVAL;
 
     *jws = NULL;
-    if (payload == NULL || seq > (uint64_t)INT64_MAX || spool_dropped > (uint64_t)INT64_MAX) {
+    *len = 0;
+    if (seq > (uint64_t)INT64_MAX || spool_dropped > (uint64_t)INT64_MAX) {
         goto out;
     }
-    if (json_object_set_new(payload, "host_id", json_string(id->host_id)) != 0 ||
-        json_object_set_new(payload, "seq", json_integer((json_int_t)seq)) != 0 ||
-        json_object_set_new(payload, "spool_dropped", json_integer((json_int_t)spool_dropped)) !=
-            0) {
-        goto out;
-    }
-    /* json_dumps's text, without its cost per token (agent/jsonw.h) */
-    rc = pst_jsonw_dumps(payload, JSON_COMPACT | JSON_REAL_PRECISION(17), &text, &text_len);
+    rc = payload->write(payload->arg, id->host_id, seq, spool_dropped, &text, &text_len);
     if (rc != PST_OK) {
         goto out;
     }
     rc = pst_jws_sign((const unsigned char *)text, text_len, &id->key, id->kid, jws, len);
 out:
     free(text);
-    json_decref(payload);
     return rc;
 }

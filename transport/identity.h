@@ -5,7 +5,6 @@
 
 #include "transport/state.h"
 
-#include <jansson.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 #include <stdint.h>
@@ -28,11 +27,24 @@ int pst_identity_load(const struct pst_state *state, struct pst_identity **out, 
 void pst_identity_free(struct pst_identity *id);
 
 /*
- * Signs REPORT (the posture.report/v1 object; not changed) as the payload of a compact JWS,
- * with the extra top-level keys host_id, seq and spool_dropped. *jws malloc'd (caller frees).
+ * What writes a signed report's payload: WRITE puts into *TEXT (malloc'd; the signer frees
+ * it) and *LEN the posture.report/v1 object as compact JSON whose last top-level members
+ * are host_id, seq and spool_dropped, in that order, with the values it is given
+ * (docs/protocol.md). It returns PST_OK or a PST_E* code. ARG is the caller's, passed on.
  */
-int pst_identity_sign_report(struct pst_identity *id, const json_t *report, uint64_t seq,
-                             uint64_t spool_dropped, char **jws, size_t *len);
+struct pst_payload_writer {
+    int (*write)(void *arg, const char *host_id, uint64_t seq, uint64_t spool_dropped, char **text,
+                 size_t *len);
+    void *arg;
+};
+
+/*
+ * Signs the report PAYLOAD writes, for this identity's host id, SEQ and SPOOL_DROPPED (both
+ * at most INT64_MAX), as a compact JWS. *jws malloc'd (caller frees). Returns PST_OK,
+ * PST_EINVAL (a number too large), the writer's code, or a signing error.
+ */
+int pst_identity_sign_report(struct pst_identity *id, const struct pst_payload_writer *payload,
+                             uint64_t seq, uint64_t spool_dropped, char **jws, size_t *len);
 
 /* The host id as the certificate's subject CN says it, into BUF. 0 or PST_EPARSE. */
 int pst_identity_cert_cn(const mbedtls_x509_crt *crt, char *buf, size_t size);

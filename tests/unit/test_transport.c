@@ -3,6 +3,7 @@
 #include "helpers.h"
 
 #include "agent/error.h"
+#include "agent/jsonw.h"
 #include "config/config.h"
 #include "transport/deliver.h"
 #include "transport/enroll.h"
@@ -237,6 +238,42 @@ static void test_enroll_answer(void **unused)
 }
 
 /* The signed report: payload = report + host_id, seq, spool_dropped; verifies with the key. */
+/* A payload writer (transport/identity.h) for a report held as a tree (ARG): its members,
+ * then the trailer, streamed as the agent streams its report. */
+static int write_tree_payload(void *arg, const char *host_id, uint64_t seq, uint64_t dropped,
+                              char **text, size_t *len)
+{
+    struct pst_jsonw w;
+    const char *key;
+    const json_t *value;
+
+    pst_jsonw_init(&w, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    pst_jsonw_begin_object(&w);
+    json_object_foreach((json_t *)arg, key, value)
+    {
+        pst_jsonw_key(&w, key);
+        pst_jsonw_value(&w, value);
+    }
+    pst_jsonw_key(&w, "host_id");
+    pst_jsonw_string(&w, host_id);
+    pst_jsonw_key(&w, "seq");
+    pst_jsonw_integer(&w, (json_int_t)seq);
+    pst_jsonw_key(&w, "spool_dropped");
+    pst_jsonw_integer(&w, (json_int_t)dropped);
+    pst_jsonw_end_object(&w);
+    return pst_jsonw_finish(&w, text, len);
+}
+
+/* A payload writer that fails, as one out of memory does. */
+static int write_no_payload(void *arg, const char *host_id, uint64_t seq, uint64_t dropped,
+                            char **text, size_t *len)
+{
+    (void)arg, (void)host_id, (void)seq, (void)dropped;
+    *text = NULL;
+    *len = 0;
+    return PST_ENOMEM;
+}
+
 static void test_signed_report(void **unused)
 {
     char *dir = tmproot_new();
@@ -265,9 +302,11 @@ static void test_signed_report(void **unused)
     assert_int_equal(pst_identity_load(st, &id, why, sizeof(why)), PST_EINVAL);
     assert_int_equal(pst_state_write_text(st, PST_STATE_HOST_ID, "host-7"), PST_OK);
     assert_int_equal(pst_identity_load(st, &id, why, sizeof(why)), PST_OK);
-    json_t *report =
-        json_pack("{s:s, s:{s:s}}", "schema", "posture.report/v1", "policy", "id", "p");
-    assert_int_equal(pst_identity_sign_report(id, report, 42, 3, &jws, &len), PST_OK);
+    json_t *report = json_pack("{s:s, s:{s:s}, s:f}", "schema", "posture.report/v1", "policy", "id",
+                               "p", "percent", 66.666666666666671);
+    const struct pst_payload_writer writer = {write_tree_payload, report};
+    const struct pst_payload_writer failing = {write_no_payload, NULL};
+    assert_int_equal(pst_identity_sign_report(id, &writer, 42, 3, &jws, &len), PST_OK);
     assert_int_equal(
         pst_jws_verify(jws, len, &id->cert.pk, &payload, &payload_len, &kid, why, sizeof(why)),
         PST_OK);
@@ -280,6 +319,23 @@ static void test_signed_report(void **unused)
     assert_string_equal(json_string_value(json_object_get(doc, "schema")), "posture.report/v1");
     /* The report given is not changed. */
     assert_null(json_object_get(report, "seq"));
+    /* The payload is the text json_dumps gives for the report with the three members added. */
+    assert_int_equal(json_object_set_new(report, "host_id", json_string("host-7")), 0);
+    assert_int_equal(json_object_set_new(report, "seq", json_integer(42)), 0);
+    assert_int_equal(json_object_set_new(report, "spool_dropped", json_integer(3)), 0);
+    char *want = json_dumps(report, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    assert_int_equal(payload_len, strlen(want));
+    assert_memory_equal(payload, want, payload_len);
+    free(want);
+    /* The writer's failure is the signer's; numbers a JSON integer cannot hold are refused. */
+    free(jws);
+    assert_int_equal(pst_identity_sign_report(id, &failing, 42, 3, &jws, &len), PST_ENOMEM);
+    assert_null(jws);
+    assert_int_equal(pst_identity_sign_report(id, &writer, (uint64_t)INT64_MAX + 1, 3, &jws, &len),
+                     PST_EINVAL);
+    assert_null(jws);
+    assert_int_equal(pst_identity_sign_report(id, &writer, 1, UINT64_MAX, &jws, &len), PST_EINVAL);
+    assert_null(jws);
     json_decref(doc);
     json_decref(report);
     free(payload);

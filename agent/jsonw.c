@@ -19,6 +19,9 @@
  * bytes per input byte (\u00XX), plus a UTF-8 sequence that starts in the chunk. */
 #define JSONW_CHUNK 4096u
 
+/* Strings up to this long try the plain byte loop before the word loop of jsonw_escape. */
+#define JSONW_SHORT 16u
+
 /* What each byte below 0x80 turns into inside a string: 0 itself, 'u' \u00XX, else a
  * backslash and that letter. jansson escapes exactly '"', '\\' and the control characters,
  * with these five short forms; DEL and '/' stay as they are. */
@@ -185,9 +188,24 @@ static int jsonw_escape(struct pst_jsonw *w, const char *s, size_t n)
 /* Writes S (N bytes, NULs allowed) as a quoted JSON string. */
 static int jsonw_string(struct pst_jsonw *w, const char *s, size_t n)
 {
-    int rc = jsonw_put(w, "\"", 1);
+    int rc = jsonw_reserve(w, n + 2);
+    size_t i = 0;
 
-    rc = rc == PST_OK ? jsonw_escape(w, s, n) : rc;
+    if (rc != PST_OK) {
+        return rc;
+    }
+    w->buf[w->len++] = '"';
+    /* most strings are short and plain (keys, names, states): copied byte by byte with one
+     * check of the capacity, the first byte that needs more handed to jsonw_escape */
+    if (n <= JSONW_SHORT) {
+        char *o = w->buf + w->len;
+        while (i < n && (unsigned char)s[i] < 0x80 && short_escape[(unsigned char)s[i]] == 0) {
+            o[i] = s[i];
+            i++;
+        }
+        w->len += i;
+    }
+    rc = i < n ? jsonw_escape(w, s + i, n - i) : PST_OK;
     return rc == PST_OK ? jsonw_put(w, "\"", 1) : rc;
 }
 

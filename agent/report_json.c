@@ -116,7 +116,7 @@ static void write_expected(struct report_writer *rw, const struct pst_check *lea
     const char *parts[6];
     size_t n = 0;
 
-    if (operand == NULL) {
+    if (operand == NULL && leaf->operand != NULL) {
         pst_jsonw_reset(&rw->scratch);
         pst_jsonw_value(&rw->scratch, leaf->operand);
         operand = pst_jsonw_text(&rw->scratch);

@@ -452,16 +452,17 @@ static size_t count_leaves(const struct pst_check *check, size_t limit)
 {
     size_t n = 0;
 
-    if (check == NULL) {
+    if (check == NULL || limit == 0) {
         return 0;
     }
     if (check->kind == PST_CHECK_LEAF) {
         return 1;
     }
+    /* each child's count is within what is left of LIMIT */
     for (size_t i = 0; i < check->n && n < limit; i++) {
         n += count_leaves(check->children[i], limit - n);
     }
-    return n < limit ? n : limit;
+    return n;
 }
 
 int pst_eval_recommendation(struct pst_eval_ctx *ctx, const struct pst_recommendation *rec,

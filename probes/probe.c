@@ -205,6 +205,13 @@ struct block {
     unsigned char data[];
 };
 
+/* The key text of an argument's default, made once per scan: most calls rely on defaults. */
+struct default_key {
+    const struct pst_probe_arg *arg; /* NULL: an empty entry */
+    const char *text;
+    size_t len;
+};
+
 /* One entry of the call table: an empty entry has no call. */
 struct slot {
     uint64_t hash;
@@ -221,8 +228,10 @@ struct slot {
 struct pst_call_cache {
     struct slot *slots; /* cap of them, a power of two, at most half full */
     size_t cap, n;
-    struct block *blocks; /* the newest, still being filled, first */
-    struct keybuf key;    /* the key of the call being looked up, reused call after call */
+    struct block *blocks;         /* the newest, still being filled, first */
+    struct keybuf key;            /* the key of the call being looked up, reused call after call */
+    struct default_key *defaults; /* defaults_cap of them, a power of two, at most half full */
+    size_t defaults_cap, n_defaults;
 };
 
 /* What a block holds, its header and malloc's own header included in 8 KiB. */
@@ -369,6 +378,7 @@ void pst_probe_ctx_release(struct pst_probe_ctx *ctx)
         }
         free(cache->slots);
         free(cache->key.s);
+        free(cache->defaults);
         free(cache);
     }
     json_decref(ctx->memo);
@@ -470,8 +480,70 @@ static void key_value(struct keybuf *b, const json_t *v)
  * given or defaulted, so that calls that mean the same share one result. Arguments a probe
  * does not declare (the loaders refuse them) are keyed too, as canonical JSON.
  */
-static int call_key(struct keybuf *b, const struct pst_probe *probe, const json_t *args)
+/* The entry of ARG's default in CACHE's table (which has room): its own, or the empty one. */
+static struct default_key *default_find(const struct pst_call_cache *cache,
+                                        const struct pst_probe_arg *arg)
 {
+    size_t mask = cache->defaults_cap - 1;
+
+    for (size_t i = ((uintptr_t)arg >> 3) * 0x9e3779b97f4a7c15u >> 32 & mask;; i = (i + 1) & mask) {
+        struct default_key *d = &cache->defaults[i];
+        if (d->arg == NULL || d->arg == arg) {
+            return d;
+        }
+    }
+}
+
+/* Appends the key text of ARG's default, from CACHE's table or made and entered there. */
+static void key_default(struct pst_call_cache *cache, const struct pst_probe_arg *arg)
+{
+    struct keybuf *b = &cache->key;
+    struct default_key *d = NULL;
+    size_t start = b->len;
+    json_t *def;
+
+    if (cache->defaults_cap > 0 && (d = default_find(cache, arg))->arg != NULL) {
+        key_add(b, d->text, d->len);
+        return;
+    }
+    def = arg->default_value ? pst_value_from_text(arg->type, arg->default_value) : json_null();
+    if (def == NULL) {
+        b->nomem = true;
+        return;
+    }
+    key_value(b, def);
+    json_decref(def);
+    if (b->nomem) {
+        return;
+    }
+    if ((cache->n_defaults + 1) * 2 > cache->defaults_cap) {
+        struct pst_call_cache grown = *cache;
+        grown.defaults_cap = cache->defaults_cap ? cache->defaults_cap * 2 : 64;
+        grown.defaults = calloc(grown.defaults_cap, sizeof(*grown.defaults));
+        if (grown.defaults == NULL) {
+            return; /* made again next time */
+        }
+        for (size_t i = 0; i < cache->defaults_cap; i++) {
+            if (cache->defaults[i].arg != NULL) {
+                *default_find(&grown, cache->defaults[i].arg) = cache->defaults[i];
+            }
+        }
+        free(cache->defaults);
+        cache->defaults = grown.defaults;
+        cache->defaults_cap = grown.defaults_cap;
+    }
+    d = default_find(cache, arg);
+    d->text = cache_text(cache, b->s + start, b->len - start);
+    if (d->text != NULL) {
+        d->arg = arg;
+        d->len = b->len - start;
+        cache->n_defaults++;
+    }
+}
+
+static int call_key(struct pst_call_cache *cache, const struct pst_probe *probe, const json_t *args)
+{
+    struct keybuf *b = &cache->key;
     size_t declared = 0;
 
     b->len = 0;
@@ -489,14 +561,7 @@ static int call_key(struct keybuf *b, const struct pst_probe *probe, const json_
         if (a->required) {
             return PST_EINVAL;
         }
-        json_t *def =
-            a->default_value ? pst_value_from_text(a->type, a->default_value) : json_null();
-        if (def == NULL) {
-            b->nomem = true;
-            break;
-        }
-        key_value(b, def);
-        json_decref(def);
+        key_default(cache, a);
     }
     if (args != NULL && json_object_size(args) != declared) {
         key_add(b, "\n+", 2);
@@ -505,10 +570,24 @@ static int call_key(struct keybuf *b, const struct pst_probe *probe, const json_
     return b->nomem ? PST_ENOMEM : PST_OK;
 }
 
-/* ARGS with every default filled in, as the probe's collect and prepare functions take them. */
+/*
+ * ARGS with every default filled in, as the probe's collect and prepare functions take them:
+ * ARGS itself when it lacks none, or a copy sharing its values. Nothing changes a call's
+ * arguments once it is made, neither the caller (a policy's leaf, a probe's request) nor the
+ * probe, which takes them const.
+ */
 static int call_args(const struct pst_probe *probe, const json_t *args, json_t **full)
 {
-    *full = args != NULL ? json_deep_copy(args) : json_object();
+    size_t given = 0;
+
+    for (size_t i = 0; args != NULL && i < probe->n_args; i++) {
+        given += json_object_get(args, probe->args[i].name) != NULL;
+    }
+    if (args != NULL && given == probe->n_args) {
+        *full = json_incref((json_t *)args);
+        return PST_OK;
+    }
+    *full = args != NULL ? json_copy((json_t *)args) : json_object();
     if (*full == NULL) {
         return PST_ENOMEM;
     }
@@ -537,7 +616,7 @@ int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe, 
     if (probe->prepare == NULL) {
         return PST_OK;
     }
-    rc = call_key(&cache->key, probe, args);
+    rc = call_key(cache, probe, args);
     if (rc == PST_OK &&
         (cache->cap == 0 ||
          cache_find(cache, XXH3_64bits(cache->key.s, cache->key.len), cache->key.s, cache->key.len)
@@ -589,7 +668,7 @@ int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, con
     int rc;
 
     *result = NULL;
-    rc = call_key(&cache->key, probe, args);
+    rc = call_key(cache, probe, args);
     if (rc != PST_OK) {
         goto out;
     }

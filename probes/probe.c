@@ -226,7 +226,7 @@ struct slot {
  * allocation of its own; the scan's thousand facts fit in a few blocks.
  */
 struct pst_call_cache {
-    struct slot *slots; /* cap of them, a power of two, at most half full */
+    struct slot *slots; /* cap of them, a power of two, at most three quarters full */
     size_t cap, n;
     struct block *blocks;         /* the newest, still being filled, first */
     struct keybuf key;            /* the key of the call being looked up, reused call after call */
@@ -303,7 +303,7 @@ static struct slot *cache_find(const struct pst_call_cache *cache, uint64_t hash
 static int cache_put(struct pst_call_cache *cache, uint64_t hash, const char *key, size_t key_len,
                      struct pst_call *call)
 {
-    if ((cache->n + 1) * 2 > cache->cap) {
+    if ((cache->n + 1) * 4 > cache->cap * 3) {
         struct pst_call_cache grown = *cache;
         grown.cap = cache->cap ? cache->cap * 2 : 64;
         grown.slots = calloc(grown.cap, sizeof(*grown.slots));

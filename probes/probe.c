@@ -544,6 +544,7 @@ static void key_default(struct pst_call_cache *cache, const struct pst_probe_arg
 static int call_key(struct pst_call_cache *cache, const struct pst_probe *probe, const json_t *args)
 {
     struct keybuf *b = &cache->key;
+    size_t given = args != NULL ? json_object_size(args) : 0;
     size_t declared = 0;
 
     b->len = 0;
@@ -551,7 +552,8 @@ static int call_key(struct pst_call_cache *cache, const struct pst_probe *probe,
     key_add(b, probe->name, strlen(probe->name));
     for (size_t i = 0; i < probe->n_args; i++) {
         const struct pst_probe_arg *a = &probe->args[i];
-        const json_t *v = args != NULL ? json_object_get(args, a->name) : NULL;
+        /* once every given argument is found, the others are defaults: no lookup */
+        const json_t *v = declared < given ? json_object_get(args, a->name) : NULL;
         key_add(b, "\n", 1);
         if (v != NULL) {
             declared++;
@@ -563,7 +565,7 @@ static int call_key(struct pst_call_cache *cache, const struct pst_probe *probe,
         }
         key_default(cache, a);
     }
-    if (args != NULL && json_object_size(args) != declared) {
+    if (given != declared) {
         key_add(b, "\n+", 2);
         key_value(b, args);
     }

@@ -127,12 +127,19 @@ static void test_cache_runs_each_call_once(void **state)
     assert_ptr_equal(call, first);
     assert_int_equal(runs, 1);
 
+    /* an argument the probe does not declare (the loaders refuse them) makes another call */
+    given = json_pack("{s:i, s:s}", "zzz", 1, "tag", "x");
+    assert_int_equal(pst_probe_call(&ctx, &order_probe, given, &call), PST_OK);
+    json_decref(given);
+    assert_ptr_not_equal(call, first);
+    assert_int_equal(runs, 2);
+
     given = json_pack("{s:s}", "tag", "y");
     assert_int_equal(pst_probe_call(&ctx, &order_probe, given, &call), PST_OK);
     json_decref(given);
     assert_ptr_not_equal(call, first);
     assert_string_equal(json_string_value(pst_call_value(call, "alpha")), "y");
-    assert_int_equal(runs, 2);
+    assert_int_equal(runs, 3);
 
     /* enough distinct calls to grow the table several times, each still found as itself */
     for (int round = 0; round < 2; round++) {
@@ -143,7 +150,7 @@ static void test_cache_runs_each_call_once(void **state)
             assert_int_equal(json_integer_value(pst_call_value(call, "beta")), i);
         }
     }
-    assert_int_equal(runs, 2 + 999); /* count 3 is the first call's */
+    assert_int_equal(runs, 3 + 999); /* count 3 is the first call's */
     pst_probe_ctx_release(&ctx);
 }
 

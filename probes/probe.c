@@ -694,12 +694,11 @@ int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, con
     }
     memset(call, 0, sizeof(*call) + probe->n_fields * sizeof(call->facts[0]));
     call->probe = probe;
-    call->errors = json_array();
-    rc = call->errors != NULL ? call_args(probe, args, &call->args) : PST_ENOMEM;
+    rc = call_args(probe, args, &call->args);
     if (rc != PST_OK) {
         goto out;
     }
-    facts = (struct pst_facts){.call = call, .errors = call->errors, .cache = cache};
+    facts = (struct pst_facts){.call = call, .cache = cache};
     rc = probe->collect(ctx, call->args, &facts);
     if (rc != PST_OK) {
         goto out;
@@ -761,10 +760,12 @@ json_t *pst_call_json(const struct pst_call *call)
                                                               : json_null()) == 0;
         ok = json_object_set_new_nocheck(facts, probe->fields[by_order[k]].name, item) == 0 && ok;
     }
-    ok = ok && json_object_set_new_nocheck(result, "probe", json_string(probe->name)) == 0 &&
-         json_object_set_nocheck(result, "args", call->args) == 0 &&
-         json_object_set_nocheck(result, "facts", facts) == 0 &&
-         json_object_set_nocheck(result, "errors", call->errors) == 0;
+    ok =
+        ok && json_object_set_new_nocheck(result, "probe", json_string(probe->name)) == 0 &&
+        json_object_set_nocheck(result, "args", call->args) == 0 &&
+        json_object_set_nocheck(result, "facts", facts) == 0 &&
+        json_object_set_new_nocheck(
+            result, "errors", call->errors != NULL ? json_incref(call->errors) : json_array()) == 0;
     free(by_order);
     json_decref(facts);
     if (!ok) {
@@ -875,6 +876,14 @@ int pst_facts_set_at(struct pst_facts *out, const char *field, json_t *value, co
     return pst_facts_set(out, field, value, source);
 }
 
+json_t *pst_facts_errors(struct pst_facts *out)
+{
+    if (out->call->errors == NULL) {
+        out->call->errors = json_array();
+    }
+    return out->call->errors;
+}
+
 void pst_facts_error(struct pst_facts *out, const char *source, const char *fmt, ...)
 {
     char message[1024];
@@ -884,9 +893,10 @@ void pst_facts_error(struct pst_facts *out, const char *source, const char *fmt,
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
     /* messages quote what the system holds: never lose one to a byte that is not UTF-8 */
-    json_array_append_new(out->errors, json_pack("{s:o?, s:o}", "source",
-                                                 source != NULL ? pst_json_text(source) : NULL,
-                                                 "message", pst_json_text(message)));
+    json_array_append_new(pst_facts_errors(out),
+                          json_pack("{s:o?, s:o}", "source",
+                                    source != NULL ? pst_json_text(source) : NULL, "message",
+                                    pst_json_text(message)));
 }
 
 /*

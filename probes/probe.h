@@ -55,7 +55,8 @@ struct pst_fact {
 struct pst_call {
     const struct pst_probe *probe;
     json_t *args;            /* every declared argument, defaults applied */
-    json_t *errors;          /* [{source, message}]: why some facts could not be determined */
+    json_t *errors;          /* [{source, message}]: why some facts could not be determined;
+                              * NULL: none (most calls have none, and an array costs two blocks) */
     unsigned n_set;          /* facts set */
     struct pst_fact facts[]; /* probe->n_fields, indexed like probe->fields */
 };
@@ -65,7 +66,6 @@ struct pst_call_cache;
 /* What a collect function fills: the facts of its call, and errors. */
 struct pst_facts {
     struct pst_call *call;
-    json_t *errors;               /* call->errors, appended to by pst_facts_error */
     struct pst_call_cache *cache; /* where the facts' sources are kept */
     size_t next;                  /* the field after the last one set: probes set in order */
     const char *last_source;      /* the source last kept, reused when the next is the same */
@@ -88,7 +88,7 @@ struct pst_probe {
     size_t n_fields;
     /*
      * Fills OUT from the system. ARGS holds every declared argument (defaults applied).
-     * What cannot be determined is left unset with a reason in OUT->errors.
+     * What cannot be determined is left unset with a reason in its errors (pst_facts_error).
      * Returns 0, or PST_ENOMEM when the facts could not be recorded at all.
      */
     int (*collect)(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out);
@@ -166,13 +166,15 @@ bool pst_probe_started_take(struct pst_probe_ctx *ctx, const char *key, struct p
  * Helpers for collect functions. VALUE is stolen; SOURCE (may be NULL) is copied, its bytes
  * made UTF-8 as pst_json_text makes them. A field set again keeps its place among the facts
  * and takes the new value and source. A FIELD the probe does not declare is a bug: debug
- * builds abort, others record it in OUT->errors. 0 or PST_ENOMEM.
+ * builds abort, others record it in the call's errors. 0 or PST_ENOMEM.
  */
 int pst_facts_set(struct pst_facts *out, const char *field, json_t *value, const char *source);
 int pst_facts_set_at(struct pst_facts *out, const char *field, json_t *value, const char *path,
                      long line);
 /* The fact of FIELD set so far in OUT, or NULL. */
 const struct pst_fact *pst_facts_get(const struct pst_facts *out, const char *field);
+/* The call's list of errors, made when first needed (borrowed); NULL when out of memory. */
+json_t *pst_facts_errors(struct pst_facts *out);
 /* Records an error about SOURCE (a path, or NULL). */
 void pst_facts_error(struct pst_facts *out, const char *source, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -286,8 +286,8 @@ static void add_evidence(struct walk *w, const struct pst_check *leaf, const jso
 
 static enum outcome eval_leaf(struct walk *w, const struct pst_check *leaf)
 {
-    const json_t *call = NULL;
-    const json_t *fact;
+    const struct pst_call *call = NULL;
+    const struct pst_fact *fact;
     enum outcome outcome;
     int rc = pst_probe_call(w->ctx->probes, leaf->probe, leaf->args, &call);
 
@@ -296,9 +296,9 @@ static enum outcome eval_leaf(struct walk *w, const struct pst_check *leaf)
         add_evidence(w, leaf, NULL, NULL, OUT_ERROR, pst_strerror(rc));
         return OUT_ERROR;
     }
-    fact = json_object_get(json_object_get(call, "facts"), leaf->field->name);
+    fact = pst_call_fact(call, leaf->field);
     if (fact == NULL) {
-        const json_t *errors = json_object_get(call, "errors");
+        const json_t *errors = call->errors;
         char *why = json_array_size(errors) > 0 ? errors_text(errors) : NULL;
         if (why != NULL && geteuid() != 0 && strstr(why, pst_strerror(PST_EACCES)) != NULL) {
             w->result->needs_root = true;
@@ -318,9 +318,8 @@ static enum outcome eval_leaf(struct walk *w, const struct pst_check *leaf)
         }
         return OUT_ERROR;
     }
-    outcome = compare(leaf, json_object_get(fact, "value"));
-    add_evidence(w, leaf, json_object_get(fact, "value"),
-                 json_string_value(json_object_get(fact, "source")), outcome, NULL);
+    outcome = compare(leaf, fact->value);
+    add_evidence(w, leaf, fact->value, fact->source, outcome, NULL);
     return outcome;
 }
 
@@ -380,8 +379,8 @@ static const struct pst_exemption *find_exemption(struct pst_eval_ctx *ctx,
 static enum outcome os_matches(struct walk *w, const struct pst_policy *policy, char **reason)
 {
     extern const struct pst_probe pst_probe_os;
-    const json_t *call = NULL;
-    const json_t *facts, *id, *like;
+    const struct pst_call *call = NULL;
+    const json_t *id, *like;
     size_t i;
     const json_t *item;
 
@@ -392,11 +391,10 @@ static enum outcome os_matches(struct walk *w, const struct pst_policy *policy, 
         w->nomem = true;
         return OUT_ERROR;
     }
-    facts = json_object_get(call, "facts");
-    id = json_object_get(json_object_get(facts, "id"), "value");
-    like = json_object_get(json_object_get(facts, "id_like"), "value");
+    id = pst_call_value(call, "id");
+    like = pst_call_value(call, "id_like");
     if (!json_is_string(id)) {
-        char *why = errors_text(json_object_get(call, "errors"));
+        char *why = errors_text(call->errors);
         if (asprintf(reason, "cannot tell the operating system: %s", why ? why : "no ID") < 0) {
             *reason = NULL;
         }

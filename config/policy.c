@@ -6,6 +6,7 @@
 #include "config/ycache.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/version.h>
@@ -68,6 +69,8 @@ const char *pst_severity_name(enum pst_severity sev)
     return severity_names[sev];
 }
 
+/* Each key table has an enum of its indexes, for pst_ymap_check_get(). */
+enum { TOP_POLICY, TOP_PARAMETERS, TOP_CONTROLS, TOP_RECOMMENDATIONS, TOP_N };
 static const struct pst_ykey top_keys[] = {
     {"policy", PST_Y_MAP, true},
     {"parameters", PST_Y_MAP, false},
@@ -75,6 +78,7 @@ static const struct pst_ykey top_keys[] = {
     {"recommendations", PST_Y_SEQ, true},
 };
 
+enum { POL_ID, POL_VERSION, POL_TITLE, POL_DESCRIPTION, POL_APPLIES_TO, POL_N };
 static const struct pst_ykey policy_keys[] = {
     {"id", PST_Y_SCALAR, true},       {"version", PST_Y_SCALAR, true},
     {"title", PST_Y_SCALAR, true},    {"description", PST_Y_SCALAR, false},
@@ -85,12 +89,25 @@ static const struct pst_ykey applies_to_keys[] = {
     {"os", PST_Y_SEQ, true},
 };
 
+enum { CTL_ID, CTL_TITLE, CTL_MAX_SCORE, CTL_MCSB, CTL_DESCRIPTION, CTL_N };
 static const struct pst_ykey control_keys[] = {
     {"id", PST_Y_SCALAR, true},           {"title", PST_Y_SCALAR, true},
     {"max_score", PST_Y_SCALAR, true},    {"mcsb", PST_Y_SEQ, false},
     {"description", PST_Y_SCALAR, false},
 };
 
+enum {
+    REC_ID,
+    REC_CONTROL,
+    REC_TITLE,
+    REC_SEVERITY,
+    REC_RATIONALE,
+    REC_REMEDIATION,
+    REC_REFERENCES,
+    REC_APPLIES,
+    REC_CHECK,
+    REC_N
+};
 static const struct pst_ykey recommendation_keys[] = {
     {"id", PST_Y_SCALAR, true},        {"control", PST_Y_SCALAR, true},
     {"title", PST_Y_SCALAR, true},     {"severity", PST_Y_SCALAR, true},
@@ -106,24 +123,121 @@ struct loader {
     const struct pst_config *config;
     const struct pst_ynode *parameters; /* this policy's defaults, or NULL */
     struct pst_policy_set *set;
-    json_t *declared;      /* names of the parameters every loaded policy declares */
-    json_t *pending;       /* [rec index, control id, file, line, column]: resolved at the end */
-    json_t *control_files; /* control id -> file that declared it first */
+    json_t *declared;        /* names of the parameters every loaded policy declares */
+    json_t *control_files;   /* control id -> file that declared it first */
+    json_t *no_args;         /* the arguments of every leaf that is given none (never changed) */
+    struct pending *pending; /* controls not declared yet: resolved at the end */
+    size_t n_pending, cap_pending;
+    struct id_slot *ids; /* recommendation ids seen: an open-addressing hash table */
+    size_t n_ids, cap_ids;
     bool nomem;
 };
+
+/* A recommendation's control that no file had declared when it was read. */
+struct pending {
+    size_t rec;
+    const char *control, *file;
+    int line, column;
+};
+
+/* One recommendation id, and how many recommendations had it. */
+struct id_slot {
+    const char *id;
+    size_t count;
+};
+
+/* A block of the model's strings: one allocation holds many, and all go with the set. */
+struct pst_text_block {
+    struct pst_text_block *next;
+    size_t used, size;
+    char bytes[];
+};
+
+#define TEXT_BLOCK_BYTES (32u * 1024u)
 
 static bool valid_id(const char *id)
 {
     return id[0] != '\0' && strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(id);
 }
 
-static char *dup_or_flag(struct loader *l, const char *s)
+/* A copy of S in the set's text blocks (freed with the set), or NULL (out of memory). */
+static const char *keep_text(struct loader *l, const char *s)
 {
-    char *copy = strdup(s);
-    if (copy == NULL) {
-        l->nomem = true;
+    size_t len = strlen(s) + 1;
+    struct pst_text_block *block = l->set->text;
+    char *copy;
+
+    if (block == NULL || block->size - block->used < len) {
+        size_t size = len > TEXT_BLOCK_BYTES ? len : TEXT_BLOCK_BYTES;
+        struct pst_text_block *fresh = malloc(sizeof(*fresh) + size);
+        if (fresh == NULL) {
+            l->nomem = true;
+            return NULL;
+        }
+        fresh->used = 0;
+        fresh->size = size;
+        if (block != NULL && len > TEXT_BLOCK_BYTES) {
+            /* a text of its own size: the current block keeps taking the small ones */
+            fresh->next = block->next;
+            block->next = fresh;
+        } else {
+            fresh->next = block;
+            l->set->text = fresh;
+        }
+        block = fresh;
     }
+    copy = block->bytes + block->used;
+    memcpy(copy, s, len);
+    block->used += len;
     return copy;
+}
+
+/* FNV-1a: the hash of a recommendation id in the table of ids. */
+static size_t hash_id(const char *id)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+
+    for (const unsigned char *p = (const unsigned char *)id; *p != '\0'; p++) {
+        h = (h ^ *p) * UINT64_C(1099511628211);
+    }
+    return (size_t)h;
+}
+
+/*
+ * Counts one more recommendation with ID (kept in the set's text, so it outlives the
+ * table). Returns how many had it before, or 0 when out of memory (flagged).
+ */
+static size_t count_id(struct loader *l, const char *id)
+{
+    size_t i;
+
+    if (2 * (l->n_ids + 1) > l->cap_ids) {
+        size_t cap = l->cap_ids ? 2 * l->cap_ids : 256;
+        struct id_slot *grown = calloc(cap, sizeof(*grown));
+        if (grown == NULL) {
+            l->nomem = true;
+            return 0;
+        }
+        for (size_t k = 0; k < l->cap_ids; k++) {
+            if (l->ids[k].id != NULL) {
+                for (i = hash_id(l->ids[k].id) & (cap - 1); grown[i].id != NULL;
+                     i = (i + 1) & (cap - 1)) {
+                }
+                grown[i] = l->ids[k];
+            }
+        }
+        free(l->ids);
+        l->ids = grown;
+        l->cap_ids = cap;
+    }
+    for (i = hash_id(id) & (l->cap_ids - 1); l->ids[i].id != NULL; i = (i + 1) & (l->cap_ids - 1)) {
+        if (strcmp(l->ids[i].id, id) == 0) {
+            return l->ids[i].count++;
+        }
+    }
+    l->ids[i] = (struct id_slot){.id = id, .count = 1};
+    l->n_ids++;
+    return 0;
 }
 
 /* Where a value comes from: the node itself, or the parameter it names. */
@@ -244,7 +358,7 @@ static bool load_operand(struct loader *l, struct pst_check *leaf, const struct 
         return false;
     }
     if (src.parameter != NULL) {
-        leaf->parameter = dup_or_flag(l, src.parameter);
+        leaf->parameter = keep_text(l, src.parameter);
     }
     switch (op_table[leaf->op].shape) {
     case OPERAND_VALUE:
@@ -309,6 +423,11 @@ static bool load_arg(struct loader *l, struct pst_check *leaf, const struct pst_
         json_decref(v);
         return false;
     }
+    if (leaf->args == NULL && (leaf->args = json_object()) == NULL) {
+        json_decref(v);
+        l->nomem = true;
+        return false;
+    }
     if (json_object_set_new(leaf->args, arg->name, v) != 0) {
         l->nomem = true;
         return false;
@@ -339,7 +458,8 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
         pst_ydiag(l->diag, l->file, fact, "fact must be PROBE.FIELD, not '%s'", fact->scalar);
         return false;
     }
-    snprintf(probe_name, sizeof(probe_name), "%.*s", (int)(dot - fact->scalar), fact->scalar);
+    memcpy(probe_name, fact->scalar, (size_t)(dot - fact->scalar));
+    probe_name[dot - fact->scalar] = '\0';
     leaf->probe = pst_probe_find(probe_name);
     if (leaf->probe == NULL) {
         pst_ydiag(l->diag, l->file, fact, "unknown probe '%s'", probe_name);
@@ -350,21 +470,17 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
         pst_ydiag(l->diag, l->file, fact, "probe '%s' has no field '%s'", probe_name, dot + 1);
         return false;
     }
-    leaf->fact = dup_or_flag(l, fact->scalar);
-    leaf->args = json_object();
-    if (leaf->args == NULL) {
-        l->nomem = true;
-        return false;
-    }
+    leaf->fact = keep_text(l, fact->scalar);
     for (size_t i = 0; i < node->n; i++) {
         const struct pst_ynode *key = node->items[2 * i];
         const struct pst_ynode *value = node->items[2 * i + 1];
         bool is_op = false;
-        if (strcmp(key->scalar, "fact") == 0) {
+        if (key->scalar[0] == 'f' && strcmp(key->scalar, "fact") == 0) {
             continue;
         }
         for (size_t o = 0; o < PST_COUNT(op_table); o++) {
-            if (strcmp(op_table[o].name, key->scalar) == 0) {
+            if (op_table[o].name[0] == key->scalar[0] &&
+                strcmp(op_table[o].name, key->scalar) == 0) {
                 is_op = true;
                 if (op_key != NULL) {
                     pst_ydiag(l->diag, l->file, key,
@@ -396,6 +512,9 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
                       leaf->probe->args[a].name);
             ok = false;
         }
+    }
+    if (leaf->args == NULL) {
+        leaf->args = json_incref(l->no_args); /* shared: nothing adds to a leaf's args later */
     }
     if (op_key == NULL) {
         pst_ydiag(l->diag, l->file, node, "leaf on '%s' has no operator", fact->scalar);
@@ -485,21 +604,12 @@ static void check_free(struct pst_check *check)
         check_free(check->children[i]);
     }
     free(check->children);
-    free(check->fact);
-    free(check->parameter);
     json_decref(check->args);
     json_decref(check->operand);
     if (check->has_regex) {
         regfree(&check->regex);
     }
     free(check);
-}
-
-/* Reads a required scalar that pst_ymap_check already vouched for (or NULL). */
-static const char *scalar_of(const struct pst_ynode *map, const char *key)
-{
-    const struct pst_ynode *v = pst_ymap_get_kind(map, key, PST_Y_SCALAR);
-    return v != NULL ? v->scalar : NULL;
 }
 
 static bool parse_long(struct loader *l, const struct pst_ynode *node, const char *what, long min,
@@ -527,17 +637,16 @@ static json_t *scalar_list(struct loader *l, const struct pst_ynode *seq, const 
 static void load_control(struct loader *l, const struct pst_ynode *node)
 {
     struct pst_policy_set *set = l->set;
-    const struct pst_ynode *id, *max, *mcsb;
+    const struct pst_ynode *v[CTL_N], *id, *max, *mcsb;
     struct pst_control *control;
 
-    if (!pst_ymap_check(l->diag, l->file, node, "a control", control_keys,
-                        PST_COUNT(control_keys))) {
+    if (!pst_ymap_check_get(l->diag, l->file, node, "a control", control_keys, CTL_N, v)) {
         return;
     }
-    id = pst_ymap_get_kind(node, "id", PST_Y_SCALAR);
-    max = pst_ymap_get_kind(node, "max_score", PST_Y_SCALAR);
-    mcsb = pst_ymap_get_kind(node, "mcsb", PST_Y_SEQ);
-    if (id == NULL || max == NULL || scalar_of(node, "title") == NULL) {
+    id = v[CTL_ID];
+    max = v[CTL_MAX_SCORE];
+    mcsb = v[CTL_MCSB];
+    if (id == NULL || max == NULL || v[CTL_TITLE] == NULL) {
         return;
     }
     if (!valid_id(id->scalar)) {
@@ -547,13 +656,13 @@ static void load_control(struct loader *l, const struct pst_ynode *node)
     const struct pst_control *known = pst_policy_find_control(set, id->scalar);
     if (known != NULL) {
         long max_score = -1;
-        json_t *v = pst_value_from_text(PST_TYPE_INT, max->scalar);
-        if (v != NULL) {
-            max_score = (long)json_integer_value(v);
-            json_decref(v);
+        json_t *score = pst_value_from_text(PST_TYPE_INT, max->scalar);
+        if (score != NULL) {
+            max_score = (long)json_integer_value(score);
+            json_decref(score);
         }
         /* Policies that extend a baseline may repeat its controls, but not change them. */
-        if (strcmp(known->title, scalar_of(node, "title")) != 0 || known->max_score != max_score) {
+        if (strcmp(known->title, v[CTL_TITLE]->scalar) != 0 || known->max_score != max_score) {
             pst_ydiag(l->diag, l->file, id,
                       "control '%s' is already declared in %s with another title or max_score",
                       id->scalar, json_string_value(json_object_get(l->control_files, id->scalar)));
@@ -566,33 +675,54 @@ static void load_control(struct loader *l, const struct pst_ynode *node)
         return;
     }
     set->controls[set->n_controls++] = control;
-    control->id = dup_or_flag(l, id->scalar);
+    control->id = keep_text(l, id->scalar);
     if (json_object_set_new(l->control_files, id->scalar, json_string(l->file)) != 0) {
         l->nomem = true;
     }
-    control->title = dup_or_flag(l, scalar_of(node, "title"));
+    control->title = keep_text(l, v[CTL_TITLE]->scalar);
     control->mcsb = mcsb ? scalar_list(l, mcsb, "mcsb") : json_array();
     parse_long(l, max, "max_score", 0, &control->max_score);
+}
+
+/* Keeps recommendation REC's reference to control NODE of FILE to resolve at the end. */
+static void add_pending(struct loader *l, size_t rec, const struct pst_ynode *node,
+                        const char *file)
+{
+    if (l->n_pending == l->cap_pending) {
+        size_t cap = l->cap_pending ? 2 * l->cap_pending : 16;
+        struct pending *grown = realloc(l->pending, cap * sizeof(*grown));
+        if (grown == NULL) {
+            l->nomem = true;
+            return;
+        }
+        l->pending = grown;
+        l->cap_pending = cap;
+    }
+    l->pending[l->n_pending++] = (struct pending){
+        .rec = rec,
+        .control = keep_text(l, node->scalar),
+        .file = file,
+        .line = node->line,
+        .column = node->column,
+    };
 }
 
 static void load_recommendation(struct loader *l, const struct pst_policy *policy,
                                 const struct pst_ynode *node)
 {
     struct pst_policy_set *set = l->set;
-    const struct pst_ynode *id, *control, *severity, *references, *applies, *check;
+    const struct pst_ynode *v[REC_N], *id, *control, *severity, *references;
     struct pst_recommendation *rec;
     size_t s;
 
-    if (!pst_ymap_check(l->diag, l->file, node, "a recommendation", recommendation_keys,
-                        PST_COUNT(recommendation_keys))) {
+    if (!pst_ymap_check_get(l->diag, l->file, node, "a recommendation", recommendation_keys, REC_N,
+                            v)) {
         return;
     }
-    id = pst_ymap_get_kind(node, "id", PST_Y_SCALAR);
-    control = pst_ymap_get_kind(node, "control", PST_Y_SCALAR);
-    severity = pst_ymap_get_kind(node, "severity", PST_Y_SCALAR);
-    references = pst_ymap_get_kind(node, "references", PST_Y_MAP);
-    applies = pst_ymap_get_kind(node, "applies", PST_Y_MAP);
-    check = pst_ymap_get_kind(node, "check", PST_Y_MAP);
+    id = v[REC_ID];
+    control = v[REC_CONTROL];
+    severity = v[REC_SEVERITY];
+    references = v[REC_REFERENCES];
     rec = calloc(1, sizeof(*rec));
     if (rec == NULL) {
         l->nomem = true;
@@ -601,29 +731,29 @@ static void load_recommendation(struct loader *l, const struct pst_policy *polic
     set->recommendations[set->n_recommendations++] = rec;
     rec->policy = policy;
     if (id != NULL) {
+        rec->id = keep_text(l, id->scalar);
+        /* every earlier recommendation of the same id is reported, as a scan of them would */
+        size_t earlier = rec->id != NULL ? count_id(l, rec->id) : 0;
         if (!valid_id(id->scalar)) {
             pst_ydiag(l->diag, l->file, id, "recommendation id '%s' must match [a-z0-9-]+",
                       id->scalar);
         } else {
-            for (size_t i = 0; i + 1 < set->n_recommendations; i++) {
-                if (set->recommendations[i]->id != NULL &&
-                    strcmp(set->recommendations[i]->id, id->scalar) == 0) {
-                    pst_ydiag(l->diag, l->file, id, "duplicate recommendation id '%s'", id->scalar);
-                }
+            for (size_t i = 0; i < earlier; i++) {
+                pst_ydiag(l->diag, l->file, id, "duplicate recommendation id '%s'", id->scalar);
             }
         }
-        rec->id = dup_or_flag(l, id->scalar);
     }
-    /* Resolved once every file is loaded: a policy may use controls that another declares. */
-    if (control != NULL &&
-        json_array_append_new(
-            l->pending, json_pack("[I, s, s, i, i]", (json_int_t)(set->n_recommendations - 1),
-                                  control->scalar, l->file, control->line, control->column)) != 0) {
-        l->nomem = true;
+    /* A control no file declared yet is looked up again once every file is loaded. */
+    if (control != NULL) {
+        rec->control = pst_policy_find_control(set, control->scalar);
+        if (rec->control == NULL) {
+            add_pending(l, set->n_recommendations - 1, control, policy->path);
+        }
     }
     if (severity != NULL) {
         for (s = 0; s < PST_COUNT(severity_names); s++) {
-            if (strcmp(severity_names[s], severity->scalar) == 0) {
+            if (severity_names[s][0] == severity->scalar[0] &&
+                strcmp(severity_names[s], severity->scalar) == 0) {
                 break;
             }
         }
@@ -649,20 +779,20 @@ static void load_recommendation(struct loader *l, const struct pst_policy *polic
         json_object_set_new(rec->references, references->items[2 * i]->scalar,
                             json_string(value->scalar));
     }
-    if (scalar_of(node, "title") != NULL) {
-        rec->title = dup_or_flag(l, scalar_of(node, "title"));
+    if (v[REC_TITLE] != NULL) {
+        rec->title = keep_text(l, v[REC_TITLE]->scalar);
     }
-    if (scalar_of(node, "rationale") != NULL) {
-        rec->rationale = dup_or_flag(l, scalar_of(node, "rationale"));
+    if (v[REC_RATIONALE] != NULL) {
+        rec->rationale = keep_text(l, v[REC_RATIONALE]->scalar);
     }
-    if (scalar_of(node, "remediation") != NULL) {
-        rec->remediation = dup_or_flag(l, scalar_of(node, "remediation"));
+    if (v[REC_REMEDIATION] != NULL) {
+        rec->remediation = keep_text(l, v[REC_REMEDIATION]->scalar);
     }
-    if (applies != NULL) {
-        rec->applies = load_check(l, applies, 0);
+    if (v[REC_APPLIES] != NULL) {
+        rec->applies = load_check(l, v[REC_APPLIES], 0);
     }
-    if (check != NULL) {
-        rec->check = load_check(l, check, 0);
+    if (v[REC_CHECK] != NULL) {
+        rec->check = load_check(l, v[REC_CHECK], 0);
     }
 }
 
@@ -671,24 +801,20 @@ static void policy_free(struct pst_policy *policy)
     if (policy == NULL) {
         return;
     }
-    free(policy->id);
-    free(policy->title);
-    free(policy->path);
     json_decref(policy->os);
     free(policy);
 }
 
 static void load_header(struct loader *l, struct pst_policy *policy, const struct pst_ynode *node)
 {
-    const struct pst_ynode *id, *version, *applies_to, *os;
+    const struct pst_ynode *v[POL_N], *id, *version, *applies_to, *os;
 
-    if (!pst_ymap_check(l->diag, l->file, node, "the policy header", policy_keys,
-                        PST_COUNT(policy_keys))) {
+    if (!pst_ymap_check_get(l->diag, l->file, node, "the policy header", policy_keys, POL_N, v)) {
         return;
     }
-    id = pst_ymap_get_kind(node, "id", PST_Y_SCALAR);
-    version = pst_ymap_get_kind(node, "version", PST_Y_SCALAR);
-    applies_to = pst_ymap_get_kind(node, "applies_to", PST_Y_MAP);
+    id = v[POL_ID];
+    version = v[POL_VERSION];
+    applies_to = v[POL_APPLIES_TO];
     if (id != NULL) {
         if (!valid_id(id->scalar)) {
             pst_ydiag(l->diag, l->file, id, "policy id '%s' must match [a-z0-9-]+", id->scalar);
@@ -700,13 +826,13 @@ static void load_header(struct loader *l, struct pst_policy *policy, const struc
                           l->set->policies[i]->path);
             }
         }
-        policy->id = dup_or_flag(l, id->scalar);
+        policy->id = keep_text(l, id->scalar);
     }
     if (version != NULL) {
         parse_long(l, version, "version", 1, &policy->version);
     }
-    if (scalar_of(node, "title") != NULL) {
-        policy->title = dup_or_flag(l, scalar_of(node, "title"));
+    if (v[POL_TITLE] != NULL) {
+        policy->title = keep_text(l, v[POL_TITLE]->scalar);
     }
     if (applies_to != NULL &&
         pst_ymap_check(l->diag, l->file, applies_to, "applies_to", applies_to_keys,
@@ -781,7 +907,7 @@ static void load_file(struct loader *l, const char *path)
     struct pst_policy_set *set = l->set;
     struct pst_policy *policy = NULL;
     struct pst_ynode *root;
-    const struct pst_ynode *controls, *recs;
+    const struct pst_ynode *v[TOP_N], *controls, *recs;
     char sha256[65];
 
     l->file = path;
@@ -789,7 +915,7 @@ static void load_file(struct loader *l, const char *path)
     if (root == NULL) {
         goto out;
     }
-    if (!pst_ymap_check(l->diag, path, root, "a policy file", top_keys, PST_COUNT(top_keys))) {
+    if (!pst_ymap_check_get(l->diag, path, root, "a policy file", top_keys, TOP_N, v)) {
         goto out;
     }
     policy = calloc(1, sizeof(*policy));
@@ -799,12 +925,12 @@ static void load_file(struct loader *l, const char *path)
         goto out;
     }
     set->policies[set->n_policies++] = policy;
-    policy->path = dup_or_flag(l, path);
+    policy->path = keep_text(l, path);
     memcpy(policy->sha256, sha256, sizeof(policy->sha256));
-    if (pst_ymap_get_kind(root, "policy", PST_Y_MAP) != NULL) {
-        load_header(l, policy, pst_ymap_get(root, "policy"));
+    if (v[TOP_POLICY] != NULL) {
+        load_header(l, policy, v[TOP_POLICY]);
     }
-    l->parameters = pst_ymap_get_kind(root, "parameters", PST_Y_MAP);
+    l->parameters = v[TOP_PARAMETERS];
     for (size_t i = 0; l->parameters != NULL && i < l->parameters->n; i++) {
         const struct pst_ynode *value = l->parameters->items[2 * i + 1];
         bool flat = value->kind == PST_Y_SCALAR;
@@ -826,8 +952,8 @@ static void load_file(struct loader *l, const char *path)
             l->nomem = true;
         }
     }
-    controls = pst_ymap_get_kind(root, "controls", PST_Y_SEQ);
-    recs = pst_ymap_get_kind(root, "recommendations", PST_Y_SEQ);
+    controls = v[TOP_CONTROLS];
+    recs = v[TOP_RECOMMENDATIONS];
     if (controls != NULL) {
         if (!grow((void **)&set->controls, set->n_controls, controls->n, sizeof(void *))) {
             l->nomem = true;
@@ -919,20 +1045,13 @@ static void load_directory(struct loader *l, const char *dir)
 /* Points every recommendation at its control, now that all files have declared theirs. */
 static void resolve_controls(struct loader *l)
 {
-    size_t i;
-    json_t *ref;
-
-    json_array_foreach(l->pending, i, ref)
-    {
-        struct pst_recommendation *rec =
-            l->set->recommendations[json_integer_value(json_array_get(ref, 0))];
-        const char *id = json_string_value(json_array_get(ref, 1));
-        rec->control = pst_policy_find_control(l->set, id);
+    for (size_t i = 0; i < l->n_pending; i++) {
+        const struct pending *p = &l->pending[i];
+        struct pst_recommendation *rec = l->set->recommendations[p->rec];
+        rec->control = pst_policy_find_control(l->set, p->control);
         if (rec->control == NULL) {
-            pst_diag_add(l->diag, json_string_value(json_array_get(ref, 2)),
-                         (int)json_integer_value(json_array_get(ref, 3)),
-                         (int)json_integer_value(json_array_get(ref, 4)),
-                         "recommendation names no existing control '%s'", id);
+            pst_diag_add(l->diag, p->file, p->line, p->column,
+                         "recommendation names no existing control '%s'", p->control);
         }
     }
 }
@@ -996,18 +1115,12 @@ void pst_policy_set_free(struct pst_policy_set *set)
     }
     for (size_t i = 0; i < set->n_recommendations; i++) {
         struct pst_recommendation *rec = set->recommendations[i];
-        free(rec->id);
-        free(rec->title);
-        free(rec->rationale);
-        free(rec->remediation);
         json_decref(rec->references);
         check_free(rec->applies);
         check_free(rec->check);
         free(rec);
     }
     for (size_t i = 0; i < set->n_controls; i++) {
-        free(set->controls[i]->id);
-        free(set->controls[i]->title);
         json_decref(set->controls[i]->mcsb);
         free(set->controls[i]);
     }
@@ -1017,6 +1130,11 @@ void pst_policy_set_free(struct pst_policy_set *set)
     free(set->recommendations);
     free(set->controls);
     free(set->policies);
+    while (set->text != NULL) {
+        struct pst_text_block *next = set->text->next;
+        free(set->text);
+        set->text = next;
+    }
     free(set);
 }
 
@@ -1030,9 +1148,9 @@ int pst_policy_load(const char *const *paths, size_t n_paths, const struct pst_c
     *out = NULL;
     l.set = calloc(1, sizeof(*l.set));
     l.declared = json_object();
-    l.pending = json_array();
     l.control_files = json_object();
-    if (l.set == NULL || l.declared == NULL || l.pending == NULL || l.control_files == NULL) {
+    l.no_args = json_object();
+    if (l.set == NULL || l.declared == NULL || l.control_files == NULL || l.no_args == NULL) {
         rc = PST_ENOMEM;
         goto out;
     }
@@ -1058,8 +1176,10 @@ int pst_policy_load(const char *const *paths, size_t n_paths, const struct pst_c
     }
 out:
     json_decref(l.declared);
-    json_decref(l.pending);
     json_decref(l.control_files);
+    json_decref(l.no_args);
+    free(l.pending);
+    free(l.ids);
     if (rc != PST_OK) {
         pst_policy_set_free(l.set);
         return rc;

@@ -45,8 +45,10 @@ const struct pst_ynode *pst_ymap_get(const struct pst_ynode *map, const char *ke
     if (map == NULL || map->kind != PST_Y_MAP) {
         return NULL;
     }
+    /* Most keys differ in their first byte: test it before calling strcmp. */
     for (size_t i = 0; i < map->n; i++) {
-        if (strcmp(map->items[2 * i]->scalar, key) == 0) {
+        const char *name = map->items[2 * i]->scalar;
+        if (name[0] == key[0] && strcmp(name, key) == 0) {
             return map->items[2 * i + 1];
         }
     }
@@ -300,36 +302,57 @@ struct pst_ynode *pst_yaml_parse(const char *file, const char *buf, size_t len,
     return b.root;
 }
 
-bool pst_ymap_check(struct pst_diag *diag, const char *file, const struct pst_ynode *node,
-                    const char *what, const struct pst_ykey *keys, size_t n_keys)
+bool pst_ymap_check_get(struct pst_diag *diag, const char *file, const struct pst_ynode *node,
+                        const char *what, const struct pst_ykey *keys, size_t n_keys,
+                        const struct pst_ynode **values)
 {
+    bool present[PST_YKEYS_MAX] = {false};
+
+    for (size_t k = 0; k < n_keys && values != NULL; k++) {
+        values[k] = NULL;
+    }
     if (node->kind != PST_Y_MAP) {
         pst_ydiag(diag, file, node, "%s must be a mapping, not %s", what,
                   pst_ynode_kind_name(node->kind));
         return false;
     }
+    /* One pass over the mapping's keys; the parser let no key repeat. */
     for (size_t i = 0; i < node->n; i++) {
         const struct pst_ynode *key = node->items[2 * i];
         const struct pst_ynode *value = node->items[2 * i + 1];
         size_t k;
         for (k = 0; k < n_keys; k++) {
-            if (strcmp(keys[k].name, key->scalar) == 0) {
+            if (keys[k].name[0] == key->scalar[0] && strcmp(keys[k].name, key->scalar) == 0) {
                 break;
             }
         }
         if (k == n_keys) {
             pst_ydiag(diag, file, key, "unknown key '%s' in %s", key->scalar, what);
-        } else if (value->kind != keys[k].kind) {
+            continue;
+        }
+        if (k < PST_YKEYS_MAX) {
+            present[k] = true;
+        }
+        if (value->kind != keys[k].kind) {
             pst_ydiag(diag, file, value, "'%s' in %s must be %s, not %s", key->scalar, what,
                       pst_ynode_kind_name(keys[k].kind), pst_ynode_kind_name(value->kind));
+        } else if (values != NULL) {
+            values[k] = value;
         }
     }
     for (size_t k = 0; k < n_keys; k++) {
-        if (keys[k].required && pst_ymap_get(node, keys[k].name) == NULL) {
+        bool found = k < PST_YKEYS_MAX ? present[k] : pst_ymap_get(node, keys[k].name) != NULL;
+        if (keys[k].required && !found) {
             pst_ydiag(diag, file, node, "%s is missing required key '%s'", what, keys[k].name);
         }
     }
     return true;
+}
+
+bool pst_ymap_check(struct pst_diag *diag, const char *file, const struct pst_ynode *node,
+                    const char *what, const struct pst_ykey *keys, size_t n_keys)
+{
+    return pst_ymap_check_get(diag, file, node, what, keys, n_keys, NULL);
 }
 
 struct pst_ynode *pst_yaml_load_file(const char *path, struct pst_diag *diag, char **bytes,

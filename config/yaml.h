@@ -73,6 +73,17 @@ struct pst_ykey {
 bool pst_ymap_check(struct pst_diag *diag, const char *file, const struct pst_ynode *node,
                     const char *what, const struct pst_ykey *keys, size_t n_keys);
 
+/* Keys a pst_ymap_check_get() call finds in one pass (more are looked up one by one). */
+#define PST_YKEYS_MAX 32
+
+/*
+ * pst_ymap_check(), that also sets VALUES[k] (N_KEYS entries, may be NULL) to the value of
+ * KEYS[k] when the mapping has it with the declared kind, else to NULL.
+ */
+bool pst_ymap_check_get(struct pst_diag *diag, const char *file, const struct pst_ynode *node,
+                        const char *what, const struct pst_ykey *keys, size_t n_keys,
+                        const struct pst_ynode **values);
+
 /* Records an error at NODE. */
 #define pst_ydiag(diag, file, node, ...)                                                           \
     pst_diag_add((diag), (file), (node)->line, (node)->column, __VA_ARGS__)

@@ -15,9 +15,9 @@
 enum pst_exemption_kind { PST_EXEMPT_MITIGATED, PST_EXEMPT_WAIVER };
 
 struct pst_exemption {
-    char *recommendation;
+    const char *recommendation;
     enum pst_exemption_kind kind;
-    char *reason;
+    const char *reason;
     char expires[11]; /* YYYY-MM-DD, or "" for none */
     int line, column;
 };

@@ -254,10 +254,11 @@ static bool resolve(struct loader *l, const struct pst_ynode *node, struct sourc
     src->file = l->file;
     src->parameter = NULL;
     /* "$name" is a parameter; "$$..." is a literal that starts with one '$'. */
-    if (node->kind != PST_Y_SCALAR || node->scalar[0] != '$' || node->scalar[1] == '$') {
+    if (node->kind != PST_Y_SCALAR || pst_ynode_text(node)[0] != '$' ||
+        pst_ynode_text(node)[1] == '$') {
         return true;
     }
-    const char *name = node->scalar + 1;
+    const char *name = pst_ynode_text(node) + 1;
     const struct pst_ynode *def = pst_ymap_get(l->parameters, name);
     if (def == NULL) {
         pst_ydiag(l->diag, l->file, node, "unknown parameter '$%s' (declare it under parameters)",
@@ -285,16 +286,17 @@ static json_t *scalar_value(struct loader *l, const struct source *src,
                   pst_ynode_kind_name(node->kind));
         return NULL;
     }
-    if (node->scalar[0] == '$' && node->scalar[1] != '$') {
+    if (pst_ynode_text(node)[0] == '$' && pst_ynode_text(node)[1] != '$') {
         pst_ydiag(l->diag, src->file, node,
                   "%s: a parameter stands for a whole operand or argument, not a list item", what);
         return NULL;
     }
     v = pst_value_from_text(type == PST_TYPE_LIST ? PST_TYPE_STRING : type,
-                            node->scalar[0] == '$' ? node->scalar + 1 : node->scalar);
+                            pst_ynode_text(node)[0] == '$' ? pst_ynode_text(node) + 1
+                                                           : pst_ynode_text(node));
     if (v == NULL) {
-        pst_ydiag(l->diag, src->file, node, "%s: '%s' is not %s %s%s%s%s", what, node->scalar,
-                  type == PST_TYPE_INT ? "an" : "a", pst_type_name(type),
+        pst_ydiag(l->diag, src->file, node, "%s: '%s' is not %s %s%s%s%s", what,
+                  pst_ynode_text(node), type == PST_TYPE_INT ? "an" : "a", pst_type_name(type),
                   src->parameter ? " (parameter $" : "", src->parameter ? src->parameter : "",
                   src->parameter ? ")" : "");
     }
@@ -318,7 +320,7 @@ static json_t *list_value(struct loader *l, const struct source *src, enum pst_t
         return NULL;
     }
     for (size_t i = 0; i < node->n; i++) {
-        json_t *v = scalar_value(l, src, node->items[i], type, what);
+        json_t *v = scalar_value(l, src, pst_ynode_item(node, i), type, what);
         if (v == NULL) {
             json_decref(list);
             return NULL;
@@ -331,18 +333,18 @@ static json_t *list_value(struct loader *l, const struct source *src, enum pst_t
 static bool is_null_word(const struct pst_ynode *node)
 {
     return node->kind == PST_Y_SCALAR && node->plain &&
-           (strcmp(node->scalar, "null") == 0 || strcmp(node->scalar, "~") == 0);
+           (strcmp(pst_ynode_text(node), "null") == 0 || strcmp(pst_ynode_text(node), "~") == 0);
 }
 
 static bool compile_regex(struct loader *l, const struct source *src, regex_t *re)
 {
     char message[256];
-    int rc = regcomp(re, src->node->scalar, REG_EXTENDED | REG_NOSUB);
+    int rc = regcomp(re, pst_ynode_text(src->node), REG_EXTENDED | REG_NOSUB);
 
     if (rc != 0) {
         regerror(rc, re, message, sizeof(message));
         pst_ydiag(l->diag, src->file, src->node, "regex '%s' does not compile: %s",
-                  src->node->scalar, message);
+                  pst_ynode_text(src->node), message);
         return false;
     }
     return true;
@@ -399,21 +401,22 @@ static bool load_operand(struct loader *l, struct pst_check *leaf, const struct 
 static bool load_arg(struct loader *l, struct pst_check *leaf, const struct pst_ynode *key,
                      const struct pst_ynode *value)
 {
-    const struct pst_probe_arg *arg = pst_probe_find_arg(leaf->probe, key->scalar);
+    const struct pst_probe_arg *arg = pst_probe_find_arg(leaf->probe, pst_ynode_text(key));
     struct source src;
     json_t *v;
 
     if (arg == NULL) {
         pst_ydiag(l->diag, l->file, key,
-                  "'%s' is neither an operator nor an argument of probe '%s'", key->scalar,
+                  "'%s' is neither an operator nor an argument of probe '%s'", pst_ynode_text(key),
                   leaf->probe->name);
         return false;
     }
     if (!resolve(l, value, &src)) {
         return false;
     }
-    v = arg->type == PST_TYPE_LIST ? list_value(l, &src, arg->type, key->scalar)
-                                   : scalar_value(l, &src, src.node, arg->type, key->scalar);
+    v = arg->type == PST_TYPE_LIST
+            ? list_value(l, &src, arg->type, pst_ynode_text(key))
+            : scalar_value(l, &src, src.node, arg->type, pst_ynode_text(key));
     if (v == NULL) {
         return false;
     }
@@ -453,13 +456,14 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
                   "a check is all, any, not, or a leaf with 'fact: PROBE.FIELD'");
         return false;
     }
-    dot = strchr(fact->scalar, '.');
-    if (dot == NULL || (size_t)(dot - fact->scalar) >= sizeof(probe_name)) {
-        pst_ydiag(l->diag, l->file, fact, "fact must be PROBE.FIELD, not '%s'", fact->scalar);
+    dot = strchr(pst_ynode_text(fact), '.');
+    if (dot == NULL || (size_t)(dot - pst_ynode_text(fact)) >= sizeof(probe_name)) {
+        pst_ydiag(l->diag, l->file, fact, "fact must be PROBE.FIELD, not '%s'",
+                  pst_ynode_text(fact));
         return false;
     }
-    memcpy(probe_name, fact->scalar, (size_t)(dot - fact->scalar));
-    probe_name[dot - fact->scalar] = '\0';
+    memcpy(probe_name, pst_ynode_text(fact), (size_t)(dot - pst_ynode_text(fact)));
+    probe_name[dot - pst_ynode_text(fact)] = '\0';
     leaf->probe = pst_probe_find(probe_name);
     if (leaf->probe == NULL) {
         pst_ydiag(l->diag, l->file, fact, "unknown probe '%s'", probe_name);
@@ -470,22 +474,22 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
         pst_ydiag(l->diag, l->file, fact, "probe '%s' has no field '%s'", probe_name, dot + 1);
         return false;
     }
-    leaf->fact = keep_text(l, fact->scalar);
+    leaf->fact = keep_text(l, pst_ynode_text(fact));
     for (size_t i = 0; i < node->n; i++) {
-        const struct pst_ynode *key = node->items[2 * i];
-        const struct pst_ynode *value = node->items[2 * i + 1];
+        const struct pst_ynode *key = pst_ynode_item(node, 2 * i);
+        const struct pst_ynode *value = pst_ynode_item(node, 2 * i + 1);
         bool is_op = false;
-        if (key->scalar[0] == 'f' && strcmp(key->scalar, "fact") == 0) {
+        if (pst_ynode_text(key)[0] == 'f' && strcmp(pst_ynode_text(key), "fact") == 0) {
             continue;
         }
         for (size_t o = 0; o < PST_COUNT(op_table); o++) {
-            if (op_table[o].name[0] == key->scalar[0] &&
-                strcmp(op_table[o].name, key->scalar) == 0) {
+            if (op_table[o].name[0] == pst_ynode_text(key)[0] &&
+                strcmp(op_table[o].name, pst_ynode_text(key)) == 0) {
                 is_op = true;
                 if (op_key != NULL) {
                     pst_ydiag(l->diag, l->file, key,
-                              "a leaf takes exactly one operator ('%s' and '%s')", op_key->scalar,
-                              key->scalar);
+                              "a leaf takes exactly one operator ('%s' and '%s')",
+                              pst_ynode_text(op_key), pst_ynode_text(key));
                     ok = false;
                 } else {
                     op_key = key;
@@ -494,11 +498,11 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
                 }
             }
         }
-        if (!is_op && pst_probe_find_arg(leaf->probe, key->scalar) == NULL &&
-            (strcmp(key->scalar, "all") == 0 || strcmp(key->scalar, "any") == 0 ||
-             strcmp(key->scalar, "not") == 0)) {
+        if (!is_op && pst_probe_find_arg(leaf->probe, pst_ynode_text(key)) == NULL &&
+            (strcmp(pst_ynode_text(key), "all") == 0 || strcmp(pst_ynode_text(key), "any") == 0 ||
+             strcmp(pst_ynode_text(key), "not") == 0)) {
             pst_ydiag(l->diag, l->file, key, "'%s' cannot stand beside 'fact' in one node",
-                      key->scalar);
+                      pst_ynode_text(key));
             ok = false;
         } else if (!is_op && !load_arg(l, leaf, key, value)) {
             ok = false; /* reported; go on to find every error of the node */
@@ -517,12 +521,12 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
         leaf->args = json_incref(l->no_args); /* shared: nothing adds to a leaf's args later */
     }
     if (op_key == NULL) {
-        pst_ydiag(l->diag, l->file, node, "leaf on '%s' has no operator", fact->scalar);
+        pst_ydiag(l->diag, l->file, node, "leaf on '%s' has no operator", pst_ynode_text(fact));
         return false;
     }
     if ((op_table[leaf->op].field_types & (1u << leaf->field->type)) == 0) {
         pst_ydiag(l->diag, l->file, op_key, "operator '%s' does not apply to %s field '%s'",
-                  op_key->scalar, pst_type_name(leaf->field->type), fact->scalar);
+                  pst_ynode_text(op_key), pst_type_name(leaf->field->type), pst_ynode_text(fact));
         return false;
     }
     return load_operand(l, leaf, op_value) && ok;
@@ -564,7 +568,7 @@ static struct pst_check *load_check(struct loader *l, const struct pst_ynode *no
         check->kind = pst_ymap_get(node, "all") ? PST_CHECK_ALL : PST_CHECK_ANY;
         if (group->kind != PST_Y_SEQ || group->n == 0) {
             pst_ydiag(l->diag, l->file, group, "'%s' takes a non-empty list of checks",
-                      node->items[0]->scalar);
+                      pst_ynode_text(pst_ynode_item(node, 0)));
             ok = false;
         } else {
             check->children = calloc(group->n, sizeof(*check->children));
@@ -573,12 +577,12 @@ static struct pst_check *load_check(struct loader *l, const struct pst_ynode *no
                 ok = false;
             }
             for (size_t i = 0; ok && i < group->n; i++) {
-                struct pst_check *child = load_check(l, group->items[i], depth + 1);
+                struct pst_check *child = load_check(l, pst_ynode_item(group, i), depth + 1);
                 if (child == NULL) {
                     ok = false;
                     /* keep loading the siblings to report all their errors */
                     for (size_t j = i + 1; j < group->n; j++) {
-                        check_free(load_check(l, group->items[j], depth + 1));
+                        check_free(load_check(l, pst_ynode_item(group, j), depth + 1));
                     }
                     break;
                 }
@@ -615,12 +619,12 @@ static void check_free(struct pst_check *check)
 static bool parse_long(struct loader *l, const struct pst_ynode *node, const char *what, long min,
                        long *out)
 {
-    json_t *v = pst_value_from_text(PST_TYPE_INT, node->scalar);
+    json_t *v = pst_value_from_text(PST_TYPE_INT, pst_ynode_text(node));
     bool ok = v != NULL && json_integer_value(v) >= min && json_integer_value(v) <= 1000000;
 
     if (!ok) {
         pst_ydiag(l->diag, l->file, node, "%s must be an integer from %ld to 1000000, not '%s'",
-                  what, min, node->scalar);
+                  what, min, pst_ynode_text(node));
     } else {
         *out = (long)json_integer_value(v);
     }
@@ -649,23 +653,26 @@ static void load_control(struct loader *l, const struct pst_ynode *node)
     if (id == NULL || max == NULL || v[CTL_TITLE] == NULL) {
         return;
     }
-    if (!valid_id(id->scalar)) {
-        pst_ydiag(l->diag, l->file, id, "control id '%s' must match [a-z0-9-]+", id->scalar);
+    if (!valid_id(pst_ynode_text(id))) {
+        pst_ydiag(l->diag, l->file, id, "control id '%s' must match [a-z0-9-]+",
+                  pst_ynode_text(id));
         return;
     }
-    const struct pst_control *known = pst_policy_find_control(set, id->scalar);
+    const struct pst_control *known = pst_policy_find_control(set, pst_ynode_text(id));
     if (known != NULL) {
         long max_score = -1;
-        json_t *score = pst_value_from_text(PST_TYPE_INT, max->scalar);
+        json_t *score = pst_value_from_text(PST_TYPE_INT, pst_ynode_text(max));
         if (score != NULL) {
             max_score = (long)json_integer_value(score);
             json_decref(score);
         }
         /* Policies that extend a baseline may repeat its controls, but not change them. */
-        if (strcmp(known->title, v[CTL_TITLE]->scalar) != 0 || known->max_score != max_score) {
+        if (strcmp(known->title, pst_ynode_text(v[CTL_TITLE])) != 0 ||
+            known->max_score != max_score) {
             pst_ydiag(l->diag, l->file, id,
                       "control '%s' is already declared in %s with another title or max_score",
-                      id->scalar, json_string_value(json_object_get(l->control_files, id->scalar)));
+                      pst_ynode_text(id),
+                      json_string_value(json_object_get(l->control_files, pst_ynode_text(id))));
         }
         return;
     }
@@ -675,11 +682,11 @@ static void load_control(struct loader *l, const struct pst_ynode *node)
         return;
     }
     set->controls[set->n_controls++] = control;
-    control->id = keep_text(l, id->scalar);
-    if (json_object_set_new(l->control_files, id->scalar, json_string(l->file)) != 0) {
+    control->id = keep_text(l, pst_ynode_text(id));
+    if (json_object_set_new(l->control_files, pst_ynode_text(id), json_string(l->file)) != 0) {
         l->nomem = true;
     }
-    control->title = keep_text(l, v[CTL_TITLE]->scalar);
+    control->title = keep_text(l, pst_ynode_text(v[CTL_TITLE]));
     control->mcsb = mcsb ? scalar_list(l, mcsb, "mcsb") : json_array();
     parse_long(l, max, "max_score", 0, &control->max_score);
 }
@@ -700,7 +707,7 @@ static void add_pending(struct loader *l, size_t rec, const struct pst_ynode *no
     }
     l->pending[l->n_pending++] = (struct pending){
         .rec = rec,
-        .control = keep_text(l, node->scalar),
+        .control = keep_text(l, pst_ynode_text(node)),
         .file = file,
         .line = node->line,
         .column = node->column,
@@ -731,36 +738,37 @@ static void load_recommendation(struct loader *l, const struct pst_policy *polic
     set->recommendations[set->n_recommendations++] = rec;
     rec->policy = policy;
     if (id != NULL) {
-        rec->id = keep_text(l, id->scalar);
+        rec->id = keep_text(l, pst_ynode_text(id));
         /* every earlier recommendation of the same id is reported, as a scan of them would */
         size_t earlier = rec->id != NULL ? count_id(l, rec->id) : 0;
-        if (!valid_id(id->scalar)) {
+        if (!valid_id(pst_ynode_text(id))) {
             pst_ydiag(l->diag, l->file, id, "recommendation id '%s' must match [a-z0-9-]+",
-                      id->scalar);
+                      pst_ynode_text(id));
         } else {
             for (size_t i = 0; i < earlier; i++) {
-                pst_ydiag(l->diag, l->file, id, "duplicate recommendation id '%s'", id->scalar);
+                pst_ydiag(l->diag, l->file, id, "duplicate recommendation id '%s'",
+                          pst_ynode_text(id));
             }
         }
     }
     /* A control no file declared yet is looked up again once every file is loaded. */
     if (control != NULL) {
-        rec->control = pst_policy_find_control(set, control->scalar);
+        rec->control = pst_policy_find_control(set, pst_ynode_text(control));
         if (rec->control == NULL) {
             add_pending(l, set->n_recommendations - 1, control, policy->path);
         }
     }
     if (severity != NULL) {
         for (s = 0; s < PST_COUNT(severity_names); s++) {
-            if (severity_names[s][0] == severity->scalar[0] &&
-                strcmp(severity_names[s], severity->scalar) == 0) {
+            if (severity_names[s][0] == pst_ynode_text(severity)[0] &&
+                strcmp(severity_names[s], pst_ynode_text(severity)) == 0) {
                 break;
             }
         }
         if (s == PST_COUNT(severity_names)) {
             pst_ydiag(l->diag, l->file, severity,
                       "severity must be critical, high, medium, low or info, not '%s'",
-                      severity->scalar);
+                      pst_ynode_text(severity));
         } else {
             rec->severity = (enum pst_severity)s;
         }
@@ -770,23 +778,23 @@ static void load_recommendation(struct loader *l, const struct pst_policy *polic
         l->nomem = true;
     }
     for (size_t i = 0; references != NULL && rec->references != NULL && i < references->n; i++) {
-        const struct pst_ynode *value = references->items[2 * i + 1];
+        const struct pst_ynode *value = pst_ynode_item(references, 2 * i + 1);
         if (value->kind != PST_Y_SCALAR) {
             pst_ydiag(l->diag, l->file, value, "a reference must be a scalar, not %s",
                       pst_ynode_kind_name(value->kind));
             continue;
         }
-        json_object_set_new(rec->references, references->items[2 * i]->scalar,
-                            json_string(value->scalar));
+        json_object_set_new(rec->references, pst_ynode_text(pst_ynode_item(references, 2 * i)),
+                            json_string(pst_ynode_text(value)));
     }
     if (v[REC_TITLE] != NULL) {
-        rec->title = keep_text(l, v[REC_TITLE]->scalar);
+        rec->title = keep_text(l, pst_ynode_text(v[REC_TITLE]));
     }
     if (v[REC_RATIONALE] != NULL) {
-        rec->rationale = keep_text(l, v[REC_RATIONALE]->scalar);
+        rec->rationale = keep_text(l, pst_ynode_text(v[REC_RATIONALE]));
     }
     if (v[REC_REMEDIATION] != NULL) {
-        rec->remediation = keep_text(l, v[REC_REMEDIATION]->scalar);
+        rec->remediation = keep_text(l, pst_ynode_text(v[REC_REMEDIATION]));
     }
     if (v[REC_APPLIES] != NULL) {
         rec->applies = load_check(l, v[REC_APPLIES], 0);
@@ -816,23 +824,24 @@ static void load_header(struct loader *l, struct pst_policy *policy, const struc
     version = v[POL_VERSION];
     applies_to = v[POL_APPLIES_TO];
     if (id != NULL) {
-        if (!valid_id(id->scalar)) {
-            pst_ydiag(l->diag, l->file, id, "policy id '%s' must match [a-z0-9-]+", id->scalar);
+        if (!valid_id(pst_ynode_text(id))) {
+            pst_ydiag(l->diag, l->file, id, "policy id '%s' must match [a-z0-9-]+",
+                      pst_ynode_text(id));
         }
         for (size_t i = 0; i < l->set->n_policies; i++) {
             if (l->set->policies[i] != policy && l->set->policies[i]->id != NULL &&
-                strcmp(l->set->policies[i]->id, id->scalar) == 0) {
-                pst_ydiag(l->diag, l->file, id, "duplicate policy id '%s' (also in %s)", id->scalar,
-                          l->set->policies[i]->path);
+                strcmp(l->set->policies[i]->id, pst_ynode_text(id)) == 0) {
+                pst_ydiag(l->diag, l->file, id, "duplicate policy id '%s' (also in %s)",
+                          pst_ynode_text(id), l->set->policies[i]->path);
             }
         }
-        policy->id = keep_text(l, id->scalar);
+        policy->id = keep_text(l, pst_ynode_text(id));
     }
     if (version != NULL) {
         parse_long(l, version, "version", 1, &policy->version);
     }
     if (v[POL_TITLE] != NULL) {
-        policy->title = keep_text(l, v[POL_TITLE]->scalar);
+        policy->title = keep_text(l, pst_ynode_text(v[POL_TITLE]));
     }
     if (applies_to != NULL &&
         pst_ymap_check(l->diag, l->file, applies_to, "applies_to", applies_to_keys,
@@ -932,10 +941,10 @@ static void load_file(struct loader *l, const char *path)
     }
     l->parameters = v[TOP_PARAMETERS];
     for (size_t i = 0; l->parameters != NULL && i < l->parameters->n; i++) {
-        const struct pst_ynode *value = l->parameters->items[2 * i + 1];
+        const struct pst_ynode *value = pst_ynode_item(l->parameters, 2 * i + 1);
         bool flat = value->kind == PST_Y_SCALAR;
         for (size_t k = 0; value->kind == PST_Y_SEQ && k < value->n; k++) {
-            flat = value->items[k]->kind == PST_Y_SCALAR;
+            flat = pst_ynode_item(value, k)->kind == PST_Y_SCALAR;
             if (!flat) {
                 break;
             }
@@ -945,10 +954,10 @@ static void load_file(struct loader *l, const char *path)
         }
         if (!flat) {
             pst_ydiag(l->diag, path, value, "parameter '%s' must be a scalar or a list of scalars",
-                      l->parameters->items[2 * i]->scalar);
+                      pst_ynode_text(pst_ynode_item(l->parameters, 2 * i)));
         }
-        if (json_object_set_new(l->declared, l->parameters->items[2 * i]->scalar, json_true()) !=
-            0) {
+        if (json_object_set_new(l->declared, pst_ynode_text(pst_ynode_item(l->parameters, 2 * i)),
+                                json_true()) != 0) {
             l->nomem = true;
         }
     }
@@ -960,7 +969,7 @@ static void load_file(struct loader *l, const char *path)
             goto out;
         }
         for (size_t i = 0; i < controls->n; i++) {
-            load_control(l, controls->items[i]);
+            load_control(l, pst_ynode_item(controls, i));
         }
     }
     if (recs != NULL) {
@@ -970,7 +979,7 @@ static void load_file(struct loader *l, const char *path)
             goto out;
         }
         for (size_t i = 0; i < recs->n; i++) {
-            load_recommendation(l, policy, recs->items[i]);
+            load_recommendation(l, policy, pst_ynode_item(recs, i));
         }
     }
 out:
@@ -978,12 +987,12 @@ out:
     if (root != NULL && l->config != NULL && l->config->parameters != NULL) {
         const struct pst_ynode *params = pst_ymap_get_kind(root, "parameters", PST_Y_MAP);
         for (size_t i = 0; params != NULL && i < params->n; i++) {
-            const char *name = params->items[2 * i]->scalar;
+            const char *name = pst_ynode_text(pst_ynode_item(params, 2 * i));
             const struct pst_ynode *over = pst_ymap_get(l->config->parameters, name);
-            if (over != NULL && over->kind != params->items[2 * i + 1]->kind) {
+            if (over != NULL && over->kind != pst_ynode_item(params, 2 * i + 1)->kind) {
                 pst_ydiag(l->diag, l->config->path, over,
                           "parameter '%s' must be %s, as the policy %s declares it", name,
-                          pst_ynode_kind_name(params->items[2 * i + 1]->kind), path);
+                          pst_ynode_kind_name(pst_ynode_item(params, 2 * i + 1)->kind), path);
             }
         }
     }
@@ -1065,10 +1074,10 @@ static void check_config_refs(struct loader *l)
         return;
     }
     for (size_t i = 0; config->parameters != NULL && i < config->parameters->n; i++) {
-        const struct pst_ynode *key = config->parameters->items[2 * i];
-        if (json_object_get(l->declared, key->scalar) == NULL) {
+        const struct pst_ynode *key = pst_ynode_item(config->parameters, 2 * i);
+        if (json_object_get(l->declared, pst_ynode_text(key)) == NULL) {
             pst_ydiag(l->diag, config->path, key, "no loaded policy declares parameter '%s'",
-                      key->scalar);
+                      pst_ynode_text(key));
         }
     }
     for (size_t i = 0; i < config->n_exemptions; i++) {

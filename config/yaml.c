@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <jansson.h>
 #include <yaml.h>
 
@@ -25,15 +26,40 @@ const char *pst_ynode_kind_name(enum pst_ynode_kind kind)
 
 void pst_ynode_free(struct pst_ynode *node)
 {
+    struct pst_ytree_head *h;
+
     if (node == NULL) {
         return;
     }
-    if (node->arena) {
-        free(node);
+    h = (struct pst_ytree_head *)(void *)node - 1;
+    if (h->mapped) {
+        munmap(h, pst_ytree_bytes(h));
+    } else {
+        free(h);
+    }
+}
+
+/*
+ * The parser's own tree, built node by node as libyaml's events come, then laid out in one
+ * block (flatten) and freed.
+ */
+struct pnode {
+    enum pst_ynode_kind kind;
+    int line, column;
+    bool plain;
+    char *scalar;
+    size_t len;
+    struct pnode **items;
+    uint32_t n, n_items;
+};
+
+static void pnode_free(struct pnode *node)
+{
+    if (node == NULL) {
         return;
     }
     for (size_t i = 0; i < node->n_items; i++) {
-        pst_ynode_free(node->items[i]);
+        pnode_free(node->items[i]);
     }
     free(node->items);
     free(node->scalar);
@@ -47,9 +73,9 @@ const struct pst_ynode *pst_ymap_get(const struct pst_ynode *map, const char *ke
     }
     /* Most keys differ in their first byte: test it before calling strcmp. */
     for (size_t i = 0; i < map->n; i++) {
-        const char *name = map->items[2 * i]->scalar;
+        const char *name = pst_ynode_text(pst_ynode_item(map, 2 * i));
         if (name[0] == key[0] && strcmp(name, key) == 0) {
-            return map->items[2 * i + 1];
+            return pst_ynode_item(map, 2 * i + 1);
         }
     }
     return NULL;
@@ -66,20 +92,20 @@ const struct pst_ynode *pst_ymap_get_kind(const struct pst_ynode *map, const cha
 struct builder {
     const char *file;
     struct pst_diag *diag;
-    struct pst_ynode *stack[PST_YAML_MAX_DEPTH + 1];
+    struct pnode *stack[PST_YAML_MAX_DEPTH + 1];
     size_t slots[PST_YAML_MAX_DEPTH + 1]; /* items used in the container at that depth */
     size_t caps[PST_YAML_MAX_DEPTH + 1];
     json_t *keys[PST_YAML_MAX_DEPTH + 1]; /* a mapping's keys -> line, for duplicates in O(1) */
     int depth;
-    size_t nodes;
-    struct pst_ynode *root;
+    size_t nodes, strings_len;
+    struct pnode *root;
     bool failed;
 };
 
 /* Adds NODE to the current container (or makes it the root). Takes ownership. */
-static bool attach(struct builder *b, struct pst_ynode *node)
+static bool attach(struct builder *b, struct pnode *node)
 {
-    struct pst_ynode *parent;
+    struct pnode *parent;
     size_t *used, *cap;
 
     if (b->depth == 0) {
@@ -94,7 +120,7 @@ static bool attach(struct builder *b, struct pst_ynode *node)
         if (node->kind != PST_Y_SCALAR) {
             pst_diag_add(b->diag, b->file, node->line, node->column,
                          "a mapping key must be a scalar");
-            pst_ynode_free(node);
+            pnode_free(node);
             return false;
         }
         json_t *keys = b->keys[b->depth - 1];
@@ -103,21 +129,21 @@ static bool attach(struct builder *b, struct pst_ynode *node)
             pst_diag_add(b->diag, b->file, node->line, node->column,
                          "duplicate key '%s' (first at line %d)", node->scalar,
                          (int)json_integer_value(first));
-            pst_ynode_free(node);
+            pnode_free(node);
             return false;
         }
         if (json_object_set_new_nocheck(keys, node->scalar, json_integer(node->line)) != 0) {
             pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
-            pst_ynode_free(node);
+            pnode_free(node);
             return false;
         }
     }
     if (*used == *cap) {
         size_t ncap = *cap ? *cap * 2 : 8;
-        struct pst_ynode **grown = realloc(parent->items, ncap * sizeof(*grown));
+        struct pnode **grown = realloc(parent->items, ncap * sizeof(*grown));
         if (grown == NULL) {
             pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
-            pst_ynode_free(node);
+            pnode_free(node);
             return false;
         }
         parent->items = grown;
@@ -129,10 +155,9 @@ static bool attach(struct builder *b, struct pst_ynode *node)
     return true;
 }
 
-static struct pst_ynode *new_node(struct builder *b, enum pst_ynode_kind kind,
-                                  const yaml_event_t *ev)
+static struct pnode *new_node(struct builder *b, enum pst_ynode_kind kind, const yaml_event_t *ev)
 {
-    struct pst_ynode *node;
+    struct pnode *node;
 
     if (++b->nodes > PST_YAML_MAX_NODES) {
         pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
@@ -179,7 +204,7 @@ static bool check_event_extras(struct builder *b, const yaml_char_t *anchor, con
 
 static bool handle_event(struct builder *b, const yaml_event_t *ev, int *documents)
 {
-    struct pst_ynode *node;
+    struct pnode *node;
 
     switch (ev->type) {
     case YAML_DOCUMENT_START_EVENT:
@@ -206,9 +231,11 @@ static bool handle_event(struct builder *b, const yaml_event_t *ev, int *documen
         if (node->scalar == NULL || strlen(node->scalar) != ev->data.scalar.length) {
             pst_diag_add(b->diag, b->file, node->line, node->column,
                          node->scalar ? "NUL character in a scalar" : "out of memory");
-            pst_ynode_free(node);
+            pnode_free(node);
             return false;
         }
+        node->len = ev->data.scalar.length;
+        b->strings_len += node->len + 1;
         return attach(b, node);
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
@@ -250,9 +277,68 @@ static bool handle_event(struct builder *b, const yaml_event_t *ev, int *documen
     }
 }
 
+/* Where flatten() writes: the nodes, the child references, the scalars of one block. */
+struct layout {
+    struct pst_ynode *nodes;
+    uint32_t *refs;
+    char *strings;
+    size_t n_nodes, n_refs, strings_len;
+};
+
+/* Lays NODE and its subtree out in pre-order from L's next node on; returns NODE's index. */
+static size_t flatten(const struct pnode *node, struct layout *l)
+{
+    size_t index = l->n_nodes++;
+    struct pst_ynode *out = &l->nodes[index];
+
+    *out = (struct pst_ynode){
+        .kind = (uint8_t)node->kind,
+        .plain = node->plain ? 1 : 0,
+        .line = node->line,
+        .column = node->column,
+        .n = node->n,
+        .n_items = node->n_items,
+    };
+    if (node->kind == PST_Y_SCALAR) {
+        out->off = (uint32_t)(l->strings + l->strings_len - (char *)out);
+        memcpy(l->strings + l->strings_len, node->scalar, node->len + 1);
+        l->strings_len += node->len + 1;
+        return index;
+    }
+    size_t first = l->n_refs;
+    out->off = (uint32_t)((char *)(l->refs + first) - (char *)out);
+    l->n_refs += node->n_items;
+    for (size_t i = 0; i < node->n_items; i++) {
+        l->refs[first + i] = (uint32_t)(flatten(node->items[i], l) - index);
+    }
+    return index;
+}
+
+/* The tree ROOT (of N_NODES nodes, STRINGS_LEN bytes of scalars) as one block, or NULL. */
+static struct pst_ynode *make_block(const struct pnode *root, size_t n_nodes, size_t strings_len)
+{
+    struct pst_ytree_head h = {.n_nodes = (uint32_t)n_nodes,
+                               .n_refs = (uint32_t)(n_nodes - 1),
+                               .strings_len = (uint32_t)strings_len};
+    struct pst_ytree_head *block = calloc(1, pst_ytree_bytes(&h));
+    struct layout l;
+
+    if (block == NULL) {
+        return NULL;
+    }
+    *block = h;
+    l.nodes = (struct pst_ynode *)(void *)(block + 1);
+    l.refs = (uint32_t *)(void *)(l.nodes + h.n_nodes);
+    l.strings = (char *)(l.refs + h.n_refs);
+    l.n_nodes = l.n_refs = l.strings_len = 0;
+    flatten(root, &l);
+    return l.nodes;
+}
+
 struct pst_ynode *pst_yaml_parse(const char *file, const char *buf, size_t len,
                                  struct pst_diag *diag)
 {
+    struct pst_ynode *tree = NULL;
     struct builder b = {.file = file, .diag = diag};
     yaml_parser_t parser;
     yaml_event_t event;
@@ -293,13 +379,19 @@ struct pst_ynode *pst_yaml_parse(const char *file, const char *buf, size_t len,
         json_decref(b.keys[--b.depth]);
     }
     if (b.failed) {
-        pst_ynode_free(b.root);
+        pnode_free(b.root);
         return NULL;
     }
     if (b.root == NULL) {
         pst_diag_add(diag, file, 0, 0, "empty file");
+        return NULL;
     }
-    return b.root;
+    tree = make_block(b.root, b.nodes, b.strings_len);
+    if (tree == NULL) {
+        pst_diag_add(diag, file, 0, 0, "out of memory");
+    }
+    pnode_free(b.root);
+    return tree;
 }
 
 bool pst_ymap_check_get(struct pst_diag *diag, const char *file, const struct pst_ynode *node,
@@ -318,23 +410,24 @@ bool pst_ymap_check_get(struct pst_diag *diag, const char *file, const struct ps
     }
     /* One pass over the mapping's keys; the parser let no key repeat. */
     for (size_t i = 0; i < node->n; i++) {
-        const struct pst_ynode *key = node->items[2 * i];
-        const struct pst_ynode *value = node->items[2 * i + 1];
+        const struct pst_ynode *key = pst_ynode_item(node, 2 * i);
+        const struct pst_ynode *value = pst_ynode_item(node, 2 * i + 1);
+        const char *name = pst_ynode_text(key);
         size_t k;
         for (k = 0; k < n_keys; k++) {
-            if (keys[k].name[0] == key->scalar[0] && strcmp(keys[k].name, key->scalar) == 0) {
+            if (keys[k].name[0] == name[0] && strcmp(keys[k].name, name) == 0) {
                 break;
             }
         }
         if (k == n_keys) {
-            pst_ydiag(diag, file, key, "unknown key '%s' in %s", key->scalar, what);
+            pst_ydiag(diag, file, key, "unknown key '%s' in %s", name, what);
             continue;
         }
         if (k < PST_YKEYS_MAX) {
             present[k] = true;
         }
         if (value->kind != keys[k].kind) {
-            pst_ydiag(diag, file, value, "'%s' in %s must be %s, not %s", key->scalar, what,
+            pst_ydiag(diag, file, value, "'%s' in %s must be %s, not %s", name, what,
                       pst_ynode_kind_name(keys[k].kind), pst_ynode_kind_name(value->kind));
         } else if (values != NULL) {
             values[k] = value;

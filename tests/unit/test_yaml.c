@@ -36,14 +36,14 @@ static void test_tree_and_positions(void **state)
     n = pst_ymap_get(root, "list");
     assert_int_equal(n->kind, PST_Y_SEQ);
     assert_int_equal(n->n, 2);
-    assert_int_equal(n->items[1]->line, 4);
-    assert_int_equal(n->items[1]->column, 5);
-    assert_string_equal(n->items[1]->scalar, "0640");
-    assert_false(n->items[1]->plain);
-    assert_true(n->items[0]->plain);
+    assert_int_equal(pst_ynode_item(n, 1)->line, 4);
+    assert_int_equal(pst_ynode_item(n, 1)->column, 5);
+    assert_string_equal(pst_ynode_text(pst_ynode_item(n, 1)), "0640");
+    assert_false(pst_ynode_item(n, 1)->plain);
+    assert_true(pst_ynode_item(n, 0)->plain);
     /* plain "no" stays text: types are decided by the schema, not by YAML 1.1 guesses */
-    assert_string_equal(pst_ymap_get(pst_ymap_get(root, "map"), "k")->scalar, "no");
-    assert_string_equal(pst_ymap_get(root, "empty")->scalar, "");
+    assert_string_equal(pst_ynode_text(pst_ymap_get(pst_ymap_get(root, "map"), "k")), "no");
+    assert_string_equal(pst_ynode_text(pst_ymap_get(root, "empty")), "");
     assert_null(pst_ymap_get_kind(root, "a", PST_Y_MAP));
     assert_non_null(pst_ymap_get_kind(root, "a", PST_Y_SCALAR));
     pst_ynode_free(root);

@@ -55,29 +55,48 @@ static void header_identity(struct pst_ytree_head *h)
  * a fraction of zlib's size in memory. The image is trusted only as far as its directory's
  * ownership and mode say (see pst_ycache_load), so no keyed hash is needed.
  */
-static uint64_t image_check(const char *buf, size_t len)
+static uint64_t image_sum(const struct pst_ytree_head *head, const char *body, size_t body_len)
 {
-    struct pst_ytree_head h;
+    struct pst_ytree_head h = *head;
     XXH3_state_t *state = XXH3_createState();
     uint64_t sum = 0; /* no state (out of memory): a sum that never matches a sealed image */
 
-    memcpy(&h, buf, sizeof(h));
     h.check = 0;
     if (state != NULL && XXH3_64bits_reset(state) == XXH_OK &&
         XXH3_64bits_update(state, &h, sizeof(h)) == XXH_OK &&
-        XXH3_64bits_update(state, buf + sizeof(h), len - sizeof(h)) == XXH_OK) {
+        XXH3_64bits_update(state, body, body_len) == XXH_OK) {
         sum = (uint64_t)XXH3_64bits_digest(state);
     }
     XXH3_freeState(state);
     return sum;
 }
 
+/* The checksum of the image BUF of LEN bytes (at least a head). */
+static uint64_t image_check(const char *buf, size_t len)
+{
+    struct pst_ytree_head h;
+
+    memcpy(&h, buf, sizeof(h));
+    return image_sum(&h, buf + sizeof(h), len - sizeof(h));
+}
+
+/* The head of the image of ROOT, of the file ST hashing to SHA256, its checksum included. */
+static void image_head(const struct pst_ynode *root, const struct stat *st, const char *sha256,
+                       struct pst_ytree_head *h)
+{
+    *h = *pst_ytree_head_of(root);
+    header_identity(h);
+    header_key(h, st);
+    memcpy(h->sha256, sha256, sizeof(h->sha256));
+    h->mapped = 0;
+    h->check = image_sum(h, (const char *)root, pst_ytree_bytes(h) - sizeof(*h));
+}
+
 int pst_ycache_encode(const struct pst_ynode *root, const struct stat *st, const char *sha256,
                       char **out, size_t *len)
 {
-    const struct pst_ytree_head *tree = pst_ytree_head_of(root);
-    struct pst_ytree_head h = *tree;
-    size_t total = pst_ytree_bytes(&h);
+    size_t total = pst_ytree_bytes(pst_ytree_head_of(root));
+    struct pst_ytree_head h;
     char *buf;
 
     *out = NULL;
@@ -89,15 +108,9 @@ int pst_ycache_encode(const struct pst_ynode *root, const struct stat *st, const
     if (buf == NULL) {
         return PST_ENOMEM;
     }
-    memcpy(buf, tree, total);
-    header_identity(&h);
-    header_key(&h, st);
-    memcpy(h.sha256, sha256, sizeof(h.sha256));
-    h.mapped = 0;
-    h.check = 0;
+    image_head(root, st, sha256, &h);
     memcpy(buf, &h, sizeof(h));
-    h.check = image_check(buf, total);
-    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), root, total - sizeof(h));
     *out = buf;
     *len = total;
     return PST_OK;
@@ -409,22 +422,42 @@ out:
     return rc;
 }
 
+/* Writes the LEN bytes at BUF to FD; false on an error. */
+static bool write_all(int fd, const char *buf, size_t len)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = write(fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        done += (size_t)n;
+    }
+    return true;
+}
+
 int pst_ycache_store(const char *dir, const char *path, const struct stat *st,
                      const struct pst_ynode *root, const char *sha256)
 {
-    char name[64], temp[96], *image = NULL;
-    size_t len = 0, done = 0;
+    struct pst_ytree_head h;
+    char name[64], temp[96];
+    size_t len = pst_ytree_bytes(pst_ytree_head_of(root));
     bool created = false;
     int dfd, fd = -1, rc;
 
+    if (len > PST_YCACHE_MAX_BYTES) {
+        return PST_ETOOBIG;
+    }
     dfd = open_dir(dir, true);
     if (dfd < 0) {
         return dfd;
     }
-    rc = pst_ycache_encode(root, st, sha256, &image, &len);
-    if (rc != PST_OK) {
-        goto out;
-    }
+    /* the head, then the tree's block as it is: no copy of the image */
+    image_head(root, st, sha256, &h);
     cache_name(path, name);
     snprintf(temp, sizeof(temp), ".%s.%ld.tmp", name, (long)getpid());
     fd = openat(dfd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -433,16 +466,10 @@ int pst_ycache_store(const char *dir, const char *path, const struct stat *st,
         goto out;
     }
     created = true;
-    while (done < len) {
-        ssize_t n = write(fd, image + done, len - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            rc = PST_EIO;
-            goto out;
-        }
-        done += (size_t)n;
+    if (!write_all(fd, (const char *)&h, sizeof(h)) ||
+        !write_all(fd, (const char *)root, len - sizeof(h))) {
+        rc = PST_EIO;
+        goto out;
     }
     /* No fsync: a cache torn by a crash fails its checksum and is rebuilt. */
     if (close(fd) != 0 || renameat(dfd, temp, dfd, name) != 0) {
@@ -459,7 +486,6 @@ out:
     if (rc != PST_OK && created) {
         unlinkat(dfd, temp, 0);
     }
-    free(image);
     close(dfd);
     return rc;
 }

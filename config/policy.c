@@ -431,7 +431,8 @@ static bool load_arg(struct loader *l, struct pst_check *leaf, const struct pst_
         l->nomem = true;
         return false;
     }
-    if (json_object_set_new(leaf->args, arg->name, v) != 0) {
+    /* the name is the probe table's own ASCII, so it needs no UTF-8 check */
+    if (json_object_set_new_nocheck(leaf->args, arg->name, v) != 0) {
         l->nomem = true;
         return false;
     }

@@ -460,6 +460,7 @@ bool pst_ymap_check_get(struct pst_diag *diag, const char *file, const struct ps
                         const struct pst_ynode **values)
 {
     bool present[PST_YKEYS_MAX] = {false};
+    size_t next = 0;
 
     for (size_t k = 0; k < n_keys && values != NULL; k++) {
         values[k] = NULL;
@@ -474,9 +475,13 @@ bool pst_ymap_check_get(struct pst_diag *diag, const char *file, const struct ps
         const struct pst_ynode *key = pst_ynode_item(node, 2 * i);
         const struct pst_ynode *value = pst_ynode_item(node, 2 * i + 1);
         const char *name = pst_ynode_text(key);
-        size_t k;
-        for (k = 0; k < n_keys; k++) {
-            if (keys[k].name[0] == name[0] && strcmp(keys[k].name, name) == 0) {
+        size_t k = n_keys;
+        /* files list keys mostly in the table's order: look from after the last one found */
+        for (size_t j = 0; j < n_keys; j++) {
+            size_t c = (next + j) % n_keys;
+            if (keys[c].name[0] == name[0] && strcmp(keys[c].name, name) == 0) {
+                k = c;
+                next = c + 1;
                 break;
             }
         }

@@ -187,47 +187,20 @@ static int check_image(const char *buf, size_t len, const struct stat *st, struc
     return PST_OK;
 }
 
-/* Checks node I at byte POS of a block with head H: its own fields, not its children. */
-static bool valid_node(const struct pst_ynode *n, uint64_t pos, const struct pst_ytree_head *h)
-{
-    uint64_t refs = sizeof(*h) + (uint64_t)h->n_nodes * sizeof(*n);
-    uint64_t strings = refs + (uint64_t)h->n_refs * sizeof(uint32_t);
-    uint64_t target = pos + n->off, first;
-
-    if (n->plain > 1 || n->pad[0] != 0 || n->pad[1] != 0 || n->line < 0 || n->column < 0) {
-        return false;
-    }
-    switch (n->kind) {
-    case PST_Y_SCALAR:
-        /* the strings end in NUL (check_image): a scalar is a string within them */
-        return n->n == 0 && n->n_items == 0 && target >= strings &&
-               target < strings + h->strings_len;
-    case PST_Y_SEQ:
-    case PST_Y_MAP:
-        if (target < refs || (target - refs) % sizeof(uint32_t) != 0) {
-            return false;
-        }
-        first = (target - refs) / sizeof(uint32_t);
-        if (first > h->n_refs || n->n_items > h->n_refs - first) {
-            return false;
-        }
-        /* a broken map may end on a lone key */
-        return n->kind == PST_Y_SEQ
-                   ? n->n_items == n->n
-                   : n->n_items == 2 * (uint64_t)n->n || n->n_items == 2 * (uint64_t)n->n + 1;
-    default:
-        return false;
-    }
-}
-
 /*
  * Checks that the block of head H (checked by check_image) holds a tree: every node well
- * formed and reached exactly once from an earlier one (pre-order), no deeper than the
- * parser allows, a mapping's keys scalars. Returns 0, PST_EPARSE or PST_ENOMEM.
+ * formed (kind, flags, counts; a scalar's text within the strings, a container's references
+ * within the references) and reached exactly once from an earlier one (pre-order), no
+ * deeper than the parser allows, a mapping's keys scalars. Returns 0, PST_EPARSE or
+ * PST_ENOMEM. One pass with the bounds hoisted: it runs on every cached load.
  */
 static int check_tree(const struct pst_ytree_head *h)
 {
     const struct pst_ynode *nodes = (const struct pst_ynode *)(const void *)(h + 1);
+    const uint64_t refs_at = (uint64_t)h->n_nodes * sizeof(struct pst_ynode); /* from nodes */
+    const uint64_t strings_at = refs_at + (uint64_t)h->n_refs * sizeof(uint32_t);
+    const uint64_t strings_end = strings_at + h->strings_len;
+    const uint32_t *refs = (const uint32_t *)(const void *)((const char *)nodes + refs_at);
     unsigned char *depth = calloc(h->n_nodes, 1); /* 0: not reached; else 1 + its depth */
     int rc = PST_EPARSE;
 
@@ -237,19 +210,47 @@ static int check_tree(const struct pst_ytree_head *h)
     depth[0] = 1;
     for (uint32_t i = 0; i < h->n_nodes; i++) {
         const struct pst_ynode *n = &nodes[i];
-        if (depth[i] == 0 || !valid_node(n, sizeof(*h) + (uint64_t)i * sizeof(*n), h)) {
+        const uint64_t target = (uint64_t)i * sizeof(*n) + n->off;
+        if (depth[i] == 0 || n->plain > 1 || (n->pad[0] | n->pad[1]) != 0 || n->line < 0 ||
+            n->column < 0) {
             goto out;
         }
-        for (uint32_t k = 0; k < n->n_items; k++) {
-            const uint32_t step = ((const uint32_t *)(const void *)((const char *)n + n->off))[k];
-            if (step == 0 || step >= h->n_nodes - i || depth[i + step] != 0 ||
-                depth[i] > PST_YAML_MAX_DEPTH) {
+        if (n->kind == PST_Y_SCALAR) {
+            /* the strings end in NUL (check_image): a scalar is a string within them */
+            if ((n->n | n->n_items) != 0 || target < strings_at || target >= strings_end) {
                 goto out;
             }
-            if (n->kind == PST_Y_MAP && k % 2 == 0 && nodes[i + step].kind != PST_Y_SCALAR) {
+            continue;
+        }
+        /* a broken map may end on a lone key */
+        if (n->kind == PST_Y_SEQ ? n->n_items != n->n
+                                 : n->kind != PST_Y_MAP || (n->n_items != 2 * (uint64_t)n->n &&
+                                                            n->n_items != 2 * (uint64_t)n->n + 1)) {
+            goto out;
+        }
+        if (target < refs_at || (target - refs_at) % sizeof(uint32_t) != 0) {
+            goto out;
+        }
+        const uint64_t first = (target - refs_at) / sizeof(uint32_t);
+        if (first > h->n_refs || n->n_items > h->n_refs - first) {
+            goto out;
+        }
+        if (n->n_items > 0 && depth[i] > PST_YAML_MAX_DEPTH) {
+            goto out;
+        }
+        const uint32_t *kids = refs + first;
+        const unsigned char below = (unsigned char)(depth[i] + 1);
+        for (uint32_t k = 0; k < n->n_items; k++) {
+            const uint32_t step = kids[k];
+            if (step == 0 || step >= h->n_nodes - i || depth[i + step] != 0) {
+                goto out;
+            }
+            depth[i + step] = below;
+        }
+        for (uint32_t k = 0; n->kind == PST_Y_MAP && k < n->n_items; k += 2) {
+            if (nodes[i + kids[k]].kind != PST_Y_SCALAR) {
                 goto out; /* a mapping's keys are scalars */
             }
-            depth[i + step] = (unsigned char)(depth[i] + 1);
         }
     }
     rc = PST_OK;

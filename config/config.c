@@ -260,6 +260,7 @@ int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *
 {
     struct pst_config *config = calloc(1, sizeof(*config));
     const struct pst_ynode *exemptions, *state_dir;
+    struct pst_ynode *root;
     size_t errors_before = pst_diag_errors(diag);
 
     *out = NULL;
@@ -293,19 +294,20 @@ int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *
         pst_config_free(config);
         return PST_ENOMEM;
     }
-    config->tree = pst_yaml_load_file(path, diag, NULL, NULL);
-    if (config->tree == NULL) {
+    root = pst_yaml_load_file(path, diag, NULL, NULL);
+    if (root == NULL) {
         goto out;
     }
-    if (!pst_ymap_check(diag, path, config->tree, "the agent configuration", config_keys,
+    config->tree = (struct pst_ytree_head *)(void *)root - 1;
+    if (!pst_ymap_check(diag, path, root, "the agent configuration", config_keys,
                         PST_COUNT(config_keys))) {
         goto out;
     }
-    config->parameters = pst_ymap_get_kind(config->tree, "parameters", PST_Y_MAP);
-    if (pst_ymap_get_kind(config->tree, "collector", PST_Y_MAP) != NULL) {
-        load_collector(config, pst_ymap_get_kind(config->tree, "collector", PST_Y_MAP), diag);
+    config->parameters = pst_ymap_get_kind(root, "parameters", PST_Y_MAP);
+    if (pst_ymap_get_kind(root, "collector", PST_Y_MAP) != NULL) {
+        load_collector(config, pst_ymap_get_kind(root, "collector", PST_Y_MAP), diag);
     }
-    state_dir = pst_ymap_get_kind(config->tree, "state_dir", PST_Y_SCALAR);
+    state_dir = pst_ymap_get_kind(root, "state_dir", PST_Y_SCALAR);
     if (state_dir != NULL && pst_ynode_text(state_dir)[0] != '/') {
         pst_ydiag(diag, path, state_dir, "state_dir must be an absolute path, not '%s'",
                   pst_ynode_text(state_dir));
@@ -313,7 +315,7 @@ int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *
         pst_config_free(config);
         return PST_ENOMEM;
     }
-    exemptions = pst_ymap_get_kind(config->tree, "exemptions", PST_Y_SEQ);
+    exemptions = pst_ymap_get_kind(root, "exemptions", PST_Y_SEQ);
     if (exemptions != NULL && exemptions->n > 0) {
         config->exemptions = calloc(exemptions->n, sizeof(*config->exemptions));
         if (config->exemptions == NULL) {
@@ -347,7 +349,9 @@ void pst_config_free(struct pst_config *config)
     free(config->warning);
     free(config->state_dir);
     free(config->cache_dir);
-    pst_ynode_free(config->tree);
+    if (config->tree != NULL) {
+        pst_ynode_free(pst_ytree_root(config->tree));
+    }
     free(config->path);
     free(config);
 }

@@ -69,6 +69,12 @@ static inline size_t pst_ytree_bytes(const struct pst_ytree_head *h)
            (size_t)h->n_refs * sizeof(uint32_t) + h->strings_len;
 }
 
+/* The root of the tree whose block starts with head H. */
+static inline struct pst_ynode *pst_ytree_root(struct pst_ytree_head *h)
+{
+    return (struct pst_ynode *)(void *)(h + 1);
+}
+
 /* The head of the block whose root is ROOT. */
 static inline const struct pst_ytree_head *pst_ytree_head_of(const struct pst_ynode *root)
 {

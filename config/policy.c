@@ -116,6 +116,15 @@ static const struct pst_ykey recommendation_keys[] = {
     {"check", PST_Y_MAP, true},
 };
 
+/* A fact resolved to its probe and field; policies ask about the same facts many times. */
+struct fact_slot {
+    const char *fact; /* in the set's text */
+    const struct pst_probe *probe;
+    const struct pst_probe_field *field;
+};
+
+#define FACT_SLOTS 128
+
 /* State of one file's load. */
 struct loader {
     struct pst_diag *diag;
@@ -130,6 +139,7 @@ struct loader {
     size_t n_pending, cap_pending;
     struct id_slot *ids; /* recommendation ids seen: an open-addressing hash table */
     size_t n_ids, cap_ids;
+    struct fact_slot facts[FACT_SLOTS]; /* facts resolved so far, by hash (a cache) */
     bool nomem;
 };
 
@@ -192,7 +202,7 @@ static const char *keep_text(struct loader *l, const char *s)
     return copy;
 }
 
-/* FNV-1a: the hash of a recommendation id in the table of ids. */
+/* FNV-1a: the hash of a recommendation id, or of a fact, for the tables that find them. */
 static size_t hash_id(const char *id)
 {
     uint64_t h = UINT64_C(14695981039346656037);
@@ -465,17 +475,28 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
     }
     memcpy(probe_name, pst_ynode_text(fact), (size_t)(dot - pst_ynode_text(fact)));
     probe_name[dot - pst_ynode_text(fact)] = '\0';
-    leaf->probe = pst_probe_find(probe_name);
-    if (leaf->probe == NULL) {
-        pst_ydiag(l->diag, l->file, fact, "unknown probe '%s'", probe_name);
-        return false;
+    struct fact_slot *slot = &l->facts[hash_id(pst_ynode_text(fact)) % FACT_SLOTS];
+    if (slot->fact != NULL && strcmp(slot->fact, pst_ynode_text(fact)) == 0) {
+        /* the same fact as an earlier leaf: its probe, field and text */
+        leaf->probe = slot->probe;
+        leaf->field = slot->field;
+        leaf->fact = slot->fact;
+    } else {
+        leaf->probe = pst_probe_find(probe_name);
+        if (leaf->probe == NULL) {
+            pst_ydiag(l->diag, l->file, fact, "unknown probe '%s'", probe_name);
+            return false;
+        }
+        leaf->field = pst_probe_find_field(leaf->probe, dot + 1);
+        if (leaf->field == NULL) {
+            pst_ydiag(l->diag, l->file, fact, "probe '%s' has no field '%s'", probe_name, dot + 1);
+            return false;
+        }
+        leaf->fact = keep_text(l, pst_ynode_text(fact));
+        if (leaf->fact != NULL) {
+            *slot = (struct fact_slot){leaf->fact, leaf->probe, leaf->field};
+        }
     }
-    leaf->field = pst_probe_find_field(leaf->probe, dot + 1);
-    if (leaf->field == NULL) {
-        pst_ydiag(l->diag, l->file, fact, "probe '%s' has no field '%s'", probe_name, dot + 1);
-        return false;
-    }
-    leaf->fact = keep_text(l, pst_ynode_text(fact));
     for (size_t i = 0; i < node->n; i++) {
         const struct pst_ynode *key = pst_ynode_item(node, 2 * i);
         const struct pst_ynode *value = pst_ynode_item(node, 2 * i + 1);
@@ -499,9 +520,10 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
                 }
             }
         }
-        if (!is_op && pst_probe_find_arg(leaf->probe, pst_ynode_text(key)) == NULL &&
+        if (!is_op &&
             (strcmp(pst_ynode_text(key), "all") == 0 || strcmp(pst_ynode_text(key), "any") == 0 ||
-             strcmp(pst_ynode_text(key), "not") == 0)) {
+             strcmp(pst_ynode_text(key), "not") == 0) &&
+            pst_probe_find_arg(leaf->probe, pst_ynode_text(key)) == NULL) {
             pst_ydiag(l->diag, l->file, key, "'%s' cannot stand beside 'fact' in one node",
                       pst_ynode_text(key));
             ok = false;

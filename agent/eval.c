@@ -220,9 +220,8 @@ static char *errors_text(const json_t *errors)
     return text;
 }
 
-static void add_evidence(struct walk *w, const struct pst_check *leaf, const json_t *call,
-                         const json_t *observed, const json_t *source, enum outcome outcome,
-                         const char *error)
+static void add_evidence(struct walk *w, const struct pst_check *leaf, const json_t *observed,
+                         const char *source, enum outcome outcome, const char *error)
 {
     struct pst_result *r = w->result;
     char *expected;
@@ -233,14 +232,15 @@ static void add_evidence(struct walk *w, const struct pst_check *leaf, const jso
         return;
     }
     expected = pst_eval_expected(leaf);
-    (void)call;
     /* built key by key: json_pack would parse a format for each of thousands of items */
     item = json_object();
     if (json_object_set_new_nocheck(item, "fact", json_string(leaf->fact)) != 0 ||
         json_object_set_nocheck(item, "args", leaf->args) != 0 ||
         json_object_set_nocheck(item, "observed", observed ? (json_t *)observed : json_null()) ||
         json_object_set_new_nocheck(item, "expected", pst_json_string_or_null(expected)) != 0 ||
-        json_object_set_nocheck(item, "source", source ? (json_t *)source : json_null()) != 0 ||
+        /* a fact's source is UTF-8 already */
+        json_object_set_new_nocheck(item, "source",
+                                    source ? json_string_nocheck(source) : json_null()) != 0 ||
         json_object_set_new_nocheck(item, "outcome", json_string(outcome_names[outcome])) != 0 ||
         json_object_set_new_nocheck(item, "error", pst_json_string_or_null(error)) != 0) {
         json_decref(item);
@@ -271,19 +271,19 @@ static void add_evidence(struct walk *w, const struct pst_check *leaf, const jso
 
 static enum outcome eval_leaf(struct walk *w, const struct pst_check *leaf)
 {
-    const json_t *call = NULL;
-    const json_t *fact;
+    const struct pst_call *call = NULL;
+    const struct pst_fact *fact;
     enum outcome outcome;
     int rc = pst_probe_call(w->ctx->probes, leaf->probe, leaf->args, &call);
 
     if (rc != PST_OK) {
         w->nomem = w->nomem || rc == PST_ENOMEM;
-        add_evidence(w, leaf, NULL, NULL, NULL, OUT_ERROR, pst_strerror(rc));
+        add_evidence(w, leaf, NULL, NULL, OUT_ERROR, pst_strerror(rc));
         return OUT_ERROR;
     }
-    fact = json_object_get(json_object_get(call, "facts"), leaf->field->name);
+    fact = pst_call_fact(call, leaf->field);
     if (fact == NULL) {
-        const json_t *errors = json_object_get(call, "errors");
+        const json_t *errors = call->errors;
         char *why = json_array_size(errors) > 0 ? errors_text(errors) : NULL;
         if (why != NULL && geteuid() != 0 && strstr(why, pst_strerror(PST_EACCES)) != NULL) {
             w->result->needs_root = true;
@@ -291,11 +291,11 @@ static enum outcome eval_leaf(struct walk *w, const struct pst_check *leaf)
         if (json_array_size(errors) == 0) {
             /* The probe ran and did not see the field at all: an absent fact. */
             outcome = compare(leaf, json_null());
-            add_evidence(w, leaf, call, json_null(), NULL, outcome, NULL);
+            add_evidence(w, leaf, json_null(), NULL, outcome, NULL);
             free(why);
             return outcome;
         }
-        add_evidence(w, leaf, call, NULL, NULL, OUT_ERROR, why);
+        add_evidence(w, leaf, NULL, NULL, OUT_ERROR, why);
         if (w->first_error == NULL) {
             w->first_error = why;
         } else {
@@ -303,9 +303,8 @@ static enum outcome eval_leaf(struct walk *w, const struct pst_check *leaf)
         }
         return OUT_ERROR;
     }
-    outcome = compare(leaf, json_object_get(fact, "value"));
-    add_evidence(w, leaf, call, json_object_get(fact, "value"), json_object_get(fact, "source"),
-                 outcome, NULL);
+    outcome = compare(leaf, fact->value);
+    add_evidence(w, leaf, fact->value, fact->source, outcome, NULL);
     return outcome;
 }
 
@@ -365,8 +364,8 @@ static const struct pst_exemption *find_exemption(struct pst_eval_ctx *ctx,
 static enum outcome os_matches(struct walk *w, const struct pst_policy *policy, char **reason)
 {
     extern const struct pst_probe pst_probe_os;
-    const json_t *call = NULL;
-    const json_t *facts, *id, *like;
+    const struct pst_call *call = NULL;
+    const json_t *id, *like;
     size_t i;
     const json_t *item;
 
@@ -377,11 +376,10 @@ static enum outcome os_matches(struct walk *w, const struct pst_policy *policy, 
         w->nomem = true;
         return OUT_ERROR;
     }
-    facts = json_object_get(call, "facts");
-    id = json_object_get(json_object_get(facts, "id"), "value");
-    like = json_object_get(json_object_get(facts, "id_like"), "value");
+    id = pst_call_value(call, "id");
+    like = pst_call_value(call, "id_like");
     if (!json_is_string(id)) {
-        char *why = errors_text(json_object_get(call, "errors"));
+        char *why = errors_text(call->errors);
         if (asprintf(reason, "cannot tell the operating system: %s", why ? why : "no ID") < 0) {
             *reason = NULL;
         }

@@ -1033,7 +1033,8 @@ static int cmd_probe(int argc, char **argv)
     struct pst_fs *fs = NULL;
     struct pst_probe_ctx ctx = {0};
     json_t *given = NULL;
-    const json_t *result;
+    json_t *result = NULL;
+    const struct pst_call *call = NULL;
     int opt, rc, status = EXIT_OK;
 
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -1118,7 +1119,10 @@ static int cmd_probe(int argc, char **argv)
     }
     rc = pst_probe_ctx_init(&ctx, fs);
     if (rc == PST_OK) {
-        rc = pst_probe_call(&ctx, probe, given, &result);
+        rc = pst_probe_call(&ctx, probe, given, &call);
+    }
+    if (rc == PST_OK && (result = pst_call_json(call)) == NULL) {
+        rc = PST_ENOMEM;
     }
     if (rc == PST_EINVAL) {
         status = usage_error("probe '%s' is missing a required --arg", probe->name);
@@ -1138,6 +1142,7 @@ static int cmd_probe(int argc, char **argv)
         print_facts_text(result);
     }
 out:
+    json_decref(result);
     pst_probe_ctx_release(&ctx);
     pst_fs_free(fs);
     json_decref(given);

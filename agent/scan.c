@@ -32,15 +32,15 @@ static bool selected(const struct pst_recommendation *rec, const char *const *on
     return false;
 }
 
-static json_t *fact_value(const json_t *call, const char *field)
+static json_t *fact_value(const struct pst_call *call, const char *field)
 {
-    json_t *v = json_object_get(json_object_get(json_object_get(call, "facts"), field), "value");
-    return v != NULL ? json_incref(v) : json_null();
+    const json_t *v = pst_call_value(call, field);
+    return v != NULL ? json_incref((json_t *)v) : json_null();
 }
 
 static json_t *host_facts(struct pst_probe_ctx *probes)
 {
-    const json_t *call = NULL;
+    const struct pst_call *call = NULL;
 
     if (pst_probe_call(probes, &pst_probe_os, NULL, &call) != PST_OK) {
         return NULL;

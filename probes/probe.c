@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <stdint.h>
+#include <xxhash.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -201,13 +203,156 @@ bool pst_probe_check_arg(const struct pst_probe *probe, const struct pst_probe_a
     return true;
 }
 
+/* The text of a probe call's cache key, grown as it is built. */
+struct keybuf {
+    char *s;
+    size_t len, cap;
+    bool nomem;
+};
+
+/* A block of the memory that calls, their keys and their facts' sources are taken from. */
+struct block {
+    struct block *next;
+    size_t used, size;
+    unsigned char data[];
+};
+
+/* The key text of an argument's default, made once per scan: most calls rely on defaults. */
+struct default_key {
+    const struct pst_probe_arg *arg; /* NULL: an empty entry */
+    const char *text;
+    size_t len;
+};
+
+/* One entry of the call table: an empty entry has no call. */
+struct slot {
+    uint64_t hash;
+    const char *key;
+    size_t key_len;
+    struct pst_call *call;
+};
+
+/*
+ * The scan's probe calls, by their key: an open-addressing table over calls that live, with
+ * their keys and sources, in blocks freed all at once with the context. A fact costs no
+ * allocation of its own; the scan's thousand facts fit in a few blocks.
+ */
+struct pst_call_cache {
+    struct slot *slots; /* cap of them, a power of two, at most three quarters full */
+    size_t cap, n;
+    struct block *blocks;         /* the newest, still being filled, first */
+    struct keybuf key;            /* the key of the call being looked up, reused call after call */
+    struct default_key *defaults; /* defaults_cap of them, a power of two, at most half full */
+    size_t defaults_cap, n_defaults;
+};
+
+/* What a block holds, its header and malloc's own header included in 8 KiB. */
+#define BLOCK_DATA (8192 - sizeof(struct block) - 16)
+
+/* N bytes aligned to ALIGN (a power of two) from CACHE's blocks; NULL when out of memory. */
+static void *cache_alloc(struct pst_call_cache *cache, size_t n, size_t align)
+{
+    struct block *b = cache->blocks;
+    uintptr_t at;
+
+    if (b != NULL) {
+        at = ((uintptr_t)(b->data + b->used) + align - 1) & ~(uintptr_t)(align - 1);
+        if (at + n <= (uintptr_t)(b->data + b->size)) {
+            b->used = at + n - (uintptr_t)b->data;
+            return (void *)at;
+        }
+    }
+    if (n > SIZE_MAX / 2) {
+        return NULL;
+    }
+    size_t size = n + align > BLOCK_DATA ? n + align : BLOCK_DATA;
+    b = malloc(sizeof(*b) + size);
+    if (b == NULL) {
+        return NULL;
+    }
+    b->size = size;
+    if (size > BLOCK_DATA && cache->blocks != NULL) {
+        /* a large text alone in its block: the current block's room stays in use */
+        b->next = cache->blocks->next;
+        cache->blocks->next = b;
+    } else {
+        b->next = cache->blocks;
+        cache->blocks = b;
+    }
+    at = ((uintptr_t)b->data + align - 1) & ~(uintptr_t)(align - 1);
+    b->used = at + n - (uintptr_t)b->data;
+    return (void *)at;
+}
+
+/* A copy of the N bytes at S, with a NUL after them, in CACHE's blocks; NULL: out of memory. */
+static char *cache_text(struct pst_call_cache *cache, const char *s, size_t n)
+{
+    char *copy = cache_alloc(cache, n + 1, 1);
+
+    if (copy != NULL) {
+        memcpy(copy, s, n);
+        copy[n] = '\0';
+    }
+    return copy;
+}
+
+/* The entry of KEY in CACHE (which has room): its call's, or the empty one where it goes. */
+static struct slot *cache_find(const struct pst_call_cache *cache, uint64_t hash, const char *key,
+                               size_t key_len)
+{
+    size_t mask = cache->cap - 1;
+
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        struct slot *s = &cache->slots[i];
+        if (s->call == NULL ||
+            (s->hash == hash && s->key_len == key_len && memcmp(s->key, key, key_len) == 0)) {
+            return s;
+        }
+    }
+}
+
+/* Enters CALL under KEY (kept in CACHE's blocks). 0 or PST_ENOMEM. */
+static int cache_put(struct pst_call_cache *cache, uint64_t hash, const char *key, size_t key_len,
+                     struct pst_call *call)
+{
+    if ((cache->n + 1) * 4 > cache->cap * 3) {
+        struct pst_call_cache grown = *cache;
+        grown.cap = cache->cap ? cache->cap * 2 : 64;
+        grown.slots = calloc(grown.cap, sizeof(*grown.slots));
+        if (grown.slots == NULL) {
+            return PST_ENOMEM;
+        }
+        for (size_t i = 0; i < cache->cap; i++) {
+            const struct slot *old = &cache->slots[i];
+            if (old->call != NULL) {
+                *cache_find(&grown, old->hash, old->key, old->key_len) = *old;
+            }
+        }
+        free(cache->slots);
+        *cache = grown;
+    }
+    *cache_find(cache, hash, key, key_len) = (struct slot){hash, key, key_len, call};
+    cache->n++;
+    return PST_OK;
+}
+
+/* Drops CALL's references to its arguments, errors and values (its memory is the cache's). */
+static void call_clear(struct pst_call *call)
+{
+    json_decref(call->args);
+    json_decref(call->errors);
+    for (size_t i = 0; i < call->probe->n_fields; i++) {
+        json_decref(call->facts[i].value);
+    }
+}
+
 int pst_probe_ctx_init(struct pst_probe_ctx *ctx, struct pst_fs *fs)
 {
     ctx->fs = fs;
-    ctx->cache = json_object();
+    ctx->calls = calloc(1, sizeof(*ctx->calls));
     ctx->memo = json_object();
     ctx->started = json_object();
-    if (ctx->cache == NULL || ctx->memo == NULL || ctx->started == NULL) {
+    if (ctx->calls == NULL || ctx->memo == NULL || ctx->started == NULL) {
         pst_probe_ctx_release(ctx);
         return PST_ENOMEM;
     }
@@ -218,6 +363,8 @@ void pst_probe_ctx_release(struct pst_probe_ctx *ctx)
 {
     const char *key;
     json_t *entry;
+    struct pst_call_cache *cache = ctx->calls;
+
     /* programs started ahead that no probe call took back: stop them, leave no zombie */
     json_object_foreach(ctx->started, key, entry)
     {
@@ -230,18 +377,26 @@ void pst_probe_ctx_release(struct pst_probe_ctx *ctx)
     }
     json_decref(ctx->started);
     ctx->started = NULL;
-    json_decref(ctx->cache);
+    if (cache != NULL) {
+        for (size_t i = 0; i < cache->cap; i++) {
+            if (cache->slots[i].call != NULL) {
+                call_clear(cache->slots[i].call);
+            }
+        }
+        while (cache->blocks != NULL) {
+            struct block *next = cache->blocks->next;
+            free(cache->blocks);
+            cache->blocks = next;
+        }
+        free(cache->slots);
+        free(cache->key.s);
+        free(cache->defaults);
+        free(cache);
+    }
     json_decref(ctx->memo);
-    ctx->cache = NULL;
+    ctx->calls = NULL;
     ctx->memo = NULL;
 }
-
-/* The text of a probe call's cache key, grown as it is built. */
-struct keybuf {
-    char *s;
-    size_t len, cap;
-    bool nomem;
-};
 
 static void key_add(struct keybuf *b, const char *p, size_t n)
 {
@@ -266,6 +421,26 @@ static void key_add(struct keybuf *b, const char *p, size_t n)
     b->s[b->len] = '\0';
 }
 
+/* Appends TAG, the decimal digits of V and END, as "%c%lld%c" would: snprintf's reading of its
+ * format costs more than the rest of a key. */
+static void key_number(struct keybuf *b, char tag, long long v, char end)
+{
+    char buf[24]; /* tag, sign, 19 digits, end */
+    char *p = buf + sizeof(buf);
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    *--p = end;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) {
+        *--p = '-';
+    }
+    *--p = tag;
+    key_add(b, p, (size_t)(buf + sizeof(buf) - p));
+}
+
 /*
  * Appends an unambiguous text of V: a type letter, and lengths before strings and lists, so
  * that no two different values give the same text. Objects (rare in arguments) are written
@@ -279,13 +454,11 @@ static void key_value(struct keybuf *b, const json_t *v)
 
     switch (json_typeof(v)) {
     case JSON_STRING:
-        snprintf(head, sizeof(head), "s%zu:", json_string_length(v));
-        key_add(b, head, strlen(head));
+        key_number(b, 's', (long long)json_string_length(v), ':');
         key_add(b, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        snprintf(head, sizeof(head), "i%" JSON_INTEGER_FORMAT ";", json_integer_value(v));
-        key_add(b, head, strlen(head));
+        key_number(b, 'i', json_integer_value(v), ';');
         break;
     case JSON_TRUE:
     case JSON_FALSE:
@@ -293,8 +466,7 @@ static void key_value(struct keybuf *b, const json_t *v)
         key_add(b, json_is_true(v) ? "t" : json_is_false(v) ? "f" : "n", 1);
         break;
     case JSON_ARRAY:
-        snprintf(head, sizeof(head), "a%zu:", json_array_size(v));
-        key_add(b, head, strlen(head));
+        key_number(b, 'a', (long long)json_array_size(v), ':');
         json_array_foreach(v, i, item)
         {
             key_value(b, item);
@@ -320,51 +492,116 @@ static void key_value(struct keybuf *b, const json_t *v)
  * given or defaulted, so that calls that mean the same share one result. Arguments a probe
  * does not declare (the loaders refuse them) are keyed too, as canonical JSON.
  */
-static int call_key(const struct pst_probe *probe, const json_t *args, char **key)
+/* The entry of ARG's default in CACHE's table (which has room): its own, or the empty one. */
+static struct default_key *default_find(const struct pst_call_cache *cache,
+                                        const struct pst_probe_arg *arg)
 {
-    struct keybuf b = {0};
+    size_t mask = cache->defaults_cap - 1;
+
+    for (size_t i = ((uintptr_t)arg >> 3) * 0x9e3779b97f4a7c15u >> 32 & mask;; i = (i + 1) & mask) {
+        struct default_key *d = &cache->defaults[i];
+        if (d->arg == NULL || d->arg == arg) {
+            return d;
+        }
+    }
+}
+
+/* Appends the key text of ARG's default, from CACHE's table or made and entered there. */
+static void key_default(struct pst_call_cache *cache, const struct pst_probe_arg *arg)
+{
+    struct keybuf *b = &cache->key;
+    struct default_key *d = NULL;
+    size_t start = b->len;
+    json_t *def;
+
+    if (cache->defaults_cap > 0 && (d = default_find(cache, arg))->arg != NULL) {
+        key_add(b, d->text, d->len);
+        return;
+    }
+    def = arg->default_value ? pst_value_from_text(arg->type, arg->default_value) : json_null();
+    if (def == NULL) {
+        b->nomem = true;
+        return;
+    }
+    key_value(b, def);
+    json_decref(def);
+    if (b->nomem) {
+        return;
+    }
+    if ((cache->n_defaults + 1) * 2 > cache->defaults_cap) {
+        struct pst_call_cache grown = *cache;
+        grown.defaults_cap = cache->defaults_cap ? cache->defaults_cap * 2 : 64;
+        grown.defaults = calloc(grown.defaults_cap, sizeof(*grown.defaults));
+        if (grown.defaults == NULL) {
+            return; /* made again next time */
+        }
+        for (size_t i = 0; i < cache->defaults_cap; i++) {
+            if (cache->defaults[i].arg != NULL) {
+                *default_find(&grown, cache->defaults[i].arg) = cache->defaults[i];
+            }
+        }
+        free(cache->defaults);
+        cache->defaults = grown.defaults;
+        cache->defaults_cap = grown.defaults_cap;
+    }
+    d = default_find(cache, arg);
+    d->text = cache_text(cache, b->s + start, b->len - start);
+    if (d->text != NULL) {
+        d->arg = arg;
+        d->len = b->len - start;
+        cache->n_defaults++;
+    }
+}
+
+static int call_key(struct pst_call_cache *cache, const struct pst_probe *probe, const json_t *args)
+{
+    struct keybuf *b = &cache->key;
+    size_t given = args != NULL ? json_object_size(args) : 0;
     size_t declared = 0;
 
-    *key = NULL;
-    key_add(&b, probe->name, strlen(probe->name));
+    b->len = 0;
+    b->nomem = false;
+    key_add(b, probe->name, strlen(probe->name));
     for (size_t i = 0; i < probe->n_args; i++) {
         const struct pst_probe_arg *a = &probe->args[i];
-        const json_t *v = args != NULL ? json_object_get(args, a->name) : NULL;
-        key_add(&b, "\n", 1);
+        /* once every given argument is found, the others are defaults: no lookup */
+        const json_t *v = declared < given ? json_object_get(args, a->name) : NULL;
+        key_add(b, "\n", 1);
         if (v != NULL) {
             declared++;
-            key_value(&b, v);
+            key_value(b, v);
             continue;
         }
         if (a->required) {
-            free(b.s);
             return PST_EINVAL;
         }
-        json_t *def =
-            a->default_value ? pst_value_from_text(a->type, a->default_value) : json_null();
-        if (def == NULL) {
-            b.nomem = true;
-            break;
-        }
-        key_value(&b, def);
-        json_decref(def);
+        key_default(cache, a);
     }
-    if (args != NULL && json_object_size(args) != declared) {
-        key_add(&b, "\n+", 2);
-        key_value(&b, args);
+    if (given != declared) {
+        key_add(b, "\n+", 2);
+        key_value(b, args);
     }
-    if (b.nomem) {
-        free(b.s);
-        return PST_ENOMEM;
-    }
-    *key = b.s;
-    return PST_OK;
+    return b->nomem ? PST_ENOMEM : PST_OK;
 }
 
-/* ARGS with every default filled in, as the probe's collect and prepare functions take them. */
+/*
+ * ARGS with every default filled in, as the probe's collect and prepare functions take them:
+ * ARGS itself when it lacks none, or a copy sharing its values. Nothing changes a call's
+ * arguments once it is made, neither the caller (a policy's leaf, a probe's request) nor the
+ * probe, which takes them const.
+ */
 static int call_args(const struct pst_probe *probe, const json_t *args, json_t **full)
 {
-    *full = args != NULL ? json_deep_copy(args) : json_object();
+    size_t given = 0;
+
+    for (size_t i = 0; args != NULL && i < probe->n_args; i++) {
+        given += json_object_get(args, probe->args[i].name) != NULL;
+    }
+    if (args != NULL && given == probe->n_args) {
+        *full = json_incref((json_t *)args);
+        return PST_OK;
+    }
+    *full = args != NULL ? json_copy((json_t *)args) : json_object();
     if (*full == NULL) {
         return PST_ENOMEM;
     }
@@ -386,18 +623,21 @@ static int call_args(const struct pst_probe *probe, const json_t *args, json_t *
 
 int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe, const json_t *args)
 {
+    struct pst_call_cache *cache = ctx->calls;
     json_t *full = NULL;
-    char *key = NULL;
     int rc;
 
     if (probe->prepare == NULL) {
         return PST_OK;
     }
-    rc = call_key(probe, args, &key);
-    if (rc == PST_OK && json_object_get(ctx->cache, key) == NULL) {
+    rc = call_key(cache, probe, args);
+    if (rc == PST_OK &&
+        (cache->cap == 0 ||
+         cache_find(cache, XXH3_64bits(cache->key.s, cache->key.len), cache->key.s, cache->key.len)
+                 ->call == NULL)) {
         /* a placeholder keeps a second prepare of the same call from starting it again */
         char prepared[PATH_MAX];
-        snprintf(prepared, sizeof(prepared), "prepared %s", key);
+        snprintf(prepared, sizeof(prepared), "prepared %s", cache->key.s);
         if (json_object_get(ctx->memo, prepared) == NULL) {
             rc = json_object_set_new(ctx->memo, prepared, json_true()) != 0
                      ? PST_ENOMEM
@@ -406,7 +646,6 @@ int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe, 
         }
     }
     json_decref(full);
-    free(key);
     return rc;
 }
 
@@ -432,77 +671,208 @@ bool pst_probe_started_take(struct pst_probe_ctx *ctx, const char *key, struct p
 }
 
 int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, const json_t *args,
-                   const json_t **result)
+                   const struct pst_call **result)
 {
-    json_t *full = NULL;
-    json_t *res = NULL;
-    char *key = NULL;
-    struct pst_facts facts = {NULL, NULL};
-    int rc = PST_OK;
+    struct pst_call_cache *cache = ctx->calls;
+    struct pst_call *call = NULL;
+    struct pst_facts facts;
+    const char *key;
+    size_t key_len;
+    uint64_t hash;
+    int rc;
 
     *result = NULL;
-    rc = call_key(probe, args, &key);
+    rc = call_key(cache, probe, args);
     if (rc != PST_OK) {
         goto out;
     }
-    res = json_object_get(ctx->cache, key);
-    if (res != NULL) {
-        *result = res;
+    key_len = cache->key.len;
+    hash = XXH3_64bits(cache->key.s, key_len);
+    if (cache->cap > 0) {
+        const struct slot *s = cache_find(cache, hash, cache->key.s, key_len);
+        if (s->call != NULL) {
+            *result = s->call;
+            goto out;
+        }
+    }
+    /* the key is kept apart: the key buffer serves the calls this probe makes in turn */
+    key = cache_text(cache, cache->key.s, key_len);
+    call = cache_alloc(cache, sizeof(*call) + probe->n_fields * sizeof(call->facts[0]),
+                       _Alignof(struct pst_call));
+    if (key == NULL || call == NULL) {
+        call = NULL;
+        rc = PST_ENOMEM;
         goto out;
     }
-    rc = call_args(probe, args, &full);
+    memset(call, 0, sizeof(*call) + probe->n_fields * sizeof(call->facts[0]));
+    call->probe = probe;
+    rc = call_args(probe, args, &call->args);
     if (rc != PST_OK) {
         goto out;
     }
-    facts.facts = json_object();
-    facts.errors = json_array();
-    if (facts.facts == NULL || facts.errors == NULL) {
-        rc = PST_ENOMEM;
-        goto out;
-    }
-    rc = probe->collect(ctx, full, &facts);
+    facts = (struct pst_facts){.call = call, .cache = cache};
+    rc = probe->collect(ctx, call->args, &facts);
     if (rc != PST_OK) {
         goto out;
     }
-    res = json_object();
-    if (json_object_set_new_nocheck(res, "probe", json_string(probe->name)) != 0 ||
-        json_object_set_nocheck(res, "args", full) != 0 ||
-        json_object_set_nocheck(res, "facts", facts.facts) != 0 ||
-        json_object_set_nocheck(res, "errors", facts.errors) != 0) {
-        json_decref(res);
-        rc = PST_ENOMEM;
-        goto out;
+    rc = cache_put(cache, hash, key, key_len, call);
+    if (rc == PST_OK) {
+        *result = call;
+        call = NULL;
     }
-    if (json_object_set_new(ctx->cache, key, res) != 0) {
-        rc = PST_ENOMEM;
-        goto out;
-    }
-    *result = res;
 out:
-    json_decref(facts.facts);
-    json_decref(facts.errors);
-    json_decref(full);
-    free(key);
+    if (call != NULL) {
+        call_clear(call);
+    }
     return rc;
+}
+
+const struct pst_fact *pst_call_fact(const struct pst_call *call,
+                                     const struct pst_probe_field *field)
+{
+    const struct pst_fact *fact = &call->facts[field - call->probe->fields];
+
+    return fact->value != NULL ? fact : NULL;
+}
+
+const struct pst_fact *pst_call_fact_named(const struct pst_call *call, const char *name)
+{
+    const struct pst_probe_field *field = pst_probe_find_field(call->probe, name);
+
+    return field != NULL ? pst_call_fact(call, field) : NULL;
+}
+
+const json_t *pst_call_value(const struct pst_call *call, const char *name)
+{
+    const struct pst_fact *fact = pst_call_fact_named(call, name);
+
+    return fact != NULL ? fact->value : NULL;
+}
+
+json_t *pst_call_json(const struct pst_call *call)
+{
+    const struct pst_probe *probe = call->probe;
+    json_t *result = json_object();
+    json_t *facts = json_object();
+    size_t *by_order = calloc(call->n_set + 1, sizeof(*by_order));
+    bool ok = result != NULL && facts != NULL && by_order != NULL;
+
+    /* the facts in the order the probe first set them, as `posture probe` has always shown */
+    for (size_t i = 0; ok && i < probe->n_fields; i++) {
+        if (call->facts[i].value != NULL) {
+            by_order[call->facts[i].order] = i;
+        }
+    }
+    for (unsigned k = 0; ok && k < call->n_set; k++) {
+        const struct pst_fact *fact = &call->facts[by_order[k]];
+        json_t *item = json_object();
+        ok = item != NULL && json_object_set_nocheck(item, "value", fact->value) == 0 &&
+             json_object_set_new_nocheck(item, "source",
+                                         fact->source != NULL ? json_string_nocheck(fact->source)
+                                                              : json_null()) == 0;
+        ok = json_object_set_new_nocheck(facts, probe->fields[by_order[k]].name, item) == 0 && ok;
+    }
+    ok =
+        ok && json_object_set_new_nocheck(result, "probe", json_string(probe->name)) == 0 &&
+        json_object_set_nocheck(result, "args", call->args) == 0 &&
+        json_object_set_nocheck(result, "facts", facts) == 0 &&
+        json_object_set_new_nocheck(
+            result, "errors", call->errors != NULL ? json_incref(call->errors) : json_array()) == 0;
+    free(by_order);
+    json_decref(facts);
+    if (!ok) {
+        json_decref(result);
+        result = NULL;
+    }
+    return result;
+}
+
+/* The index of FIELD among OUT's probe's fields, n_fields if none: looked for from the one
+ * after the last set, since probes mostly set their fields in the order they declare them. */
+static size_t field_index(const struct pst_facts *out, const char *field)
+{
+    const struct pst_probe *probe = out->call->probe;
+    size_t i = out->next;
+
+    for (size_t k = 0; k < probe->n_fields; k++, i++) {
+        if (i >= probe->n_fields) {
+            i = 0;
+        }
+        if (strcmp(probe->fields[i].name, field) == 0) {
+            return i;
+        }
+    }
+    return probe->n_fields;
+}
+
+/* SOURCE kept for OUT's call, as valid UTF-8; the last one kept again when it is the same. */
+static const char *keep_source(struct pst_facts *out, const char *source)
+{
+    size_t n;
+    char *copy;
+
+    if (out->last_source != NULL && strcmp(out->last_source, source) == 0) {
+        return out->last_source;
+    }
+    n = strlen(source);
+    copy = cache_text(out->cache, source, n);
+    if (copy == NULL) {
+        return NULL;
+    }
+    /* a source names a file of the scanned system: its bytes need not be UTF-8 */
+    if (!pst_utf8_valid(copy, n)) {
+        for (char *p = copy; *p != '\0'; p++) {
+            if ((unsigned char)*p >= 0x80) {
+                *p = '?';
+            }
+        }
+    }
+    out->last_source = copy;
+    return copy;
 }
 
 int pst_facts_set(struct pst_facts *out, const char *field, json_t *value, const char *source)
 {
-    json_t *fact;
+    struct pst_call *call = out->call;
+    struct pst_fact *fact;
+    const char *kept = NULL;
+    size_t i;
 
     if (value == NULL) {
         return PST_ENOMEM;
     }
-    /* (json_object_set_new* takes its value in every case, even on failure) */
-    fact = json_object();
-    if (json_object_set_new_nocheck(fact, "value", value) != 0 ||
-        /* a source names a file of the scanned system: its bytes need not be UTF-8 */
-        json_object_set_new_nocheck(fact, "source",
-                                    source != NULL ? pst_json_text(source) : json_null()) != 0) {
-        json_decref(fact);
+    i = field_index(out, field);
+    if (i == call->probe->n_fields) {
+        /* a probe's fields are its contract with policies: setting another one is a bug */
+#ifndef NDEBUG
+        fprintf(stderr, "posture: probe '%s' sets field '%s', which it does not declare\n",
+                call->probe->name, field);
+        abort();
+#endif
+        json_decref(value);
+        pst_facts_error(out, NULL, "probe '%s' sets field '%s', which it does not declare",
+                        call->probe->name, field);
+        return PST_OK;
+    }
+    if (source != NULL && (kept = keep_source(out, source)) == NULL) {
+        json_decref(value);
         return PST_ENOMEM;
     }
-    return json_object_set_new(out->facts, field, fact) != 0 ? PST_ENOMEM : PST_OK;
+    fact = &call->facts[i];
+    if (fact->value == NULL) {
+        fact->order = call->n_set++;
+    } else {
+        json_decref(fact->value); /* set again: the first place, the last value */
+    }
+    fact->value = value;
+    fact->source = kept;
+    out->next = i + 1;
+    return PST_OK;
+}
+
+const struct pst_fact *pst_facts_get(const struct pst_facts *out, const char *field)
+{
+    return pst_call_fact_named(out->call, field);
 }
 
 int pst_facts_set_at(struct pst_facts *out, const char *field, json_t *value, const char *path,
@@ -518,6 +888,14 @@ int pst_facts_set_at(struct pst_facts *out, const char *field, json_t *value, co
     return pst_facts_set(out, field, value, source);
 }
 
+json_t *pst_facts_errors(struct pst_facts *out)
+{
+    if (out->call->errors == NULL) {
+        out->call->errors = json_array();
+    }
+    return out->call->errors;
+}
+
 void pst_facts_error(struct pst_facts *out, const char *source, const char *fmt, ...)
 {
     char message[1024];
@@ -527,9 +905,10 @@ void pst_facts_error(struct pst_facts *out, const char *source, const char *fmt,
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
     /* messages quote what the system holds: never lose one to a byte that is not UTF-8 */
-    json_array_append_new(out->errors, json_pack("{s:o?, s:o}", "source",
-                                                 source != NULL ? pst_json_text(source) : NULL,
-                                                 "message", pst_json_text(message)));
+    json_array_append_new(pst_facts_errors(out),
+                          json_pack("{s:o?, s:o}", "source",
+                                    source != NULL ? pst_json_text(source) : NULL, "message",
+                                    pst_json_text(message)));
 }
 
 /*
@@ -653,6 +1032,46 @@ int pst_probe_read_text(struct pst_probe_ctx *ctx, struct pst_facts *out, const 
         return PST_ENOMEM;
     }
     return PST_OK;
+}
+
+bool pst_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *end = p + n;
+
+    while (p < end) {
+        unsigned c = *p, cp, min;
+        size_t len;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        /* the lead byte gives the length; C0, C1 and F5-FF never start a sequence */
+        if (c >= 0xc2 && c <= 0xdf) {
+            len = 2, cp = c & 0x1f, min = 0x80;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3, cp = c & 0x0f, min = 0x800;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if ((size_t)(end - p) < len) {
+            return false;
+        }
+        for (size_t i = 1; i < len; i++) {
+            if ((p[i] & 0xc0) != 0x80) {
+                return false;
+            }
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        /* no overlong form, no surrogate, nothing past U+10FFFF */
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return false;
+        }
+        p += len;
+    }
+    return true;
 }
 
 json_t *pst_json_string_or_null(const char *s)

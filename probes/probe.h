@@ -44,17 +44,38 @@ struct pst_probe_field {
     const char *description;
 };
 
-/* What one probe call saw: facts {field: {value, source}} and errors [{source, message}]. */
+/* One fact of a probe call: the value its field was seen to have, and where. */
+struct pst_fact {
+    json_t *value;      /* NULL: the probe did not set the field */
+    const char *source; /* a path or a program, valid UTF-8; NULL: none. Lives with the call */
+    unsigned order;     /* when the field was first set, 0 for the first: the facts' order */
+};
+
+/* What one probe call saw. Calls live in the scan's context until it is released. */
+struct pst_call {
+    const struct pst_probe *probe;
+    json_t *args;            /* every declared argument, defaults applied */
+    json_t *errors;          /* [{source, message}]: why some facts could not be determined;
+                              * NULL: none (most calls have none, and an array costs two blocks) */
+    unsigned n_set;          /* facts set */
+    struct pst_fact facts[]; /* probe->n_fields, indexed like probe->fields */
+};
+
+struct pst_call_cache;
+
+/* What a collect function fills: the facts of its call, and errors. */
 struct pst_facts {
-    json_t *facts;
-    json_t *errors;
+    struct pst_call *call;
+    struct pst_call_cache *cache; /* where the facts' sources are kept */
+    size_t next;                  /* the field after the last one set: probes set in order */
+    const char *last_source;      /* the source last kept, reused when the next is the same */
 };
 
 /* Per-scan context handed to every probe. */
 struct pst_probe_ctx {
     struct pst_fs *fs;
-    json_t *cache;   /* probe call key -> result, see pst_probe_call() */
-    json_t *memo;    /* shared parsed data (passwd, dpkg status) keyed by name */
+    struct pst_call_cache *calls; /* probe call key -> call, see pst_probe_call() */
+    json_t *memo;                 /* shared parsed data (passwd, dpkg status) keyed by name */
     json_t *started; /* programs started ahead: key -> {pid, out, err}, see pst_probe_prepare */
 };
 
@@ -67,7 +88,7 @@ struct pst_probe {
     size_t n_fields;
     /*
      * Fills OUT from the system. ARGS holds every declared argument (defaults applied).
-     * What cannot be determined is left out of OUT->facts with a reason in OUT->errors.
+     * What cannot be determined is left unset with a reason in its errors (pst_facts_error).
      * Returns 0, or PST_ENOMEM when the facts could not be recorded at all.
      */
     int (*collect)(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out);
@@ -106,12 +127,26 @@ void pst_probe_ctx_release(struct pst_probe_ctx *ctx);
 
 /*
  * Fills defaults into ARGS (a JSON object of given arguments) and runs PROBE once per
- * distinct argument set in this scan; later calls return the cached result. *result is
- * borrowed from the context: {"probe", "args", "facts", "errors"}, as `posture probe`
- * prints it. Returns 0, PST_EINVAL (missing required argument), or PST_ENOMEM.
+ * distinct argument set in this scan; later calls return the cached result. *call is
+ * borrowed from the context, valid until it is released. Returns 0, PST_EINVAL (missing
+ * required argument), or PST_ENOMEM.
  */
 int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, const json_t *args,
-                   const json_t **result);
+                   const struct pst_call **call);
+
+/* The fact of FIELD (one of CALL's probe's fields) in CALL, or NULL when it was not set. */
+const struct pst_fact *pst_call_fact(const struct pst_call *call,
+                                     const struct pst_probe_field *field);
+/* The fact of the field named NAME, or NULL when it was not set or there is no such field. */
+const struct pst_fact *pst_call_fact_named(const struct pst_call *call, const char *name);
+/* The value of the field named NAME (borrowed), or NULL when it was not set. */
+const json_t *pst_call_value(const struct pst_call *call, const char *name);
+
+/*
+ * CALL as `posture probe` prints it: {"probe", "args", "facts": {FIELD: {"value", "source"}}
+ * in the order the probe set them, "errors"}. A new reference, or NULL when out of memory.
+ */
+json_t *pst_call_json(const struct pst_call *call);
 
 /*
  * Lets PROBE start, for ARGS, what a later pst_probe_call will need (its prepare function),
@@ -127,10 +162,19 @@ struct pst_exec;
 int pst_probe_started_put(struct pst_probe_ctx *ctx, const char *key, const struct pst_exec *proc);
 bool pst_probe_started_take(struct pst_probe_ctx *ctx, const char *key, struct pst_exec *proc);
 
-/* Helpers for collect functions. VALUE is stolen; SOURCE may be NULL. 0 or PST_ENOMEM. */
+/*
+ * Helpers for collect functions. VALUE is stolen; SOURCE (may be NULL) is copied, its bytes
+ * made UTF-8 as pst_json_text makes them. A field set again keeps its place among the facts
+ * and takes the new value and source. A FIELD the probe does not declare is a bug: debug
+ * builds abort, others record it in the call's errors. 0 or PST_ENOMEM.
+ */
 int pst_facts_set(struct pst_facts *out, const char *field, json_t *value, const char *source);
 int pst_facts_set_at(struct pst_facts *out, const char *field, json_t *value, const char *path,
                      long line);
+/* The fact of FIELD set so far in OUT, or NULL. */
+const struct pst_fact *pst_facts_get(const struct pst_facts *out, const char *field);
+/* The call's list of errors, made when first needed (borrowed); NULL when out of memory. */
+json_t *pst_facts_errors(struct pst_facts *out);
 /* Records an error about SOURCE (a path, or NULL). */
 void pst_facts_error(struct pst_facts *out, const char *source, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -151,6 +195,9 @@ int pst_mode_parse(const char *text, unsigned *mode);
  */
 int pst_probe_read_text(struct pst_probe_ctx *ctx, struct pst_facts *out, const char *path,
                         size_t limit, char **buf);
+
+/* Whether the N bytes at S are UTF-8 as Jansson takes it for a string (RFC 3629). */
+bool pst_utf8_valid(const char *s, size_t n);
 
 /* A JSON string of S, a text read from the system; bytes that are not UTF-8 become '?'. */
 json_t *pst_json_text(const char *s);

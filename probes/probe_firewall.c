@@ -102,13 +102,12 @@ struct collect {
 static bool probe_bool(struct pst_probe_ctx *ctx, const char *probe, const char *arg,
                        const char *value, const char *field)
 {
-    const json_t *result = NULL;
+    const struct pst_call *result = NULL;
     json_t *args = json_pack("{s:s}", arg, value);
     bool on = false;
 
     if (args != NULL && pst_probe_call(ctx, pst_probe_find(probe), args, &result) == PST_OK) {
-        on = json_is_true(
-            json_object_get(json_object_get(json_object_get(result, "facts"), field), "value"));
+        on = json_is_true(pst_call_value(result, field));
     }
     json_decref(args);
     return on;

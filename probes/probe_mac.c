@@ -198,7 +198,7 @@ static int selinux_fact(struct pst_probe_ctx *ctx, struct pst_facts *out)
 static int boot_enables_apparmor(struct pst_probe_ctx *ctx, struct pst_facts *out)
 {
     static const char *const fields[] = {"default_kernel_params", "grub_cfg_kernel_params"};
-    const json_t *boot = NULL;
+    const struct pst_call *boot = NULL;
     const char *off = NULL;
     int rc = pst_probe_call(ctx, pst_probe_find("bootloader"), NULL, &boot);
 
@@ -206,8 +206,7 @@ static int boot_enables_apparmor(struct pst_probe_ctx *ctx, struct pst_facts *ou
         return rc;
     }
     for (size_t f = 0; f < PST_COUNT(fields) && off == NULL; f++) {
-        const json_t *params =
-            json_object_get(json_object_get(json_object_get(boot, "facts"), fields[f]), "value");
+        const json_t *params = pst_call_value(boot, fields[f]);
         size_t i;
         const json_t *p;
         json_array_foreach(params, i, p)

@@ -121,7 +121,7 @@ static int read_os_release(struct pst_probe_ctx *ctx, struct pst_facts *out)
     }
     /* Absent keys are absent facts (null), not errors: ID_LIKE is optional. */
     for (size_t k = 0; k < PST_COUNT(os_release_keys); k++) {
-        if (json_object_get(out->facts, os_release_keys[k].field) == NULL &&
+        if (pst_facts_get(out, os_release_keys[k].field) == NULL &&
             pst_facts_set(out, os_release_keys[k].field, json_null(), path) != 0) {
             rc = PST_ENOMEM;
             goto out;

@@ -208,7 +208,9 @@ static int conf_file(struct scan *s, char *buf, const char *path)
 
 static int prefs_file(struct scan *s, char *buf, const char *path)
 {
-    int rc = pst_apt_pins_parse(buf, path, &s->pins, &s->n_pins, s->out->errors);
+    json_t *errors = pst_facts_errors(s->out);
+    int rc = errors != NULL ? pst_apt_pins_parse(buf, path, &s->pins, &s->n_pins, errors)
+                            : PST_ENOMEM;
 
     if (rc == PST_ETOOBIG) {
         pst_facts_error(s->out, path, "more than %d preference records", PST_APT_MAX_PINS);

@@ -518,12 +518,11 @@ static void short_version(const char *v, char *out, size_t n)
 
 static void package_version(struct pst_probe_ctx *ctx, char *out, size_t n)
 {
-    const json_t *result = NULL;
+    const struct pst_call *result = NULL;
     json_t *args = json_pack("{s:s}", "name", "openssh-server");
     out[0] = '\0';
     if (args != NULL && pst_probe_call(ctx, pst_probe_find("package"), args, &result) == 0) {
-        const json_t *v =
-            json_object_get(json_object_get(json_object_get(result, "facts"), "version"), "value");
+        const json_t *v = pst_call_value(result, "version");
         if (json_is_string(v)) {
             short_version(json_string_value(v), out, n);
         }
@@ -784,13 +783,11 @@ static int sshd_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
         const char *parts[] = {"maxstartups_begin", "maxstartups_rate", "maxstartups_full"};
         int values[] = {begin, rate, full};
         /* where the value came from, as the maxstartups fact says */
-        const char *src = json_string_value(
-            json_object_get(json_object_get(out->facts, "maxstartups"), "source"));
-        char *where = src != NULL ? strdup(src) : NULL;
+        const struct pst_fact *set = pst_facts_get(out, "maxstartups");
+        const char *where = set != NULL ? set->source : NULL; /* kept with the call */
         for (size_t i = 0; i < 3 && rc == 0; i++) {
             rc = pst_facts_set(out, parts[i], json_integer(values[i]), where);
         }
-        free(where);
     }
     if (rc != 0) {
         goto out;

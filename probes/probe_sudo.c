@@ -62,12 +62,11 @@ static const struct pst_probe_field sudo_fields[] = {
 /* Whether the installed sudo (dpkg's record) is 1.9.14 or later, where use_pty is on. */
 static bool sudo_pty_by_default(struct pst_probe_ctx *ctx)
 {
-    const json_t *result = NULL;
+    const struct pst_call *result = NULL;
     json_t *args = json_pack("{s:s}", "name", "sudo");
     bool on = false, ok = false;
     if (args != NULL && pst_probe_call(ctx, pst_probe_find("package"), args, &result) == PST_OK) {
-        const json_t *v =
-            json_object_get(json_object_get(json_object_get(result, "facts"), "version"), "value");
+        const json_t *v = pst_call_value(result, "version");
         on = json_is_string(v) &&
              pst_debversion_compare(json_string_value(v), "1.9.14", &ok) >= 0 && ok;
     }

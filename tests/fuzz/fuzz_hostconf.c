@@ -98,7 +98,7 @@ static void setup_root(void)
 static void run(struct pst_probe_ctx *ctx, const char *name, const char *args_text)
 {
     json_t *args = json_loads(args_text, 0, NULL);
-    const json_t *result = NULL;
+    const struct pst_call *result = NULL;
     int rc = pst_probe_call(ctx, pst_probe_find(name), args, &result);
 
     if (rc != PST_OK || result == NULL) {

@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pst_probe_ctx_init(&ctx, fs) != PST_OK) {
         abort();
     }
-    const json_t *result = NULL;
+    const struct pst_call *result = NULL;
     json_t *args = json_object();
     if (pst_probe_call(&ctx, pst_probe_find("sshd"), args, &result) != PST_OK) {
         __builtin_trap(); /* only running out of memory may fail a call */

@@ -119,20 +119,22 @@ json_t *probe_run(const char *root, const char *name, const char *args)
     const struct pst_probe *probe = pst_probe_find(name);
     struct pst_fs *fs = NULL;
     struct pst_probe_ctx ctx;
-    const json_t *result = NULL;
+    const struct pst_call *call = NULL;
     json_t *given = json_loads(args, 0, NULL);
-    json_t *copy;
+    json_t *result;
 
     assert_non_null(probe);
     assert_non_null(given);
     assert_int_equal(pst_fs_new(root, &fs), PST_OK);
     assert_int_equal(pst_probe_ctx_init(&ctx, fs), PST_OK);
-    assert_int_equal(pst_probe_call(&ctx, probe, given, &result), PST_OK);
-    copy = json_deep_copy(result);
+    assert_int_equal(pst_probe_call(&ctx, probe, given, &call), PST_OK);
+    /* its own references to the values: it outlives the context released below */
+    result = pst_call_json(call);
+    assert_non_null(result);
     pst_probe_ctx_release(&ctx);
     pst_fs_free(fs);
     json_decref(given);
-    return copy;
+    return result;
 }
 
 const json_t *fact_value(const json_t *result, const char *field)

@@ -81,12 +81,14 @@ static void load_scaled(struct pst_diag *diag, const char *file, const struct ps
     if (node == NULL) {
         return;
     }
-    if (duration ? !parse_scaled(node->scalar, duration_units, PST_COUNT(duration_units), max, out)
-                 : !parse_scaled(node->scalar, size_units, PST_COUNT(size_units), max, out)) {
+    if (duration
+            ? !parse_scaled(pst_ynode_text(node), duration_units, PST_COUNT(duration_units), max,
+                            out)
+            : !parse_scaled(pst_ynode_text(node), size_units, PST_COUNT(size_units), max, out)) {
         pst_ydiag(diag, file, node,
                   duration ? "%s must be a positive duration such as 30, 30s, 10m or 1h, not '%s'"
                            : "%s must be a positive number such as 1000 or 100MiB, not '%s'",
-                  key, node->scalar);
+                  key, pst_ynode_text(node));
     }
 }
 
@@ -103,14 +105,15 @@ static void load_collector(struct pst_config *config, const struct pst_ynode *no
         return;
     }
     v = pst_ymap_get_kind(node, "url", PST_Y_SCALAR);
-    if (v != NULL && strncmp(v->scalar, "https://", 8) != 0) {
-        pst_ydiag(diag, file, v, "the collector url must start with https://, not '%s'", v->scalar);
+    if (v != NULL && strncmp(pst_ynode_text(v), "https://", 8) != 0) {
+        pst_ydiag(diag, file, v, "the collector url must start with https://, not '%s'",
+                  pst_ynode_text(v));
     }
-    c->url = v ? v->scalar : NULL;
+    c->url = v ? pst_ynode_text(v) : NULL;
     v = pst_ymap_get_kind(node, "ca_file", PST_Y_SCALAR);
-    c->ca_file = v ? v->scalar : NULL;
+    c->ca_file = v ? pst_ynode_text(v) : NULL;
     v = pst_ymap_get_kind(node, "proxy", PST_Y_SCALAR);
-    c->proxy = v ? v->scalar : NULL;
+    c->proxy = v ? pst_ynode_text(v) : NULL;
     ms = (uint64_t)c->connect_timeout_s * 1000;
     load_scaled(diag, file, node, "connect_timeout", true, &ms);
     c->connect_timeout_s = (long)((ms + 999) / 1000);
@@ -209,29 +212,29 @@ static void load_exemption(struct pst_config *config, const struct pst_ynode *no
         return;
     }
     for (k = 0; k < PST_COUNT(exemption_kind_names); k++) {
-        if (strcmp(kind->scalar, exemption_kind_names[k]) == 0) {
+        if (strcmp(pst_ynode_text(kind), exemption_kind_names[k]) == 0) {
             break;
         }
     }
     if (k == PST_COUNT(exemption_kind_names)) {
         pst_ydiag(diag, file, kind, "exemption kind must be mitigated or waiver, not '%s'",
-                  kind->scalar);
+                  pst_ynode_text(kind));
         return;
     }
-    if (reason->scalar[0] == '\0') {
+    if (pst_ynode_text(reason)[0] == '\0') {
         pst_ydiag(diag, file, reason, "an exemption needs a reason");
         return;
     }
-    if (expires != NULL && !valid_date(expires->scalar)) {
+    if (expires != NULL && !valid_date(pst_ynode_text(expires))) {
         pst_ydiag(diag, file, expires, "expires must be a date YYYY-MM-DD, not '%s'",
-                  expires->scalar);
+                  pst_ynode_text(expires));
         return;
     }
     ex = &config->exemptions[config->n_exemptions++];
-    ex->recommendation = rec->scalar;
+    ex->recommendation = pst_ynode_text(rec);
     ex->kind = (enum pst_exemption_kind)k;
-    ex->reason = reason->scalar;
-    snprintf(ex->expires, sizeof(ex->expires), "%s", expires ? expires->scalar : "");
+    ex->reason = pst_ynode_text(reason);
+    snprintf(ex->expires, sizeof(ex->expires), "%s", expires ? pst_ynode_text(expires) : "");
     ex->line = node->line;
     ex->column = node->column;
 }
@@ -257,6 +260,7 @@ int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *
 {
     struct pst_config *config = calloc(1, sizeof(*config));
     const struct pst_ynode *exemptions, *state_dir;
+    struct pst_ynode *root;
     size_t errors_before = pst_diag_errors(diag);
 
     *out = NULL;
@@ -290,27 +294,28 @@ int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *
         pst_config_free(config);
         return PST_ENOMEM;
     }
-    config->tree = pst_yaml_load_file(path, diag, NULL, NULL);
-    if (config->tree == NULL) {
+    root = pst_yaml_load_file(path, diag, NULL, NULL);
+    if (root == NULL) {
         goto out;
     }
-    if (!pst_ymap_check(diag, path, config->tree, "the agent configuration", config_keys,
+    config->tree = (struct pst_ytree_head *)(void *)root - 1;
+    if (!pst_ymap_check(diag, path, root, "the agent configuration", config_keys,
                         PST_COUNT(config_keys))) {
         goto out;
     }
-    config->parameters = pst_ymap_get_kind(config->tree, "parameters", PST_Y_MAP);
-    if (pst_ymap_get_kind(config->tree, "collector", PST_Y_MAP) != NULL) {
-        load_collector(config, pst_ymap_get_kind(config->tree, "collector", PST_Y_MAP), diag);
+    config->parameters = pst_ymap_get_kind(root, "parameters", PST_Y_MAP);
+    if (pst_ymap_get_kind(root, "collector", PST_Y_MAP) != NULL) {
+        load_collector(config, pst_ymap_get_kind(root, "collector", PST_Y_MAP), diag);
     }
-    state_dir = pst_ymap_get_kind(config->tree, "state_dir", PST_Y_SCALAR);
-    if (state_dir != NULL && state_dir->scalar[0] != '/') {
+    state_dir = pst_ymap_get_kind(root, "state_dir", PST_Y_SCALAR);
+    if (state_dir != NULL && pst_ynode_text(state_dir)[0] != '/') {
         pst_ydiag(diag, path, state_dir, "state_dir must be an absolute path, not '%s'",
-                  state_dir->scalar);
-    } else if (state_dir != NULL && !set_state_dir(config, state_dir->scalar)) {
+                  pst_ynode_text(state_dir));
+    } else if (state_dir != NULL && !set_state_dir(config, pst_ynode_text(state_dir))) {
         pst_config_free(config);
         return PST_ENOMEM;
     }
-    exemptions = pst_ymap_get_kind(config->tree, "exemptions", PST_Y_SEQ);
+    exemptions = pst_ymap_get_kind(root, "exemptions", PST_Y_SEQ);
     if (exemptions != NULL && exemptions->n > 0) {
         config->exemptions = calloc(exemptions->n, sizeof(*config->exemptions));
         if (config->exemptions == NULL) {
@@ -318,7 +323,7 @@ int pst_config_load(const char *path, struct pst_config **out, struct pst_diag *
             return PST_ENOMEM;
         }
         for (size_t i = 0; i < exemptions->n; i++) {
-            load_exemption(config, exemptions->items[i], diag);
+            load_exemption(config, pst_ynode_item(exemptions, i), diag);
         }
     }
 out:
@@ -344,7 +349,9 @@ void pst_config_free(struct pst_config *config)
     free(config->warning);
     free(config->state_dir);
     free(config->cache_dir);
-    pst_ynode_free(config->tree);
+    if (config->tree != NULL) {
+        pst_ynode_free(pst_ytree_root(config->tree));
+    }
     free(config->path);
     free(config);
 }

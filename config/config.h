@@ -15,9 +15,9 @@
 enum pst_exemption_kind { PST_EXEMPT_MITIGATED, PST_EXEMPT_WAIVER };
 
 struct pst_exemption {
-    char *recommendation;
+    const char *recommendation;
     enum pst_exemption_kind kind;
-    char *reason;
+    const char *reason;
     char expires[11]; /* YYYY-MM-DD, or "" for none */
     int line, column;
 };
@@ -37,8 +37,8 @@ struct pst_collector_config {
 };
 
 struct pst_config {
-    char *path; /* NULL for built-in defaults */
-    struct pst_ynode *tree;
+    char *path;                  /* NULL for built-in defaults */
+    struct pst_ytree_head *tree; /* the file's tree, by its block (a leak checker sees it so) */
     const struct pst_ynode *parameters; /* mapping in TREE, or NULL */
     struct pst_exemption *exemptions;
     size_t n_exemptions;

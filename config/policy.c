@@ -6,6 +6,7 @@
 #include "config/ycache.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/version.h>
@@ -68,6 +69,8 @@ const char *pst_severity_name(enum pst_severity sev)
     return severity_names[sev];
 }
 
+/* Each key table has an enum of its indexes, for pst_ymap_check_get(). */
+enum { TOP_POLICY, TOP_PARAMETERS, TOP_CONTROLS, TOP_RECOMMENDATIONS, TOP_N };
 static const struct pst_ykey top_keys[] = {
     {"policy", PST_Y_MAP, true},
     {"parameters", PST_Y_MAP, false},
@@ -75,6 +78,7 @@ static const struct pst_ykey top_keys[] = {
     {"recommendations", PST_Y_SEQ, true},
 };
 
+enum { POL_ID, POL_VERSION, POL_TITLE, POL_DESCRIPTION, POL_APPLIES_TO, POL_N };
 static const struct pst_ykey policy_keys[] = {
     {"id", PST_Y_SCALAR, true},       {"version", PST_Y_SCALAR, true},
     {"title", PST_Y_SCALAR, true},    {"description", PST_Y_SCALAR, false},
@@ -85,12 +89,25 @@ static const struct pst_ykey applies_to_keys[] = {
     {"os", PST_Y_SEQ, true},
 };
 
+enum { CTL_ID, CTL_TITLE, CTL_MAX_SCORE, CTL_MCSB, CTL_DESCRIPTION, CTL_N };
 static const struct pst_ykey control_keys[] = {
     {"id", PST_Y_SCALAR, true},           {"title", PST_Y_SCALAR, true},
     {"max_score", PST_Y_SCALAR, true},    {"mcsb", PST_Y_SEQ, false},
     {"description", PST_Y_SCALAR, false},
 };
 
+enum {
+    REC_ID,
+    REC_CONTROL,
+    REC_TITLE,
+    REC_SEVERITY,
+    REC_RATIONALE,
+    REC_REMEDIATION,
+    REC_REFERENCES,
+    REC_APPLIES,
+    REC_CHECK,
+    REC_N
+};
 static const struct pst_ykey recommendation_keys[] = {
     {"id", PST_Y_SCALAR, true},        {"control", PST_Y_SCALAR, true},
     {"title", PST_Y_SCALAR, true},     {"severity", PST_Y_SCALAR, true},
@@ -99,6 +116,15 @@ static const struct pst_ykey recommendation_keys[] = {
     {"check", PST_Y_MAP, true},
 };
 
+/* A fact resolved to its probe and field; policies ask about the same facts many times. */
+struct fact_slot {
+    const char *fact; /* in the set's text */
+    const struct pst_probe *probe;
+    const struct pst_probe_field *field;
+};
+
+#define FACT_SLOTS 128
+
 /* State of one file's load. */
 struct loader {
     struct pst_diag *diag;
@@ -106,24 +132,122 @@ struct loader {
     const struct pst_config *config;
     const struct pst_ynode *parameters; /* this policy's defaults, or NULL */
     struct pst_policy_set *set;
-    json_t *declared;      /* names of the parameters every loaded policy declares */
-    json_t *pending;       /* [rec index, control id, file, line, column]: resolved at the end */
-    json_t *control_files; /* control id -> file that declared it first */
+    json_t *declared;        /* names of the parameters every loaded policy declares */
+    json_t *control_files;   /* control id -> file that declared it first */
+    json_t *no_args;         /* the arguments of every leaf that is given none (never changed) */
+    struct pending *pending; /* controls not declared yet: resolved at the end */
+    size_t n_pending, cap_pending;
+    struct id_slot *ids; /* recommendation ids seen: an open-addressing hash table */
+    size_t n_ids, cap_ids;
+    struct fact_slot facts[FACT_SLOTS]; /* facts resolved so far, by hash (a cache) */
     bool nomem;
 };
+
+/* A recommendation's control that no file had declared when it was read. */
+struct pending {
+    size_t rec;
+    const char *control, *file;
+    int line, column;
+};
+
+/* One recommendation id, and how many recommendations had it. */
+struct id_slot {
+    const char *id;
+    size_t count;
+};
+
+/* A block of the model's strings: one allocation holds many, and all go with the set. */
+struct pst_text_block {
+    struct pst_text_block *next;
+    size_t used, size;
+    char bytes[];
+};
+
+#define TEXT_BLOCK_BYTES (32u * 1024u)
 
 static bool valid_id(const char *id)
 {
     return id[0] != '\0' && strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(id);
 }
 
-static char *dup_or_flag(struct loader *l, const char *s)
+/* A copy of S in the set's text blocks (freed with the set), or NULL (out of memory). */
+static const char *keep_text(struct loader *l, const char *s)
 {
-    char *copy = strdup(s);
-    if (copy == NULL) {
-        l->nomem = true;
+    size_t len = strlen(s) + 1;
+    struct pst_text_block *block = l->set->text;
+    char *copy;
+
+    if (block == NULL || block->size - block->used < len) {
+        size_t size = len > TEXT_BLOCK_BYTES ? len : TEXT_BLOCK_BYTES;
+        struct pst_text_block *fresh = malloc(sizeof(*fresh) + size);
+        if (fresh == NULL) {
+            l->nomem = true;
+            return NULL;
+        }
+        fresh->used = 0;
+        fresh->size = size;
+        if (block != NULL && len > TEXT_BLOCK_BYTES) {
+            /* a text of its own size: the current block keeps taking the small ones */
+            fresh->next = block->next;
+            block->next = fresh;
+        } else {
+            fresh->next = block;
+            l->set->text = fresh;
+        }
+        block = fresh;
     }
+    copy = block->bytes + block->used;
+    memcpy(copy, s, len);
+    block->used += len;
     return copy;
+}
+
+/* FNV-1a: the hash of a recommendation id, or of a fact, for the tables that find them. */
+static size_t hash_id(const char *id)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+
+    for (const unsigned char *p = (const unsigned char *)id; *p != '\0'; p++) {
+        h = (h ^ *p) * UINT64_C(1099511628211);
+    }
+    return (size_t)h;
+}
+
+/*
+ * Counts one more recommendation with ID (kept in the set's text, so it outlives the
+ * table). Returns how many had it before, or 0 when out of memory (flagged).
+ */
+static size_t count_id(struct loader *l, const char *id)
+{
+    size_t i;
+
+    if (2 * (l->n_ids + 1) > l->cap_ids) {
+        size_t cap = l->cap_ids ? 2 * l->cap_ids : 256;
+        struct id_slot *grown = calloc(cap, sizeof(*grown));
+        if (grown == NULL) {
+            l->nomem = true;
+            return 0;
+        }
+        for (size_t k = 0; k < l->cap_ids; k++) {
+            if (l->ids[k].id != NULL) {
+                for (i = hash_id(l->ids[k].id) & (cap - 1); grown[i].id != NULL;
+                     i = (i + 1) & (cap - 1)) {
+                }
+                grown[i] = l->ids[k];
+            }
+        }
+        free(l->ids);
+        l->ids = grown;
+        l->cap_ids = cap;
+    }
+    for (i = hash_id(id) & (l->cap_ids - 1); l->ids[i].id != NULL; i = (i + 1) & (l->cap_ids - 1)) {
+        if (strcmp(l->ids[i].id, id) == 0) {
+            return l->ids[i].count++;
+        }
+    }
+    l->ids[i] = (struct id_slot){.id = id, .count = 1};
+    l->n_ids++;
+    return 0;
 }
 
 /* Where a value comes from: the node itself, or the parameter it names. */
@@ -140,10 +264,11 @@ static bool resolve(struct loader *l, const struct pst_ynode *node, struct sourc
     src->file = l->file;
     src->parameter = NULL;
     /* "$name" is a parameter; "$$..." is a literal that starts with one '$'. */
-    if (node->kind != PST_Y_SCALAR || node->scalar[0] != '$' || node->scalar[1] == '$') {
+    if (node->kind != PST_Y_SCALAR || pst_ynode_text(node)[0] != '$' ||
+        pst_ynode_text(node)[1] == '$') {
         return true;
     }
-    const char *name = node->scalar + 1;
+    const char *name = pst_ynode_text(node) + 1;
     const struct pst_ynode *def = pst_ymap_get(l->parameters, name);
     if (def == NULL) {
         pst_ydiag(l->diag, l->file, node, "unknown parameter '$%s' (declare it under parameters)",
@@ -171,16 +296,17 @@ static json_t *scalar_value(struct loader *l, const struct source *src,
                   pst_ynode_kind_name(node->kind));
         return NULL;
     }
-    if (node->scalar[0] == '$' && node->scalar[1] != '$') {
+    if (pst_ynode_text(node)[0] == '$' && pst_ynode_text(node)[1] != '$') {
         pst_ydiag(l->diag, src->file, node,
                   "%s: a parameter stands for a whole operand or argument, not a list item", what);
         return NULL;
     }
     v = pst_value_from_text(type == PST_TYPE_LIST ? PST_TYPE_STRING : type,
-                            node->scalar[0] == '$' ? node->scalar + 1 : node->scalar);
+                            pst_ynode_text(node)[0] == '$' ? pst_ynode_text(node) + 1
+                                                           : pst_ynode_text(node));
     if (v == NULL) {
-        pst_ydiag(l->diag, src->file, node, "%s: '%s' is not %s %s%s%s%s", what, node->scalar,
-                  type == PST_TYPE_INT ? "an" : "a", pst_type_name(type),
+        pst_ydiag(l->diag, src->file, node, "%s: '%s' is not %s %s%s%s%s", what,
+                  pst_ynode_text(node), type == PST_TYPE_INT ? "an" : "a", pst_type_name(type),
                   src->parameter ? " (parameter $" : "", src->parameter ? src->parameter : "",
                   src->parameter ? ")" : "");
     }
@@ -204,7 +330,7 @@ static json_t *list_value(struct loader *l, const struct source *src, enum pst_t
         return NULL;
     }
     for (size_t i = 0; i < node->n; i++) {
-        json_t *v = scalar_value(l, src, node->items[i], type, what);
+        json_t *v = scalar_value(l, src, pst_ynode_item(node, i), type, what);
         if (v == NULL) {
             json_decref(list);
             return NULL;
@@ -217,18 +343,18 @@ static json_t *list_value(struct loader *l, const struct source *src, enum pst_t
 static bool is_null_word(const struct pst_ynode *node)
 {
     return node->kind == PST_Y_SCALAR && node->plain &&
-           (strcmp(node->scalar, "null") == 0 || strcmp(node->scalar, "~") == 0);
+           (strcmp(pst_ynode_text(node), "null") == 0 || strcmp(pst_ynode_text(node), "~") == 0);
 }
 
 static bool compile_regex(struct loader *l, const struct source *src, regex_t *re)
 {
     char message[256];
-    int rc = regcomp(re, src->node->scalar, REG_EXTENDED | REG_NOSUB);
+    int rc = regcomp(re, pst_ynode_text(src->node), REG_EXTENDED | REG_NOSUB);
 
     if (rc != 0) {
         regerror(rc, re, message, sizeof(message));
         pst_ydiag(l->diag, src->file, src->node, "regex '%s' does not compile: %s",
-                  src->node->scalar, message);
+                  pst_ynode_text(src->node), message);
         return false;
     }
     return true;
@@ -244,7 +370,7 @@ static bool load_operand(struct loader *l, struct pst_check *leaf, const struct 
         return false;
     }
     if (src.parameter != NULL) {
-        leaf->parameter = dup_or_flag(l, src.parameter);
+        leaf->parameter = keep_text(l, src.parameter);
     }
     switch (op_table[leaf->op].shape) {
     case OPERAND_VALUE:
@@ -285,21 +411,22 @@ static bool load_operand(struct loader *l, struct pst_check *leaf, const struct 
 static bool load_arg(struct loader *l, struct pst_check *leaf, const struct pst_ynode *key,
                      const struct pst_ynode *value)
 {
-    const struct pst_probe_arg *arg = pst_probe_find_arg(leaf->probe, key->scalar);
+    const struct pst_probe_arg *arg = pst_probe_find_arg(leaf->probe, pst_ynode_text(key));
     struct source src;
     json_t *v;
 
     if (arg == NULL) {
         pst_ydiag(l->diag, l->file, key,
-                  "'%s' is neither an operator nor an argument of probe '%s'", key->scalar,
+                  "'%s' is neither an operator nor an argument of probe '%s'", pst_ynode_text(key),
                   leaf->probe->name);
         return false;
     }
     if (!resolve(l, value, &src)) {
         return false;
     }
-    v = arg->type == PST_TYPE_LIST ? list_value(l, &src, arg->type, key->scalar)
-                                   : scalar_value(l, &src, src.node, arg->type, key->scalar);
+    v = arg->type == PST_TYPE_LIST
+            ? list_value(l, &src, arg->type, pst_ynode_text(key))
+            : scalar_value(l, &src, src.node, arg->type, pst_ynode_text(key));
     if (v == NULL) {
         return false;
     }
@@ -309,7 +436,13 @@ static bool load_arg(struct loader *l, struct pst_check *leaf, const struct pst_
         json_decref(v);
         return false;
     }
-    if (json_object_set_new(leaf->args, arg->name, v) != 0) {
+    if (leaf->args == NULL && (leaf->args = json_object()) == NULL) {
+        json_decref(v);
+        l->nomem = true;
+        return false;
+    }
+    /* the name is the probe table's own ASCII, so it needs no UTF-8 check */
+    if (json_object_set_new_nocheck(leaf->args, arg->name, v) != 0) {
         l->nomem = true;
         return false;
     }
@@ -334,42 +467,51 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
                   "a check is all, any, not, or a leaf with 'fact: PROBE.FIELD'");
         return false;
     }
-    dot = strchr(fact->scalar, '.');
-    if (dot == NULL || (size_t)(dot - fact->scalar) >= sizeof(probe_name)) {
-        pst_ydiag(l->diag, l->file, fact, "fact must be PROBE.FIELD, not '%s'", fact->scalar);
+    dot = strchr(pst_ynode_text(fact), '.');
+    if (dot == NULL || (size_t)(dot - pst_ynode_text(fact)) >= sizeof(probe_name)) {
+        pst_ydiag(l->diag, l->file, fact, "fact must be PROBE.FIELD, not '%s'",
+                  pst_ynode_text(fact));
         return false;
     }
-    snprintf(probe_name, sizeof(probe_name), "%.*s", (int)(dot - fact->scalar), fact->scalar);
-    leaf->probe = pst_probe_find(probe_name);
-    if (leaf->probe == NULL) {
-        pst_ydiag(l->diag, l->file, fact, "unknown probe '%s'", probe_name);
-        return false;
-    }
-    leaf->field = pst_probe_find_field(leaf->probe, dot + 1);
-    if (leaf->field == NULL) {
-        pst_ydiag(l->diag, l->file, fact, "probe '%s' has no field '%s'", probe_name, dot + 1);
-        return false;
-    }
-    leaf->fact = dup_or_flag(l, fact->scalar);
-    leaf->args = json_object();
-    if (leaf->args == NULL) {
-        l->nomem = true;
-        return false;
+    memcpy(probe_name, pst_ynode_text(fact), (size_t)(dot - pst_ynode_text(fact)));
+    probe_name[dot - pst_ynode_text(fact)] = '\0';
+    struct fact_slot *slot = &l->facts[hash_id(pst_ynode_text(fact)) % FACT_SLOTS];
+    if (slot->fact != NULL && strcmp(slot->fact, pst_ynode_text(fact)) == 0) {
+        /* the same fact as an earlier leaf: its probe, field and text */
+        leaf->probe = slot->probe;
+        leaf->field = slot->field;
+        leaf->fact = slot->fact;
+    } else {
+        leaf->probe = pst_probe_find(probe_name);
+        if (leaf->probe == NULL) {
+            pst_ydiag(l->diag, l->file, fact, "unknown probe '%s'", probe_name);
+            return false;
+        }
+        leaf->field = pst_probe_find_field(leaf->probe, dot + 1);
+        if (leaf->field == NULL) {
+            pst_ydiag(l->diag, l->file, fact, "probe '%s' has no field '%s'", probe_name, dot + 1);
+            return false;
+        }
+        leaf->fact = keep_text(l, pst_ynode_text(fact));
+        if (leaf->fact != NULL) {
+            *slot = (struct fact_slot){leaf->fact, leaf->probe, leaf->field};
+        }
     }
     for (size_t i = 0; i < node->n; i++) {
-        const struct pst_ynode *key = node->items[2 * i];
-        const struct pst_ynode *value = node->items[2 * i + 1];
+        const struct pst_ynode *key = pst_ynode_item(node, 2 * i);
+        const struct pst_ynode *value = pst_ynode_item(node, 2 * i + 1);
         bool is_op = false;
-        if (strcmp(key->scalar, "fact") == 0) {
+        if (pst_ynode_text(key)[0] == 'f' && strcmp(pst_ynode_text(key), "fact") == 0) {
             continue;
         }
         for (size_t o = 0; o < PST_COUNT(op_table); o++) {
-            if (strcmp(op_table[o].name, key->scalar) == 0) {
+            if (op_table[o].name[0] == pst_ynode_text(key)[0] &&
+                strcmp(op_table[o].name, pst_ynode_text(key)) == 0) {
                 is_op = true;
                 if (op_key != NULL) {
                     pst_ydiag(l->diag, l->file, key,
-                              "a leaf takes exactly one operator ('%s' and '%s')", op_key->scalar,
-                              key->scalar);
+                              "a leaf takes exactly one operator ('%s' and '%s')",
+                              pst_ynode_text(op_key), pst_ynode_text(key));
                     ok = false;
                 } else {
                     op_key = key;
@@ -378,11 +520,12 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
                 }
             }
         }
-        if (!is_op && pst_probe_find_arg(leaf->probe, key->scalar) == NULL &&
-            (strcmp(key->scalar, "all") == 0 || strcmp(key->scalar, "any") == 0 ||
-             strcmp(key->scalar, "not") == 0)) {
+        if (!is_op &&
+            (strcmp(pst_ynode_text(key), "all") == 0 || strcmp(pst_ynode_text(key), "any") == 0 ||
+             strcmp(pst_ynode_text(key), "not") == 0) &&
+            pst_probe_find_arg(leaf->probe, pst_ynode_text(key)) == NULL) {
             pst_ydiag(l->diag, l->file, key, "'%s' cannot stand beside 'fact' in one node",
-                      key->scalar);
+                      pst_ynode_text(key));
             ok = false;
         } else if (!is_op && !load_arg(l, leaf, key, value)) {
             ok = false; /* reported; go on to find every error of the node */
@@ -397,13 +540,16 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
             ok = false;
         }
     }
+    if (leaf->args == NULL) {
+        leaf->args = json_incref(l->no_args); /* shared: nothing adds to a leaf's args later */
+    }
     if (op_key == NULL) {
-        pst_ydiag(l->diag, l->file, node, "leaf on '%s' has no operator", fact->scalar);
+        pst_ydiag(l->diag, l->file, node, "leaf on '%s' has no operator", pst_ynode_text(fact));
         return false;
     }
     if ((op_table[leaf->op].field_types & (1u << leaf->field->type)) == 0) {
         pst_ydiag(l->diag, l->file, op_key, "operator '%s' does not apply to %s field '%s'",
-                  op_key->scalar, pst_type_name(leaf->field->type), fact->scalar);
+                  pst_ynode_text(op_key), pst_type_name(leaf->field->type), pst_ynode_text(fact));
         return false;
     }
     return load_operand(l, leaf, op_value) && ok;
@@ -445,7 +591,7 @@ static struct pst_check *load_check(struct loader *l, const struct pst_ynode *no
         check->kind = pst_ymap_get(node, "all") ? PST_CHECK_ALL : PST_CHECK_ANY;
         if (group->kind != PST_Y_SEQ || group->n == 0) {
             pst_ydiag(l->diag, l->file, group, "'%s' takes a non-empty list of checks",
-                      node->items[0]->scalar);
+                      pst_ynode_text(pst_ynode_item(node, 0)));
             ok = false;
         } else {
             check->children = calloc(group->n, sizeof(*check->children));
@@ -454,12 +600,12 @@ static struct pst_check *load_check(struct loader *l, const struct pst_ynode *no
                 ok = false;
             }
             for (size_t i = 0; ok && i < group->n; i++) {
-                struct pst_check *child = load_check(l, group->items[i], depth + 1);
+                struct pst_check *child = load_check(l, pst_ynode_item(group, i), depth + 1);
                 if (child == NULL) {
                     ok = false;
                     /* keep loading the siblings to report all their errors */
                     for (size_t j = i + 1; j < group->n; j++) {
-                        check_free(load_check(l, group->items[j], depth + 1));
+                        check_free(load_check(l, pst_ynode_item(group, j), depth + 1));
                     }
                     break;
                 }
@@ -485,8 +631,6 @@ static void check_free(struct pst_check *check)
         check_free(check->children[i]);
     }
     free(check->children);
-    free(check->fact);
-    free(check->parameter);
     json_decref(check->args);
     json_decref(check->operand);
     if (check->has_regex) {
@@ -495,22 +639,15 @@ static void check_free(struct pst_check *check)
     free(check);
 }
 
-/* Reads a required scalar that pst_ymap_check already vouched for (or NULL). */
-static const char *scalar_of(const struct pst_ynode *map, const char *key)
-{
-    const struct pst_ynode *v = pst_ymap_get_kind(map, key, PST_Y_SCALAR);
-    return v != NULL ? v->scalar : NULL;
-}
-
 static bool parse_long(struct loader *l, const struct pst_ynode *node, const char *what, long min,
                        long *out)
 {
-    json_t *v = pst_value_from_text(PST_TYPE_INT, node->scalar);
+    json_t *v = pst_value_from_text(PST_TYPE_INT, pst_ynode_text(node));
     bool ok = v != NULL && json_integer_value(v) >= min && json_integer_value(v) <= 1000000;
 
     if (!ok) {
         pst_ydiag(l->diag, l->file, node, "%s must be an integer from %ld to 1000000, not '%s'",
-                  what, min, node->scalar);
+                  what, min, pst_ynode_text(node));
     } else {
         *out = (long)json_integer_value(v);
     }
@@ -527,36 +664,38 @@ static json_t *scalar_list(struct loader *l, const struct pst_ynode *seq, const 
 static void load_control(struct loader *l, const struct pst_ynode *node)
 {
     struct pst_policy_set *set = l->set;
-    const struct pst_ynode *id, *max, *mcsb;
+    const struct pst_ynode *v[CTL_N], *id, *max, *mcsb;
     struct pst_control *control;
 
-    if (!pst_ymap_check(l->diag, l->file, node, "a control", control_keys,
-                        PST_COUNT(control_keys))) {
+    if (!pst_ymap_check_get(l->diag, l->file, node, "a control", control_keys, CTL_N, v)) {
         return;
     }
-    id = pst_ymap_get_kind(node, "id", PST_Y_SCALAR);
-    max = pst_ymap_get_kind(node, "max_score", PST_Y_SCALAR);
-    mcsb = pst_ymap_get_kind(node, "mcsb", PST_Y_SEQ);
-    if (id == NULL || max == NULL || scalar_of(node, "title") == NULL) {
+    id = v[CTL_ID];
+    max = v[CTL_MAX_SCORE];
+    mcsb = v[CTL_MCSB];
+    if (id == NULL || max == NULL || v[CTL_TITLE] == NULL) {
         return;
     }
-    if (!valid_id(id->scalar)) {
-        pst_ydiag(l->diag, l->file, id, "control id '%s' must match [a-z0-9-]+", id->scalar);
+    if (!valid_id(pst_ynode_text(id))) {
+        pst_ydiag(l->diag, l->file, id, "control id '%s' must match [a-z0-9-]+",
+                  pst_ynode_text(id));
         return;
     }
-    const struct pst_control *known = pst_policy_find_control(set, id->scalar);
+    const struct pst_control *known = pst_policy_find_control(set, pst_ynode_text(id));
     if (known != NULL) {
         long max_score = -1;
-        json_t *v = pst_value_from_text(PST_TYPE_INT, max->scalar);
-        if (v != NULL) {
-            max_score = (long)json_integer_value(v);
-            json_decref(v);
+        json_t *score = pst_value_from_text(PST_TYPE_INT, pst_ynode_text(max));
+        if (score != NULL) {
+            max_score = (long)json_integer_value(score);
+            json_decref(score);
         }
         /* Policies that extend a baseline may repeat its controls, but not change them. */
-        if (strcmp(known->title, scalar_of(node, "title")) != 0 || known->max_score != max_score) {
+        if (strcmp(known->title, pst_ynode_text(v[CTL_TITLE])) != 0 ||
+            known->max_score != max_score) {
             pst_ydiag(l->diag, l->file, id,
                       "control '%s' is already declared in %s with another title or max_score",
-                      id->scalar, json_string_value(json_object_get(l->control_files, id->scalar)));
+                      pst_ynode_text(id),
+                      json_string_value(json_object_get(l->control_files, pst_ynode_text(id))));
         }
         return;
     }
@@ -566,33 +705,54 @@ static void load_control(struct loader *l, const struct pst_ynode *node)
         return;
     }
     set->controls[set->n_controls++] = control;
-    control->id = dup_or_flag(l, id->scalar);
-    if (json_object_set_new(l->control_files, id->scalar, json_string(l->file)) != 0) {
+    control->id = keep_text(l, pst_ynode_text(id));
+    if (json_object_set_new(l->control_files, pst_ynode_text(id), json_string(l->file)) != 0) {
         l->nomem = true;
     }
-    control->title = dup_or_flag(l, scalar_of(node, "title"));
+    control->title = keep_text(l, pst_ynode_text(v[CTL_TITLE]));
     control->mcsb = mcsb ? scalar_list(l, mcsb, "mcsb") : json_array();
     parse_long(l, max, "max_score", 0, &control->max_score);
+}
+
+/* Keeps recommendation REC's reference to control NODE of FILE to resolve at the end. */
+static void add_pending(struct loader *l, size_t rec, const struct pst_ynode *node,
+                        const char *file)
+{
+    if (l->n_pending == l->cap_pending) {
+        size_t cap = l->cap_pending ? 2 * l->cap_pending : 16;
+        struct pending *grown = realloc(l->pending, cap * sizeof(*grown));
+        if (grown == NULL) {
+            l->nomem = true;
+            return;
+        }
+        l->pending = grown;
+        l->cap_pending = cap;
+    }
+    l->pending[l->n_pending++] = (struct pending){
+        .rec = rec,
+        .control = keep_text(l, pst_ynode_text(node)),
+        .file = file,
+        .line = node->line,
+        .column = node->column,
+    };
 }
 
 static void load_recommendation(struct loader *l, const struct pst_policy *policy,
                                 const struct pst_ynode *node)
 {
     struct pst_policy_set *set = l->set;
-    const struct pst_ynode *id, *control, *severity, *references, *applies, *check;
+    const struct pst_ynode *v[REC_N], *id, *control, *severity, *references;
     struct pst_recommendation *rec;
     size_t s;
 
-    if (!pst_ymap_check(l->diag, l->file, node, "a recommendation", recommendation_keys,
-                        PST_COUNT(recommendation_keys))) {
+    if (!pst_ymap_check_get(l->diag, l->file, node, "a recommendation", recommendation_keys, REC_N,
+                            v)) {
         return;
     }
-    id = pst_ymap_get_kind(node, "id", PST_Y_SCALAR);
-    control = pst_ymap_get_kind(node, "control", PST_Y_SCALAR);
-    severity = pst_ymap_get_kind(node, "severity", PST_Y_SCALAR);
-    references = pst_ymap_get_kind(node, "references", PST_Y_MAP);
-    applies = pst_ymap_get_kind(node, "applies", PST_Y_MAP);
-    check = pst_ymap_get_kind(node, "check", PST_Y_MAP);
+    id = v[REC_ID];
+    control = v[REC_CONTROL];
+    severity = v[REC_SEVERITY];
+    references = v[REC_REFERENCES];
     rec = calloc(1, sizeof(*rec));
     if (rec == NULL) {
         l->nomem = true;
@@ -601,36 +761,37 @@ static void load_recommendation(struct loader *l, const struct pst_policy *polic
     set->recommendations[set->n_recommendations++] = rec;
     rec->policy = policy;
     if (id != NULL) {
-        if (!valid_id(id->scalar)) {
+        rec->id = keep_text(l, pst_ynode_text(id));
+        /* every earlier recommendation of the same id is reported, as a scan of them would */
+        size_t earlier = rec->id != NULL ? count_id(l, rec->id) : 0;
+        if (!valid_id(pst_ynode_text(id))) {
             pst_ydiag(l->diag, l->file, id, "recommendation id '%s' must match [a-z0-9-]+",
-                      id->scalar);
+                      pst_ynode_text(id));
         } else {
-            for (size_t i = 0; i + 1 < set->n_recommendations; i++) {
-                if (set->recommendations[i]->id != NULL &&
-                    strcmp(set->recommendations[i]->id, id->scalar) == 0) {
-                    pst_ydiag(l->diag, l->file, id, "duplicate recommendation id '%s'", id->scalar);
-                }
+            for (size_t i = 0; i < earlier; i++) {
+                pst_ydiag(l->diag, l->file, id, "duplicate recommendation id '%s'",
+                          pst_ynode_text(id));
             }
         }
-        rec->id = dup_or_flag(l, id->scalar);
     }
-    /* Resolved once every file is loaded: a policy may use controls that another declares. */
-    if (control != NULL &&
-        json_array_append_new(
-            l->pending, json_pack("[I, s, s, i, i]", (json_int_t)(set->n_recommendations - 1),
-                                  control->scalar, l->file, control->line, control->column)) != 0) {
-        l->nomem = true;
+    /* A control no file declared yet is looked up again once every file is loaded. */
+    if (control != NULL) {
+        rec->control = pst_policy_find_control(set, pst_ynode_text(control));
+        if (rec->control == NULL) {
+            add_pending(l, set->n_recommendations - 1, control, policy->path);
+        }
     }
     if (severity != NULL) {
         for (s = 0; s < PST_COUNT(severity_names); s++) {
-            if (strcmp(severity_names[s], severity->scalar) == 0) {
+            if (severity_names[s][0] == pst_ynode_text(severity)[0] &&
+                strcmp(severity_names[s], pst_ynode_text(severity)) == 0) {
                 break;
             }
         }
         if (s == PST_COUNT(severity_names)) {
             pst_ydiag(l->diag, l->file, severity,
                       "severity must be critical, high, medium, low or info, not '%s'",
-                      severity->scalar);
+                      pst_ynode_text(severity));
         } else {
             rec->severity = (enum pst_severity)s;
         }
@@ -640,29 +801,29 @@ static void load_recommendation(struct loader *l, const struct pst_policy *polic
         l->nomem = true;
     }
     for (size_t i = 0; references != NULL && rec->references != NULL && i < references->n; i++) {
-        const struct pst_ynode *value = references->items[2 * i + 1];
+        const struct pst_ynode *value = pst_ynode_item(references, 2 * i + 1);
         if (value->kind != PST_Y_SCALAR) {
             pst_ydiag(l->diag, l->file, value, "a reference must be a scalar, not %s",
                       pst_ynode_kind_name(value->kind));
             continue;
         }
-        json_object_set_new(rec->references, references->items[2 * i]->scalar,
-                            json_string(value->scalar));
+        json_object_set_new(rec->references, pst_ynode_text(pst_ynode_item(references, 2 * i)),
+                            json_string(pst_ynode_text(value)));
     }
-    if (scalar_of(node, "title") != NULL) {
-        rec->title = dup_or_flag(l, scalar_of(node, "title"));
+    if (v[REC_TITLE] != NULL) {
+        rec->title = keep_text(l, pst_ynode_text(v[REC_TITLE]));
     }
-    if (scalar_of(node, "rationale") != NULL) {
-        rec->rationale = dup_or_flag(l, scalar_of(node, "rationale"));
+    if (v[REC_RATIONALE] != NULL) {
+        rec->rationale = keep_text(l, pst_ynode_text(v[REC_RATIONALE]));
     }
-    if (scalar_of(node, "remediation") != NULL) {
-        rec->remediation = dup_or_flag(l, scalar_of(node, "remediation"));
+    if (v[REC_REMEDIATION] != NULL) {
+        rec->remediation = keep_text(l, pst_ynode_text(v[REC_REMEDIATION]));
     }
-    if (applies != NULL) {
-        rec->applies = load_check(l, applies, 0);
+    if (v[REC_APPLIES] != NULL) {
+        rec->applies = load_check(l, v[REC_APPLIES], 0);
     }
-    if (check != NULL) {
-        rec->check = load_check(l, check, 0);
+    if (v[REC_CHECK] != NULL) {
+        rec->check = load_check(l, v[REC_CHECK], 0);
     }
 }
 
@@ -671,42 +832,39 @@ static void policy_free(struct pst_policy *policy)
     if (policy == NULL) {
         return;
     }
-    free(policy->id);
-    free(policy->title);
-    free(policy->path);
     json_decref(policy->os);
     free(policy);
 }
 
 static void load_header(struct loader *l, struct pst_policy *policy, const struct pst_ynode *node)
 {
-    const struct pst_ynode *id, *version, *applies_to, *os;
+    const struct pst_ynode *v[POL_N], *id, *version, *applies_to, *os;
 
-    if (!pst_ymap_check(l->diag, l->file, node, "the policy header", policy_keys,
-                        PST_COUNT(policy_keys))) {
+    if (!pst_ymap_check_get(l->diag, l->file, node, "the policy header", policy_keys, POL_N, v)) {
         return;
     }
-    id = pst_ymap_get_kind(node, "id", PST_Y_SCALAR);
-    version = pst_ymap_get_kind(node, "version", PST_Y_SCALAR);
-    applies_to = pst_ymap_get_kind(node, "applies_to", PST_Y_MAP);
+    id = v[POL_ID];
+    version = v[POL_VERSION];
+    applies_to = v[POL_APPLIES_TO];
     if (id != NULL) {
-        if (!valid_id(id->scalar)) {
-            pst_ydiag(l->diag, l->file, id, "policy id '%s' must match [a-z0-9-]+", id->scalar);
+        if (!valid_id(pst_ynode_text(id))) {
+            pst_ydiag(l->diag, l->file, id, "policy id '%s' must match [a-z0-9-]+",
+                      pst_ynode_text(id));
         }
         for (size_t i = 0; i < l->set->n_policies; i++) {
             if (l->set->policies[i] != policy && l->set->policies[i]->id != NULL &&
-                strcmp(l->set->policies[i]->id, id->scalar) == 0) {
-                pst_ydiag(l->diag, l->file, id, "duplicate policy id '%s' (also in %s)", id->scalar,
-                          l->set->policies[i]->path);
+                strcmp(l->set->policies[i]->id, pst_ynode_text(id)) == 0) {
+                pst_ydiag(l->diag, l->file, id, "duplicate policy id '%s' (also in %s)",
+                          pst_ynode_text(id), l->set->policies[i]->path);
             }
         }
-        policy->id = dup_or_flag(l, id->scalar);
+        policy->id = keep_text(l, pst_ynode_text(id));
     }
     if (version != NULL) {
         parse_long(l, version, "version", 1, &policy->version);
     }
-    if (scalar_of(node, "title") != NULL) {
-        policy->title = dup_or_flag(l, scalar_of(node, "title"));
+    if (v[POL_TITLE] != NULL) {
+        policy->title = keep_text(l, pst_ynode_text(v[POL_TITLE]));
     }
     if (applies_to != NULL &&
         pst_ymap_check(l->diag, l->file, applies_to, "applies_to", applies_to_keys,
@@ -781,7 +939,7 @@ static void load_file(struct loader *l, const char *path)
     struct pst_policy_set *set = l->set;
     struct pst_policy *policy = NULL;
     struct pst_ynode *root;
-    const struct pst_ynode *controls, *recs;
+    const struct pst_ynode *v[TOP_N], *controls, *recs;
     char sha256[65];
 
     l->file = path;
@@ -789,7 +947,7 @@ static void load_file(struct loader *l, const char *path)
     if (root == NULL) {
         goto out;
     }
-    if (!pst_ymap_check(l->diag, path, root, "a policy file", top_keys, PST_COUNT(top_keys))) {
+    if (!pst_ymap_check_get(l->diag, path, root, "a policy file", top_keys, TOP_N, v)) {
         goto out;
     }
     policy = calloc(1, sizeof(*policy));
@@ -799,17 +957,17 @@ static void load_file(struct loader *l, const char *path)
         goto out;
     }
     set->policies[set->n_policies++] = policy;
-    policy->path = dup_or_flag(l, path);
+    policy->path = keep_text(l, path);
     memcpy(policy->sha256, sha256, sizeof(policy->sha256));
-    if (pst_ymap_get_kind(root, "policy", PST_Y_MAP) != NULL) {
-        load_header(l, policy, pst_ymap_get(root, "policy"));
+    if (v[TOP_POLICY] != NULL) {
+        load_header(l, policy, v[TOP_POLICY]);
     }
-    l->parameters = pst_ymap_get_kind(root, "parameters", PST_Y_MAP);
+    l->parameters = v[TOP_PARAMETERS];
     for (size_t i = 0; l->parameters != NULL && i < l->parameters->n; i++) {
-        const struct pst_ynode *value = l->parameters->items[2 * i + 1];
+        const struct pst_ynode *value = pst_ynode_item(l->parameters, 2 * i + 1);
         bool flat = value->kind == PST_Y_SCALAR;
         for (size_t k = 0; value->kind == PST_Y_SEQ && k < value->n; k++) {
-            flat = value->items[k]->kind == PST_Y_SCALAR;
+            flat = pst_ynode_item(value, k)->kind == PST_Y_SCALAR;
             if (!flat) {
                 break;
             }
@@ -819,22 +977,22 @@ static void load_file(struct loader *l, const char *path)
         }
         if (!flat) {
             pst_ydiag(l->diag, path, value, "parameter '%s' must be a scalar or a list of scalars",
-                      l->parameters->items[2 * i]->scalar);
+                      pst_ynode_text(pst_ynode_item(l->parameters, 2 * i)));
         }
-        if (json_object_set_new(l->declared, l->parameters->items[2 * i]->scalar, json_true()) !=
-            0) {
+        if (json_object_set_new(l->declared, pst_ynode_text(pst_ynode_item(l->parameters, 2 * i)),
+                                json_true()) != 0) {
             l->nomem = true;
         }
     }
-    controls = pst_ymap_get_kind(root, "controls", PST_Y_SEQ);
-    recs = pst_ymap_get_kind(root, "recommendations", PST_Y_SEQ);
+    controls = v[TOP_CONTROLS];
+    recs = v[TOP_RECOMMENDATIONS];
     if (controls != NULL) {
         if (!grow((void **)&set->controls, set->n_controls, controls->n, sizeof(void *))) {
             l->nomem = true;
             goto out;
         }
         for (size_t i = 0; i < controls->n; i++) {
-            load_control(l, controls->items[i]);
+            load_control(l, pst_ynode_item(controls, i));
         }
     }
     if (recs != NULL) {
@@ -844,7 +1002,7 @@ static void load_file(struct loader *l, const char *path)
             goto out;
         }
         for (size_t i = 0; i < recs->n; i++) {
-            load_recommendation(l, policy, recs->items[i]);
+            load_recommendation(l, policy, pst_ynode_item(recs, i));
         }
     }
 out:
@@ -852,12 +1010,12 @@ out:
     if (root != NULL && l->config != NULL && l->config->parameters != NULL) {
         const struct pst_ynode *params = pst_ymap_get_kind(root, "parameters", PST_Y_MAP);
         for (size_t i = 0; params != NULL && i < params->n; i++) {
-            const char *name = params->items[2 * i]->scalar;
+            const char *name = pst_ynode_text(pst_ynode_item(params, 2 * i));
             const struct pst_ynode *over = pst_ymap_get(l->config->parameters, name);
-            if (over != NULL && over->kind != params->items[2 * i + 1]->kind) {
+            if (over != NULL && over->kind != pst_ynode_item(params, 2 * i + 1)->kind) {
                 pst_ydiag(l->diag, l->config->path, over,
                           "parameter '%s' must be %s, as the policy %s declares it", name,
-                          pst_ynode_kind_name(params->items[2 * i + 1]->kind), path);
+                          pst_ynode_kind_name(pst_ynode_item(params, 2 * i + 1)->kind), path);
             }
         }
     }
@@ -919,20 +1077,13 @@ static void load_directory(struct loader *l, const char *dir)
 /* Points every recommendation at its control, now that all files have declared theirs. */
 static void resolve_controls(struct loader *l)
 {
-    size_t i;
-    json_t *ref;
-
-    json_array_foreach(l->pending, i, ref)
-    {
-        struct pst_recommendation *rec =
-            l->set->recommendations[json_integer_value(json_array_get(ref, 0))];
-        const char *id = json_string_value(json_array_get(ref, 1));
-        rec->control = pst_policy_find_control(l->set, id);
+    for (size_t i = 0; i < l->n_pending; i++) {
+        const struct pending *p = &l->pending[i];
+        struct pst_recommendation *rec = l->set->recommendations[p->rec];
+        rec->control = pst_policy_find_control(l->set, p->control);
         if (rec->control == NULL) {
-            pst_diag_add(l->diag, json_string_value(json_array_get(ref, 2)),
-                         (int)json_integer_value(json_array_get(ref, 3)),
-                         (int)json_integer_value(json_array_get(ref, 4)),
-                         "recommendation names no existing control '%s'", id);
+            pst_diag_add(l->diag, p->file, p->line, p->column,
+                         "recommendation names no existing control '%s'", p->control);
         }
     }
 }
@@ -946,10 +1097,10 @@ static void check_config_refs(struct loader *l)
         return;
     }
     for (size_t i = 0; config->parameters != NULL && i < config->parameters->n; i++) {
-        const struct pst_ynode *key = config->parameters->items[2 * i];
-        if (json_object_get(l->declared, key->scalar) == NULL) {
+        const struct pst_ynode *key = pst_ynode_item(config->parameters, 2 * i);
+        if (json_object_get(l->declared, pst_ynode_text(key)) == NULL) {
             pst_ydiag(l->diag, config->path, key, "no loaded policy declares parameter '%s'",
-                      key->scalar);
+                      pst_ynode_text(key));
         }
     }
     for (size_t i = 0; i < config->n_exemptions; i++) {
@@ -996,18 +1147,12 @@ void pst_policy_set_free(struct pst_policy_set *set)
     }
     for (size_t i = 0; i < set->n_recommendations; i++) {
         struct pst_recommendation *rec = set->recommendations[i];
-        free(rec->id);
-        free(rec->title);
-        free(rec->rationale);
-        free(rec->remediation);
         json_decref(rec->references);
         check_free(rec->applies);
         check_free(rec->check);
         free(rec);
     }
     for (size_t i = 0; i < set->n_controls; i++) {
-        free(set->controls[i]->id);
-        free(set->controls[i]->title);
         json_decref(set->controls[i]->mcsb);
         free(set->controls[i]);
     }
@@ -1017,6 +1162,11 @@ void pst_policy_set_free(struct pst_policy_set *set)
     free(set->recommendations);
     free(set->controls);
     free(set->policies);
+    while (set->text != NULL) {
+        struct pst_text_block *next = set->text->next;
+        free(set->text);
+        set->text = next;
+    }
     free(set);
 }
 
@@ -1030,9 +1180,9 @@ int pst_policy_load(const char *const *paths, size_t n_paths, const struct pst_c
     *out = NULL;
     l.set = calloc(1, sizeof(*l.set));
     l.declared = json_object();
-    l.pending = json_array();
     l.control_files = json_object();
-    if (l.set == NULL || l.declared == NULL || l.pending == NULL || l.control_files == NULL) {
+    l.no_args = json_object();
+    if (l.set == NULL || l.declared == NULL || l.control_files == NULL || l.no_args == NULL) {
         rc = PST_ENOMEM;
         goto out;
     }
@@ -1058,8 +1208,10 @@ int pst_policy_load(const char *const *paths, size_t n_paths, const struct pst_c
     }
 out:
     json_decref(l.declared);
-    json_decref(l.pending);
     json_decref(l.control_files);
+    json_decref(l.no_args);
+    free(l.pending);
+    free(l.ids);
     if (rc != PST_OK) {
         pst_policy_set_free(l.set);
         return rc;

@@ -52,29 +52,31 @@ struct pst_check {
     /* PST_CHECK_LEAF: */
     const struct pst_probe *probe;
     const struct pst_probe_field *field;
-    char *fact;   /* "probe.field" */
-    json_t *args; /* the arguments given, typed (defaults are applied by the probe call) */
+    const char *fact; /* "probe.field" */
+    json_t *args;     /* the arguments given, typed (defaults are applied by the probe call) */
     enum pst_op op;
-    json_t *operand; /* typed to the field, parameters resolved */
-    char *parameter; /* name of the parameter the operand came from, or NULL */
-    regex_t regex;   /* PST_OP_MATCHES / PST_OP_NOT_MATCHES */
+    json_t *operand;       /* typed to the field, parameters resolved */
+    const char *parameter; /* name of the parameter the operand came from, or NULL */
+    regex_t regex;         /* PST_OP_MATCHES / PST_OP_NOT_MATCHES */
     bool has_regex;
 };
 
+/* The model's strings (ids, titles, texts, fact names) live in the set's text blocks. */
 struct pst_control {
-    char *id;
-    char *title;
+    const char *id;
+    const char *title;
     long max_score;
     json_t *mcsb; /* list of strings */
 };
 
 struct pst_policy;
+struct pst_text_block;
 
 struct pst_recommendation {
-    char *id;
-    char *title;
-    char *rationale;
-    char *remediation;
+    const char *id;
+    const char *title;
+    const char *rationale;
+    const char *remediation;
     enum pst_severity severity;
     const struct pst_control *control;
     const struct pst_policy *policy;
@@ -84,10 +86,10 @@ struct pst_recommendation {
 };
 
 struct pst_policy {
-    char *id;
+    const char *id;
     long version;
-    char *title;
-    char *path;
+    const char *title;
+    const char *path;
     char sha256[65]; /* hex SHA-256 of the policy file's bytes */
     json_t *os;      /* applies_to.os: list of os-release IDs, or NULL for any */
 };
@@ -99,6 +101,7 @@ struct pst_policy_set {
     size_t n_controls;
     struct pst_recommendation **recommendations;
     size_t n_recommendations;
+    struct pst_text_block *text; /* the blocks the model's strings are kept in */
 };
 
 /*

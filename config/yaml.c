@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <jansson.h>
 #include <yaml.h>
 
@@ -25,19 +26,17 @@ const char *pst_ynode_kind_name(enum pst_ynode_kind kind)
 
 void pst_ynode_free(struct pst_ynode *node)
 {
+    struct pst_ytree_head *h;
+
     if (node == NULL) {
         return;
     }
-    if (node->arena) {
-        free(node);
-        return;
+    h = (struct pst_ytree_head *)(void *)node - 1;
+    if (h->mapped) {
+        munmap(h, pst_ytree_bytes(h));
+    } else {
+        free(h);
     }
-    for (size_t i = 0; i < node->n_items; i++) {
-        pst_ynode_free(node->items[i]);
-    }
-    free(node->items);
-    free(node->scalar);
-    free(node);
 }
 
 const struct pst_ynode *pst_ymap_get(const struct pst_ynode *map, const char *key)
@@ -45,9 +44,11 @@ const struct pst_ynode *pst_ymap_get(const struct pst_ynode *map, const char *ke
     if (map == NULL || map->kind != PST_Y_MAP) {
         return NULL;
     }
+    /* Most keys differ in their first byte: test it before calling strcmp. */
     for (size_t i = 0; i < map->n; i++) {
-        if (strcmp(map->items[2 * i]->scalar, key) == 0) {
-            return map->items[2 * i + 1];
+        const char *name = pst_ynode_text(pst_ynode_item(map, 2 * i));
+        if (name[0] == key[0] && strcmp(name, key) == 0) {
+            return pst_ynode_item(map, 2 * i + 1);
         }
     }
     return NULL;
@@ -61,91 +62,186 @@ const struct pst_ynode *pst_ymap_get_kind(const struct pst_ynode *map, const cha
     return value != NULL && value->kind == kind ? value : NULL;
 }
 
+/*
+ * The parser lays the block out as libyaml's events come: nodes get their pre-order index
+ * when they start, a container's child references are written when it ends, and scalars
+ * are appended to the strings. The node part grows in place (the head in front of it) and
+ * becomes the block; the references and the strings are appended to it at the end.
+ */
+struct level {
+    size_t node;  /* the container's index */
+    size_t first; /* where its children start in the builder's kids */
+    json_t *keys; /* a mapping's keys -> line, once it has KEYS_SCANNED of them */
+};
+
+/* Up to this many keys, a mapping's keys are compared one by one to find a duplicate. */
+#define KEYS_SCANNED 16
+
 struct builder {
     const char *file;
     struct pst_diag *diag;
-    struct pst_ynode *stack[PST_YAML_MAX_DEPTH + 1];
-    size_t slots[PST_YAML_MAX_DEPTH + 1]; /* items used in the container at that depth */
-    size_t caps[PST_YAML_MAX_DEPTH + 1];
-    json_t *keys[PST_YAML_MAX_DEPTH + 1]; /* a mapping's keys -> line, for duplicates in O(1) */
+    struct pst_ytree_head *block; /* the head, then n_nodes nodes */
+    size_t n_nodes, cap_nodes;
+    uint32_t *refs;
+    size_t n_refs, cap_refs;
+    char *strings;
+    size_t strings_len, cap_strings;
+    uint32_t *kids; /* the children of the open containers, the innermost's last */
+    size_t n_kids, cap_kids;
+    struct level stack[PST_YAML_MAX_DEPTH + 1];
     int depth;
-    size_t nodes;
-    struct pst_ynode *root;
     bool failed;
 };
 
-/* Adds NODE to the current container (or makes it the root). Takes ownership. */
-static bool attach(struct builder *b, struct pst_ynode *node)
+/* Makes room for MORE items of SIZE bytes in *ARRAY of *CAP; false when out of memory. */
+static bool reserve(void **array, size_t *cap, size_t used, size_t more, size_t size, size_t base)
 {
-    struct pst_ynode *parent;
-    size_t *used, *cap;
+    size_t want = used + more, ncap = *cap;
+    void *grown;
 
-    if (b->depth == 0) {
-        b->root = node;
+    if (want <= *cap) {
         return true;
     }
-    parent = b->stack[b->depth - 1];
-    used = &b->slots[b->depth - 1];
-    cap = &b->caps[b->depth - 1];
-    if (parent->kind == PST_Y_MAP && *used % 2 == 0) {
+    while (ncap < want) {
+        ncap = ncap ? 2 * ncap : want;
+    }
+    grown = realloc(*array, base + ncap * size);
+    if (grown == NULL) {
+        return false;
+    }
+    *array = grown;
+    *cap = ncap;
+    return true;
+}
+
+static struct pst_ynode *node_at(struct builder *b, size_t index)
+{
+    return (struct pst_ynode *)(void *)(b->block + 1) + index;
+}
+
+static const char *text_at(const struct builder *b, const struct pst_ynode *node)
+{
+    return b->strings + node->off; /* while building, a scalar's off is its place in strings */
+}
+
+/* Records the index of KEY in MAP's LEVEL for duplicate checks beyond KEYS_SCANNED. */
+static bool remember_key(struct builder *b, struct level *level, size_t key)
+{
+    const struct pst_ynode *node = node_at(b, key);
+
+    return json_object_set_new_nocheck(level->keys, text_at(b, node), json_integer(node->line)) ==
+           0;
+}
+
+/* Adds node INDEX to the current container (or makes it the root). */
+static bool attach(struct builder *b, size_t index)
+{
+    const struct pst_ynode *node = node_at(b, index);
+    struct level *level;
+    struct pst_ynode *parent;
+    size_t used;
+
+    if (b->depth == 0) {
+        return true; /* the root: node 0 */
+    }
+    level = &b->stack[b->depth - 1];
+    parent = node_at(b, level->node);
+    used = b->n_kids - level->first;
+    if (parent->kind == PST_Y_MAP && used % 2 == 0) {
         /* A key: must be a scalar, and must not repeat. */
         if (node->kind != PST_Y_SCALAR) {
             pst_diag_add(b->diag, b->file, node->line, node->column,
                          "a mapping key must be a scalar");
-            pst_ynode_free(node);
             return false;
         }
-        json_t *keys = b->keys[b->depth - 1];
-        const json_t *first = json_object_get(keys, node->scalar);
-        if (first != NULL) {
+        const char *text = text_at(b, node);
+        int first = 0;
+        if (level->keys == NULL) {
+            for (size_t k = level->first; k < b->n_kids; k += 2) {
+                const struct pst_ynode *other = node_at(b, b->kids[k]);
+                if (strcmp(text_at(b, other), text) == 0) {
+                    first = other->line;
+                    break;
+                }
+            }
+        } else {
+            const json_t *line = json_object_get(level->keys, text);
+            first = line != NULL ? (int)json_integer_value(line) : 0;
+        }
+        if (first != 0) {
             pst_diag_add(b->diag, b->file, node->line, node->column,
-                         "duplicate key '%s' (first at line %d)", node->scalar,
-                         (int)json_integer_value(first));
-            pst_ynode_free(node);
+                         "duplicate key '%s' (first at line %d)", text, first);
             return false;
         }
-        if (json_object_set_new_nocheck(keys, node->scalar, json_integer(node->line)) != 0) {
+        if (level->keys == NULL && used / 2 + 1 == KEYS_SCANNED) {
+            /* a large mapping: its keys go in a hash table from here on */
+            level->keys = json_object();
+            for (size_t k = level->first; level->keys != NULL && k < b->n_kids; k += 2) {
+                if (!remember_key(b, level, b->kids[k])) {
+                    json_decref(level->keys);
+                    level->keys = NULL;
+                }
+            }
+            if (level->keys == NULL) {
+                pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
+                return false;
+            }
+        }
+        if (level->keys != NULL && !remember_key(b, level, index)) {
             pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
-            pst_ynode_free(node);
             return false;
         }
     }
-    if (*used == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 8;
-        struct pst_ynode **grown = realloc(parent->items, ncap * sizeof(*grown));
-        if (grown == NULL) {
-            pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
-            pst_ynode_free(node);
-            return false;
-        }
-        parent->items = grown;
-        *cap = ncap;
+    if (!reserve((void **)&b->kids, &b->cap_kids, b->n_kids, 1, sizeof(*b->kids), 0)) {
+        pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
+        return false;
     }
-    parent->items[(*used)++] = node;
-    parent->n_items = (uint32_t)*used;
-    parent->n = (uint32_t)(parent->kind == PST_Y_MAP ? *used / 2 : *used);
+    b->kids[b->n_kids++] = (uint32_t)index;
+    used++;
+    parent->n_items = (uint32_t)used;
+    parent->n = (uint32_t)(parent->kind == PST_Y_MAP ? used / 2 : used);
     return true;
 }
 
-static struct pst_ynode *new_node(struct builder *b, enum pst_ynode_kind kind,
-                                  const yaml_event_t *ev)
+/* Starts a node of KIND at EV; returns its index, or SIZE_MAX (reported). */
+static size_t new_node(struct builder *b, enum pst_ynode_kind kind, const yaml_event_t *ev)
 {
-    struct pst_ynode *node;
-
-    if (++b->nodes > PST_YAML_MAX_NODES) {
+    if (b->n_nodes >= PST_YAML_MAX_NODES) {
         pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
                      "more than %d nodes", PST_YAML_MAX_NODES);
-        return NULL;
+        return SIZE_MAX;
     }
-    node = calloc(1, sizeof(*node));
-    if (node == NULL) {
+    if (!reserve((void **)&b->block, &b->cap_nodes, b->n_nodes, 1, sizeof(struct pst_ynode),
+                 sizeof(*b->block))) {
         pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
-        return NULL;
+        return SIZE_MAX;
     }
-    node->kind = kind;
-    node->line = (int)ev->start_mark.line + 1;
-    node->column = (int)ev->start_mark.column + 1;
-    return node;
+    *node_at(b, b->n_nodes) = (struct pst_ynode){
+        .kind = (uint8_t)kind,
+        .line = (int32_t)ev->start_mark.line + 1,
+        .column = (int32_t)ev->start_mark.column + 1,
+    };
+    return b->n_nodes++;
+}
+
+/* Ends the innermost container: its children's references go in place. */
+static bool end_container(struct builder *b)
+{
+    struct level *level = &b->stack[--b->depth];
+    size_t count = b->n_kids - level->first;
+
+    json_decref(level->keys);
+    level->keys = NULL;
+    if (!reserve((void **)&b->refs, &b->cap_refs, b->n_refs, count, sizeof(*b->refs), 0)) {
+        pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
+        return false;
+    }
+    node_at(b, level->node)->off = (uint32_t)b->n_refs; /* while building: its first reference */
+    for (size_t k = 0; k < count; k++) {
+        b->refs[b->n_refs++] = (uint32_t)(b->kids[level->first + k] - level->node);
+    }
+    b->n_kids = level->first;
+    return true;
 }
 
 /* Tags a configuration file has no use for, and anchors, would only hide what is meant. */
@@ -175,9 +271,23 @@ static bool check_event_extras(struct builder *b, const yaml_char_t *anchor, con
     return true;
 }
 
+/* Appends the LEN bytes of TEXT, and a NUL, to the strings as scalar node INDEX's text. */
+static bool add_text(struct builder *b, size_t index, const char *text, size_t len)
+{
+    if (!reserve((void **)&b->strings, &b->cap_strings, b->strings_len, len + 1, 1, 0)) {
+        pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
+        return false;
+    }
+    memcpy(b->strings + b->strings_len, text, len);
+    b->strings[b->strings_len + len] = '\0';
+    node_at(b, index)->off = (uint32_t)b->strings_len; /* while building: its place in strings */
+    b->strings_len += len + 1;
+    return true;
+}
+
 static bool handle_event(struct builder *b, const yaml_event_t *ev, int *documents)
 {
-    struct pst_ynode *node;
+    size_t index;
 
     switch (ev->type) {
     case YAML_DOCUMENT_START_EVENT:
@@ -191,23 +301,24 @@ static bool handle_event(struct builder *b, const yaml_event_t *ev, int *documen
         pst_diag_add(b->diag, b->file, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
                      "anchors and aliases are not supported");
         return false;
-    case YAML_SCALAR_EVENT:
+    case YAML_SCALAR_EVENT: {
+        const char *text = (const char *)ev->data.scalar.value;
+        size_t len = ev->data.scalar.length;
         if (!check_event_extras(b, ev->data.scalar.anchor, ev->data.scalar.tag, ev)) {
             return false;
         }
-        node = new_node(b, PST_Y_SCALAR, ev);
-        if (node == NULL) {
+        index = new_node(b, PST_Y_SCALAR, ev);
+        if (index == SIZE_MAX) {
             return false;
         }
-        node->scalar = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
-        node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        if (node->scalar == NULL || strlen(node->scalar) != ev->data.scalar.length) {
-            pst_diag_add(b->diag, b->file, node->line, node->column,
-                         node->scalar ? "NUL character in a scalar" : "out of memory");
-            pst_ynode_free(node);
+        if (memchr(text, '\0', len) != NULL) {
+            pst_diag_add(b->diag, b->file, node_at(b, index)->line, node_at(b, index)->column,
+                         "NUL character in a scalar");
             return false;
         }
-        return attach(b, node);
+        node_at(b, index)->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        return add_text(b, index, text, len) && attach(b, index);
+    }
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
         bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
@@ -222,35 +333,60 @@ static bool handle_event(struct builder *b, const yaml_event_t *ev, int *documen
                          PST_YAML_MAX_DEPTH);
             return false;
         }
-        node = new_node(b, seq ? PST_Y_SEQ : PST_Y_MAP, ev);
-        if (node == NULL || !attach(b, node)) {
+        index = new_node(b, seq ? PST_Y_SEQ : PST_Y_MAP, ev);
+        if (index == SIZE_MAX || !attach(b, index)) {
             return false;
         }
-        b->stack[b->depth] = node;
-        b->slots[b->depth] = 0;
-        b->caps[b->depth] = 0;
-        b->keys[b->depth] = seq ? NULL : json_object();
-        if (!seq && b->keys[b->depth] == NULL) {
-            pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
-            return false;
-        }
-        b->depth++;
+        b->stack[b->depth++] = (struct level){.node = index, .first = b->n_kids};
         return true;
     }
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
-        b->depth--;
-        json_decref(b->keys[b->depth]);
-        b->keys[b->depth] = NULL;
-        return true;
+        return end_container(b);
     default:
         return true;
     }
 }
 
+/*
+ * Turns what B built into the block: the head in front, the references and the strings
+ * appended after the nodes, every off made relative to its node. Returns the root or NULL.
+ */
+static struct pst_ynode *finish(struct builder *b)
+{
+    struct pst_ytree_head h = {.n_nodes = (uint32_t)b->n_nodes,
+                               .n_refs = (uint32_t)b->n_refs,
+                               .strings_len = (uint32_t)b->strings_len};
+    size_t refs = b->n_nodes * sizeof(struct pst_ynode),
+           strings = refs + b->n_refs * sizeof(uint32_t);
+    struct pst_ytree_head *block = realloc(b->block, pst_ytree_bytes(&h));
+    struct pst_ynode *nodes;
+
+    if (block == NULL) {
+        return NULL;
+    }
+    b->block = block;
+    *block = h;
+    nodes = (struct pst_ynode *)(void *)(block + 1);
+    if (b->n_refs > 0) {
+        memcpy((char *)nodes + refs, b->refs, b->n_refs * sizeof(uint32_t));
+    }
+    memcpy((char *)nodes + strings, b->strings, b->strings_len);
+    for (size_t i = 0; i < b->n_nodes; i++) {
+        size_t pos = i * sizeof(struct pst_ynode);
+        if (nodes[i].kind == PST_Y_SCALAR) {
+            nodes[i].off = (uint32_t)(strings + nodes[i].off - pos);
+        } else {
+            nodes[i].off = (uint32_t)(refs + nodes[i].off * sizeof(uint32_t) - pos);
+        }
+    }
+    return nodes;
+}
+
 struct pst_ynode *pst_yaml_parse(const char *file, const char *buf, size_t len,
                                  struct pst_diag *diag)
 {
+    struct pst_ynode *tree = NULL;
     struct builder b = {.file = file, .diag = diag};
     yaml_parser_t parser;
     yaml_event_t event;
@@ -269,8 +405,20 @@ struct pst_ynode *pst_yaml_parse(const char *file, const char *buf, size_t len,
         pst_diag_add(diag, file, 0, 0, "out of memory");
         return NULL;
     }
+    /*
+     * Room for what a file of LEN bytes holds, given at once: growing by doubling would copy
+     * every part a few times, and a large allocation takes pages only as they are written.
+     * The strings are at most the text plus a NUL a node; most nodes take 16 bytes or more.
+     */
+    if (!reserve((void **)&b.block, &b.cap_nodes, 0, len / 16 + 16, sizeof(struct pst_ynode),
+                 sizeof(*b.block)) ||
+        !reserve((void **)&b.refs, &b.cap_refs, 0, len / 16 + 16, sizeof(*b.refs), 0) ||
+        !reserve((void **)&b.strings, &b.cap_strings, 0, len + 1, 1, 0)) {
+        b.failed = true;
+        pst_diag_add(diag, file, 0, 0, "out of memory");
+    }
     yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-    while (!done) {
+    while (!done && !b.failed) {
         if (!yaml_parser_parse(&parser, &event)) {
             pst_diag_add(diag, file, (int)parser.problem_mark.line + 1,
                          (int)parser.problem_mark.column + 1, "YAML syntax error: %s%s%s",
@@ -288,48 +436,82 @@ struct pst_ynode *pst_yaml_parse(const char *file, const char *buf, size_t len,
     }
     yaml_parser_delete(&parser);
     while (b.depth > 0) {
-        json_decref(b.keys[--b.depth]);
+        json_decref(b.stack[--b.depth].keys);
     }
-    if (b.failed) {
-        pst_ynode_free(b.root);
-        return NULL;
-    }
-    if (b.root == NULL) {
+    if (!b.failed && b.n_nodes == 0) {
         pst_diag_add(diag, file, 0, 0, "empty file");
+    } else if (!b.failed) {
+        tree = finish(&b);
+        if (tree == NULL) {
+            pst_diag_add(diag, file, 0, 0, "out of memory");
+        }
     }
-    return b.root;
+    if (tree == NULL) {
+        free(b.block);
+    }
+    free(b.refs);
+    free(b.strings);
+    free(b.kids);
+    return tree;
 }
 
-bool pst_ymap_check(struct pst_diag *diag, const char *file, const struct pst_ynode *node,
-                    const char *what, const struct pst_ykey *keys, size_t n_keys)
+bool pst_ymap_check_get(struct pst_diag *diag, const char *file, const struct pst_ynode *node,
+                        const char *what, const struct pst_ykey *keys, size_t n_keys,
+                        const struct pst_ynode **values)
 {
+    bool present[PST_YKEYS_MAX] = {false};
+    size_t next = 0;
+
+    for (size_t k = 0; k < n_keys && values != NULL; k++) {
+        values[k] = NULL;
+    }
     if (node->kind != PST_Y_MAP) {
         pst_ydiag(diag, file, node, "%s must be a mapping, not %s", what,
                   pst_ynode_kind_name(node->kind));
         return false;
     }
+    /* One pass over the mapping's keys; the parser let no key repeat. */
     for (size_t i = 0; i < node->n; i++) {
-        const struct pst_ynode *key = node->items[2 * i];
-        const struct pst_ynode *value = node->items[2 * i + 1];
-        size_t k;
-        for (k = 0; k < n_keys; k++) {
-            if (strcmp(keys[k].name, key->scalar) == 0) {
+        const struct pst_ynode *key = pst_ynode_item(node, 2 * i);
+        const struct pst_ynode *value = pst_ynode_item(node, 2 * i + 1);
+        const char *name = pst_ynode_text(key);
+        size_t k = n_keys;
+        /* files list keys mostly in the table's order: look from after the last one found */
+        for (size_t j = 0; j < n_keys; j++) {
+            size_t c = (next + j) % n_keys;
+            if (keys[c].name[0] == name[0] && strcmp(keys[c].name, name) == 0) {
+                k = c;
+                next = c + 1;
                 break;
             }
         }
         if (k == n_keys) {
-            pst_ydiag(diag, file, key, "unknown key '%s' in %s", key->scalar, what);
-        } else if (value->kind != keys[k].kind) {
-            pst_ydiag(diag, file, value, "'%s' in %s must be %s, not %s", key->scalar, what,
+            pst_ydiag(diag, file, key, "unknown key '%s' in %s", name, what);
+            continue;
+        }
+        if (k < PST_YKEYS_MAX) {
+            present[k] = true;
+        }
+        if (value->kind != keys[k].kind) {
+            pst_ydiag(diag, file, value, "'%s' in %s must be %s, not %s", name, what,
                       pst_ynode_kind_name(keys[k].kind), pst_ynode_kind_name(value->kind));
+        } else if (values != NULL) {
+            values[k] = value;
         }
     }
     for (size_t k = 0; k < n_keys; k++) {
-        if (keys[k].required && pst_ymap_get(node, keys[k].name) == NULL) {
+        bool found = k < PST_YKEYS_MAX ? present[k] : pst_ymap_get(node, keys[k].name) != NULL;
+        if (keys[k].required && !found) {
             pst_ydiag(diag, file, node, "%s is missing required key '%s'", what, keys[k].name);
         }
     }
     return true;
+}
+
+bool pst_ymap_check(struct pst_diag *diag, const char *file, const struct pst_ynode *node,
+                    const char *what, const struct pst_ykey *keys, size_t n_keys)
+{
+    return pst_ymap_check_get(diag, file, node, what, keys, n_keys, NULL);
 }
 
 struct pst_ynode *pst_yaml_load_file(const char *path, struct pst_diag *diag, char **bytes,

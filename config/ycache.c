@@ -13,38 +13,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 /*
- * The image, in this machine's byte order (a cache is never shared between machines):
- * a header, the nodes in pre-order, the child references, then the scalars, each ending in
- * NUL. Bump the format number whenever the tree that yaml.c builds changes meaning.
+ * The image is a tree's block as it is in memory (see yaml.h), in this machine's byte order
+ * (a cache is never shared between machines): the head, the nodes in pre-order, the child
+ * references, then the scalars, each ending in NUL. Nothing in it is a pointer, so a load is
+ * a read and a check, with nothing built. Bump the format number whenever the block that
+ * yaml.c lays out changes meaning.
  */
-#define FORMAT "PSTYC003"
+#define FORMAT "PSTYC004"
 #define ENDIAN_MARK UINT64_C(0x0102030405060708)
-#define NO_SCALAR UINT32_MAX
 
-struct image_header {
-    char magic[8];
-    char build[32]; /* POSTURE_VERSION: a tree from another build is a miss */
-    uint64_t endian;
-    uint64_t dev, ino, size;
-    int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
-    char sha256[64];
-    uint32_t n_nodes, n_refs, strings_len, pad;
-    uint64_t check; /* XXH3-64 of the image with this field zero: damage, not an adversary */
-};
+_Static_assert(sizeof(struct pst_ytree_head) % 8 == 0, "the nodes follow the head aligned");
+_Static_assert(sizeof(struct pst_ynode) == 24, "the image's node records are 24 bytes");
 
-struct image_node {
-    uint8_t kind, plain, pad[2];
-    uint32_t line, column;
-    uint32_t scalar; /* offset in the scalars, or NO_SCALAR */
-    uint32_t n, n_items;
-    uint32_t first; /* index of the first child reference */
-};
-
-static void header_key(struct image_header *h, const struct stat *st)
+static void header_key(struct pst_ytree_head *h, const struct stat *st)
 {
     h->dev = (uint64_t)st->st_dev;
     h->ino = (uint64_t)st->st_ino;
@@ -55,129 +41,76 @@ static void header_key(struct image_header *h, const struct stat *st)
     h->ctime_nsec = (int64_t)st->st_ctim.tv_nsec;
 }
 
-static void header_identity(struct image_header *h)
+static void header_identity(struct pst_ytree_head *h)
 {
     memcpy(h->magic, FORMAT, sizeof(h->magic));
+    memset(h->build, 0, sizeof(h->build));
     snprintf(h->build, sizeof(h->build), "%s", POSTURE_VERSION);
     h->endian = ENDIAN_MARK;
 }
 
-struct encoder {
-    struct image_node *nodes;
-    uint32_t *refs;
-    char *strings;
-    size_t n_nodes, n_refs, strings_len;
-};
-
-/* Counts what ROOT needs; false when it passes a bound. */
-static bool measure(const struct pst_ynode *node, struct encoder *e)
-{
-    e->n_nodes++;
-    e->n_refs += node->n_items;
-    if (node->kind == PST_Y_SCALAR) {
-        e->strings_len += strlen(node->scalar) + 1;
-    }
-    if (e->n_nodes > PST_YAML_MAX_NODES || e->strings_len > PST_YCACHE_MAX_BYTES) {
-        return false;
-    }
-    for (size_t i = 0; i < node->n_items; i++) {
-        if (!measure(node->items[i], e)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Writes NODE and its subtree in pre-order; returns NODE's index. */
-static uint32_t emit(const struct pst_ynode *node, struct encoder *e)
-{
-    uint32_t index = (uint32_t)e->n_nodes++;
-    struct image_node *out = &e->nodes[index];
-
-    memset(out, 0, sizeof(*out));
-    out->kind = (uint8_t)node->kind;
-    out->plain = node->plain ? 1 : 0;
-    out->line = node->line > 0 ? (uint32_t)node->line : 0;
-    out->column = node->column > 0 ? (uint32_t)node->column : 0;
-    out->scalar = NO_SCALAR;
-    if (node->kind == PST_Y_SCALAR) {
-        size_t len = strlen(node->scalar) + 1;
-        out->scalar = (uint32_t)e->strings_len;
-        memcpy(e->strings + e->strings_len, node->scalar, len);
-        e->strings_len += len;
-    }
-    out->n = (uint32_t)node->n;
-    out->n_items = (uint32_t)node->n_items;
-    out->first = (uint32_t)e->n_refs;
-    e->n_refs += node->n_items;
-    for (size_t i = 0; i < node->n_items; i++) {
-        e->refs[out->first + i] = emit(node->items[i], e);
-    }
-    return index;
-}
-
 /*
  * The image's checksum, against damage (a torn write, a bad sector). xxHash's XXH3 reads the
- * 780 KB image of the baseline in a tenth of the instructions zlib's CRC-32 took, and
- * libxxhash is a fraction of zlib's size in memory. The image is trusted only as far as its
- * directory's ownership and mode say (see pst_ycache_load), so no keyed hash is needed.
+ * image of the baseline in a tenth of the instructions zlib's CRC-32 took, and libxxhash is
+ * a fraction of zlib's size in memory. The image is trusted only as far as its directory's
+ * ownership and mode say (see pst_ycache_load), so no keyed hash is needed.
  */
-static uint64_t image_check(const char *buf, size_t len)
+static uint64_t image_sum(const struct pst_ytree_head *head, const char *body, size_t body_len)
 {
-    struct image_header h;
+    struct pst_ytree_head h = *head;
     XXH3_state_t *state = XXH3_createState();
     uint64_t sum = 0; /* no state (out of memory): a sum that never matches a sealed image */
 
-    memcpy(&h, buf, sizeof(h));
     h.check = 0;
     if (state != NULL && XXH3_64bits_reset(state) == XXH_OK &&
         XXH3_64bits_update(state, &h, sizeof(h)) == XXH_OK &&
-        XXH3_64bits_update(state, buf + sizeof(h), len - sizeof(h)) == XXH_OK) {
+        XXH3_64bits_update(state, body, body_len) == XXH_OK) {
         sum = (uint64_t)XXH3_64bits_digest(state);
     }
     XXH3_freeState(state);
     return sum;
 }
 
+/* The checksum of the image BUF of LEN bytes (at least a head). */
+static uint64_t image_check(const char *buf, size_t len)
+{
+    struct pst_ytree_head h;
+
+    memcpy(&h, buf, sizeof(h));
+    return image_sum(&h, buf + sizeof(h), len - sizeof(h));
+}
+
+/* The head of the image of ROOT, of the file ST hashing to SHA256, its checksum included. */
+static void image_head(const struct pst_ynode *root, const struct stat *st, const char *sha256,
+                       struct pst_ytree_head *h)
+{
+    *h = *pst_ytree_head_of(root);
+    header_identity(h);
+    header_key(h, st);
+    memcpy(h->sha256, sha256, sizeof(h->sha256));
+    h->mapped = 0;
+    h->check = image_sum(h, (const char *)root, pst_ytree_bytes(h) - sizeof(*h));
+}
+
 int pst_ycache_encode(const struct pst_ynode *root, const struct stat *st, const char *sha256,
                       char **out, size_t *len)
 {
-    struct encoder e = {0};
-    struct image_header h;
-    size_t total;
+    size_t total = pst_ytree_bytes(pst_ytree_head_of(root));
+    struct pst_ytree_head h;
     char *buf;
 
     *out = NULL;
     *len = 0;
-    if (!measure(root, &e)) {
-        return PST_ETOOBIG;
-    }
-    total = sizeof(h) + e.n_nodes * sizeof(struct image_node) + e.n_refs * sizeof(uint32_t) +
-            e.strings_len;
     if (total > PST_YCACHE_MAX_BYTES) {
         return PST_ETOOBIG;
     }
-    buf = calloc(1, total);
+    buf = malloc(total);
     if (buf == NULL) {
         return PST_ENOMEM;
     }
-    memset(&h, 0, sizeof(h));
-    header_identity(&h);
-    header_key(&h, st);
-    memcpy(h.sha256, sha256, sizeof(h.sha256));
-    h.n_nodes = (uint32_t)e.n_nodes;
-    h.n_refs = (uint32_t)e.n_refs;
-    h.strings_len = (uint32_t)e.strings_len;
-
-    e.nodes = (struct image_node *)(buf + sizeof(h));
-    e.refs = (uint32_t *)(buf + sizeof(h) + e.n_nodes * sizeof(struct image_node));
-    e.strings = buf + total - e.strings_len;
-    e.n_nodes = e.n_refs = e.strings_len = 0;
-    emit(root, &e);
-
+    image_head(root, st, sha256, &h);
     memcpy(buf, &h, sizeof(h));
-    h.check = image_check(buf, total);
-    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), root, total - sizeof(h));
     *out = buf;
     *len = total;
     return PST_OK;
@@ -185,7 +118,7 @@ int pst_ycache_encode(const struct pst_ynode *root, const struct stat *st, const
 
 bool pst_ycache_seal(char *buf, size_t len)
 {
-    struct image_header h;
+    struct pst_ytree_head h;
 
     if (len < sizeof(h)) {
         return false;
@@ -198,9 +131,9 @@ bool pst_ycache_seal(char *buf, size_t len)
     return true;
 }
 
-static bool same_key(const struct image_header *h, const struct stat *st)
+static bool same_key(const struct pst_ytree_head *h, const struct stat *st)
 {
-    struct image_header want;
+    struct pst_ytree_head want;
 
     header_key(&want, st);
     return h->dev == want.dev && h->ino == want.ino && h->size == want.size &&
@@ -208,41 +141,21 @@ static bool same_key(const struct image_header *h, const struct stat *st)
            h->ctime_sec == want.ctime_sec && h->ctime_nsec == want.ctime_nsec;
 }
 
-static bool valid_kind(uint8_t kind)
+/* The counts of head H are within the bounds of yaml.h and a tree (one reference a node). */
+static bool valid_counts(const struct pst_ytree_head *h)
 {
-    return kind == PST_Y_SCALAR || kind == PST_Y_SEQ || kind == PST_Y_MAP;
-}
-
-/* Checks node record N (its own fields; its children are checked by the caller). */
-static bool valid_node(const struct image_node *n, const struct image_header *h)
-{
-    if (!valid_kind(n->kind) || n->plain > 1 || n->line > INT_MAX || n->column > INT_MAX) {
-        return false;
-    }
-    if (n->first > h->n_refs || n->n_items > h->n_refs - n->first) {
-        return false;
-    }
-    switch ((enum pst_ynode_kind)n->kind) {
-    case PST_Y_SCALAR:
-        return n->scalar < h->strings_len && n->n == 0 && n->n_items == 0;
-    case PST_Y_SEQ:
-        return n->scalar == NO_SCALAR && n->n_items == n->n;
-    case PST_Y_MAP:
-        /* a broken map may end on a lone key */
-        return n->scalar == NO_SCALAR &&
-               (n->n_items == 2 * (size_t)n->n || n->n_items == 2 * (size_t)n->n + 1);
-    }
-    return false;
+    return h->n_nodes > 0 && h->n_nodes <= PST_YAML_MAX_NODES && h->n_refs == h->n_nodes - 1 &&
+           h->strings_len <= PST_YCACHE_MAX_BYTES;
 }
 
 /*
- * Checks the header of the image BUF (LEN bytes): this build's, of the file ST (unless NULL),
+ * Checks the head of the image BUF (LEN bytes): this build's, of the file ST (unless NULL),
  * counts within bounds that add up to LEN, checksum, hash and scalars well formed. Copies
- * the header to H. Returns 0, PST_ENOENT (another file or build) or PST_EPARSE.
+ * the head to H. Returns 0, PST_ENOENT (another file or build) or PST_EPARSE.
  */
-static int check_image(const char *buf, size_t len, const struct stat *st, struct image_header *h)
+static int check_image(const char *buf, size_t len, const struct stat *st, struct pst_ytree_head *h)
 {
-    struct image_header want;
+    struct pst_ytree_head want;
     const char *strings;
 
     if (len < sizeof(*h)) {
@@ -258,12 +171,7 @@ static int check_image(const char *buf, size_t len, const struct stat *st, struc
     if (st != NULL && !same_key(h, st)) {
         return PST_ENOENT;
     }
-    if (h->n_nodes == 0 || h->n_nodes > PST_YAML_MAX_NODES || h->n_refs != h->n_nodes - 1 ||
-        h->strings_len > PST_YCACHE_MAX_BYTES) {
-        return PST_EPARSE;
-    }
-    if (len != sizeof(*h) + (size_t)h->n_nodes * sizeof(struct image_node) +
-                   (size_t)h->n_refs * sizeof(uint32_t) + h->strings_len ||
+    if (!valid_counts(h) || len != pst_ytree_bytes(h) || h->mapped != 0 ||
         image_check(buf, len) != h->check) {
         return PST_EPARSE;
     }
@@ -279,24 +187,20 @@ static int check_image(const char *buf, size_t len, const struct stat *st, struc
     return PST_OK;
 }
 
-/* Bytes the tree of an image with header H takes: its nodes, then its child pointers. */
-static size_t tree_bytes(const struct image_header *h)
-{
-    return (size_t)h->n_nodes * sizeof(struct pst_ynode) +
-           (size_t)h->n_refs * sizeof(struct pst_ynode *);
-}
-
 /*
- * Builds the tree of the checked image BUF (header H) in NODES (tree_bytes(H) bytes), its
- * scalars pointing into TEXT, a copy of the image's scalars that outlives the tree.
- * Returns 0, PST_EPARSE (a structure that is not a tree within bounds) or PST_ENOMEM.
+ * Checks that the block of head H (checked by check_image) holds a tree: every node well
+ * formed (kind, flags, counts; a scalar's text within the strings, a container's references
+ * within the references) and reached exactly once from an earlier one (pre-order), no
+ * deeper than the parser allows, a mapping's keys scalars. Returns 0, PST_EPARSE or
+ * PST_ENOMEM. One pass with the bounds hoisted: it runs on every cached load.
  */
-static int build_tree(const char *buf, const struct image_header *h, struct pst_ynode *nodes,
-                      char *text)
+static int check_tree(const struct pst_ytree_head *h)
 {
-    const char *node_base = buf + sizeof(*h);
-    const char *ref_base = node_base + (size_t)h->n_nodes * sizeof(struct image_node);
-    struct pst_ynode **items = (struct pst_ynode **)(nodes + h->n_nodes);
+    const struct pst_ynode *nodes = (const struct pst_ynode *)(const void *)(h + 1);
+    const uint64_t refs_at = (uint64_t)h->n_nodes * sizeof(struct pst_ynode); /* from nodes */
+    const uint64_t strings_at = refs_at + (uint64_t)h->n_refs * sizeof(uint32_t);
+    const uint64_t strings_end = strings_at + h->strings_len;
+    const uint32_t *refs = (const uint32_t *)(const void *)((const char *)nodes + refs_at);
     unsigned char *depth = calloc(h->n_nodes, 1); /* 0: not reached; else 1 + its depth */
     int rc = PST_EPARSE;
 
@@ -305,39 +209,50 @@ static int build_tree(const char *buf, const struct image_header *h, struct pst_
     }
     depth[0] = 1;
     for (uint32_t i = 0; i < h->n_nodes; i++) {
-        struct image_node n;
-        memcpy(&n, node_base + (size_t)i * sizeof(n), sizeof(n));
-        /* pre-order: a node is reached from an earlier one before it is read */
-        if (depth[i] == 0 || !valid_node(&n, h)) {
+        const struct pst_ynode *n = &nodes[i];
+        const uint64_t target = (uint64_t)i * sizeof(*n) + n->off;
+        if (depth[i] == 0 || n->plain > 1 || (n->pad[0] | n->pad[1]) != 0 || n->line < 0 ||
+            n->column < 0) {
             goto out;
         }
-        nodes[i] = (struct pst_ynode){
-            .kind = (enum pst_ynode_kind)n.kind,
-            .line = (int)n.line,
-            .column = (int)n.column,
-            .scalar = n.kind == PST_Y_SCALAR ? text + n.scalar : NULL,
-            .plain = n.plain == 1,
-            .n = n.n,
-            .items = n.n_items > 0 ? items + n.first : NULL,
-            .n_items = n.n_items,
-        };
-        for (uint32_t k = 0; k < n.n_items; k++) {
-            uint32_t child;
-            struct image_node c;
-            memcpy(&child, ref_base + ((size_t)n.first + k) * sizeof(child), sizeof(child));
-            if (child <= i || child >= h->n_nodes || depth[child] != 0 ||
-                depth[i] > PST_YAML_MAX_DEPTH) {
+        if (n->kind == PST_Y_SCALAR) {
+            /* the strings end in NUL (check_image): a scalar is a string within them */
+            if ((n->n | n->n_items) != 0 || target < strings_at || target >= strings_end) {
                 goto out;
             }
-            memcpy(&c, node_base + (size_t)child * sizeof(c), sizeof(c));
-            if (n.kind == PST_Y_MAP && k % 2 == 0 && c.kind != PST_Y_SCALAR) {
+            continue;
+        }
+        /* a broken map may end on a lone key */
+        if (n->kind == PST_Y_SEQ ? n->n_items != n->n
+                                 : n->kind != PST_Y_MAP || (n->n_items != 2 * (uint64_t)n->n &&
+                                                            n->n_items != 2 * (uint64_t)n->n + 1)) {
+            goto out;
+        }
+        if (target < refs_at || (target - refs_at) % sizeof(uint32_t) != 0) {
+            goto out;
+        }
+        const uint64_t first = (target - refs_at) / sizeof(uint32_t);
+        if (first > h->n_refs || n->n_items > h->n_refs - first) {
+            goto out;
+        }
+        if (n->n_items > 0 && depth[i] > PST_YAML_MAX_DEPTH) {
+            goto out;
+        }
+        const uint32_t *kids = refs + first;
+        const unsigned char below = (unsigned char)(depth[i] + 1);
+        for (uint32_t k = 0; k < n->n_items; k++) {
+            const uint32_t step = kids[k];
+            if (step == 0 || step >= h->n_nodes - i || depth[i + step] != 0) {
+                goto out;
+            }
+            depth[i + step] = below;
+        }
+        for (uint32_t k = 0; n->kind == PST_Y_MAP && k < n->n_items; k += 2) {
+            if (nodes[i + kids[k]].kind != PST_Y_SCALAR) {
                 goto out; /* a mapping's keys are scalars */
             }
-            depth[child] = (unsigned char)(depth[i] + 1);
-            items[n.first + k] = &nodes[child];
         }
     }
-    nodes[0].arena = true;
     rc = PST_OK;
 out:
     free(depth);
@@ -347,9 +262,7 @@ out:
 int pst_ycache_decode(const char *buf, size_t len, const struct stat *st, struct pst_ynode **root,
                       char *sha256)
 {
-    struct image_header h;
-    struct pst_ynode *nodes;
-    char *text;
+    struct pst_ytree_head h, *block;
     int rc;
 
     *root = NULL;
@@ -357,21 +270,20 @@ int pst_ycache_decode(const char *buf, size_t len, const struct stat *st, struct
     if (rc != PST_OK) {
         return rc;
     }
-    /* One allocation: the nodes, the child pointers, then a copy of the scalars. */
-    nodes = malloc(tree_bytes(&h) + h.strings_len);
-    if (nodes == NULL) {
+    /* a copy, aligned for its nodes, that the tree is */
+    block = malloc(len);
+    if (block == NULL) {
         return PST_ENOMEM;
     }
-    text = (char *)nodes + tree_bytes(&h);
-    memcpy(text, buf + len - h.strings_len, h.strings_len);
-    rc = build_tree(buf, &h, nodes, text);
+    memcpy(block, buf, len);
+    rc = check_tree(block);
     if (rc != PST_OK) {
-        free(nodes);
+        free(block);
         return rc;
     }
     memcpy(sha256, h.sha256, sizeof(h.sha256));
     sha256[64] = '\0';
-    *root = nodes;
+    *root = (struct pst_ynode *)(void *)(block + 1);
     return PST_OK;
 }
 
@@ -434,14 +346,26 @@ static bool read_at(int fd, char *buf, size_t len, off_t offset)
     return true;
 }
 
+/*
+ * A block of LEN bytes for a tree read from a cache file. An anonymous mapping populated at
+ * once: the read fills pages the kernel has already given, instead of taking a fault for
+ * each page as it copies. Returns NULL when out of memory.
+ */
+static struct pst_ytree_head *block_new(size_t len)
+{
+    void *block =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+    return block != MAP_FAILED ? block : NULL;
+}
+
 int pst_ycache_load(const char *dir, const char *path, const struct stat *st,
                     struct pst_ynode **root, char *sha256)
 {
-    struct image_header h, again;
-    struct pst_ynode *block = NULL;
-    char name[64], *image;
+    struct pst_ytree_head h, again, *block = NULL;
+    char name[64];
     struct stat fst;
-    size_t len;
+    size_t len = 0;
     int dfd, fd = -1, rc;
 
     *root = NULL;
@@ -459,48 +383,39 @@ int pst_ycache_load(const char *dir, const char *path, const struct stat *st,
         rc = PST_EACCES;
         goto out;
     }
-    len = (size_t)fst.st_size;
     if (fst.st_size < (off_t)sizeof(h) || (uint64_t)fst.st_size > PST_YCACHE_MAX_BYTES) {
         rc = PST_EPARSE;
         goto out;
     }
+    len = (size_t)fst.st_size;
     /*
-     * The tree goes in front of the image, in one allocation, and its scalars stay where the
-     * image has them: no copy, and the whole tree is freed with one free().
+     * Read into memory of our own, not mapped from the file: a file truncated under a mapping
+     * would kill the process (SIGBUS) wherever it next reads the tree.
      */
-    if (!read_at(fd, (char *)&h, sizeof(h), 0)) {
-        rc = PST_EIO;
-        goto out;
-    }
-    if (h.n_nodes == 0 || h.n_nodes > PST_YAML_MAX_NODES || h.n_refs != h.n_nodes - 1) {
-        rc = PST_EPARSE;
-        goto out;
-    }
-    block = malloc(tree_bytes(&h) + len);
+    block = block_new(len);
     if (block == NULL) {
         rc = PST_ENOMEM;
         goto out;
     }
-    image = (char *)block + tree_bytes(&h);
-    if (!read_at(fd, image, len, 0)) {
-        rc = PST_EIO;
+    if (!read_at(fd, (char *)block, len, 0)) {
+        rc = PST_EIO; /* shorter than fstat said: rewritten meanwhile */
         goto out;
     }
-    rc = check_image(image, len, st, &again);
-    if (rc == PST_OK && (again.n_nodes != h.n_nodes || again.n_refs != h.n_refs)) {
-        rc = PST_EPARSE; /* rewritten between the two reads */
-    }
+    rc = check_image((const char *)block, len, st, &again);
     if (rc == PST_OK) {
-        rc = build_tree(image, &again, block, image + len - again.strings_len);
+        rc = check_tree(block);
     }
     if (rc == PST_OK) {
         memcpy(sha256, again.sha256, sizeof(again.sha256));
         sha256[64] = '\0';
-        *root = block;
+        block->mapped = 1; /* so that pst_ynode_free unmaps it */
+        *root = (struct pst_ynode *)(void *)(block + 1);
         block = NULL;
     }
 out:
-    free(block);
+    if (block != NULL) {
+        munmap(block, len);
+    }
     if (fd >= 0) {
         close(fd);
     }
@@ -508,22 +423,42 @@ out:
     return rc;
 }
 
+/* Writes the LEN bytes at BUF to FD; false on an error. */
+static bool write_all(int fd, const char *buf, size_t len)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = write(fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        done += (size_t)n;
+    }
+    return true;
+}
+
 int pst_ycache_store(const char *dir, const char *path, const struct stat *st,
                      const struct pst_ynode *root, const char *sha256)
 {
-    char name[64], temp[96], *image = NULL;
-    size_t len = 0, done = 0;
+    struct pst_ytree_head h;
+    char name[64], temp[96];
+    size_t len = pst_ytree_bytes(pst_ytree_head_of(root));
     bool created = false;
     int dfd, fd = -1, rc;
 
+    if (len > PST_YCACHE_MAX_BYTES) {
+        return PST_ETOOBIG;
+    }
     dfd = open_dir(dir, true);
     if (dfd < 0) {
         return dfd;
     }
-    rc = pst_ycache_encode(root, st, sha256, &image, &len);
-    if (rc != PST_OK) {
-        goto out;
-    }
+    /* the head, then the tree's block as it is: no copy of the image */
+    image_head(root, st, sha256, &h);
     cache_name(path, name);
     snprintf(temp, sizeof(temp), ".%s.%ld.tmp", name, (long)getpid());
     fd = openat(dfd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -532,16 +467,10 @@ int pst_ycache_store(const char *dir, const char *path, const struct stat *st,
         goto out;
     }
     created = true;
-    while (done < len) {
-        ssize_t n = write(fd, image + done, len - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            rc = PST_EIO;
-            goto out;
-        }
-        done += (size_t)n;
+    if (!write_all(fd, (const char *)&h, sizeof(h)) ||
+        !write_all(fd, (const char *)root, len - sizeof(h))) {
+        rc = PST_EIO;
+        goto out;
     }
     /* No fsync: a cache torn by a crash fails its checksum and is rebuilt. */
     if (close(fd) != 0 || renameat(dfd, temp, dfd, name) != 0) {
@@ -558,7 +487,6 @@ out:
     if (rc != PST_OK && created) {
         unlinkat(dfd, temp, 0);
     }
-    free(image);
     close(dfd);
     return rc;
 }

@@ -20,9 +20,9 @@ int pst_ycache_encode(const struct pst_ynode *root, const struct stat *st, const
 
 /*
  * Rebuilds a tree from the cache image BUF of LEN bytes. The image must be of this build of
- * posture, intact (an XXH3 checksum), well formed (a tree in pre-order, every bound of yaml.h kept), and,
- * when ST is not NULL, made from a file with the same device, inode, size, modification and
- * change times. On success *root is the tree, one allocation that pst_ynode_free() releases,
+ * posture, intact (an XXH3 checksum), well formed (a tree in pre-order, every bound of yaml.h
+ * kept), and, when ST is not NULL, made from a file with the same device, inode, size, modification
+ * and change times. On success *root is the tree, one allocation that pst_ynode_free() releases,
  * and SHA256 (65 bytes) receives the file's hash. Returns 0, PST_ENOENT (the image is of
  * another file or another build: a miss), PST_EPARSE (a damaged image) or PST_ENOMEM.
  */

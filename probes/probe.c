@@ -32,20 +32,32 @@ const char *pst_type_name(enum pst_type type)
     return type_names[type];
 }
 
+/* The registry is sorted by name (tests/unit/test_policy.c checks it): a binary search. */
 const struct pst_probe *pst_probe_find(const char *name)
 {
-    for (size_t i = 0; i < pst_probes_count; i++) {
-        if (strcmp(pst_probes[i]->name, name) == 0) {
-            return pst_probes[i];
+    size_t lo = 0, hi = pst_probes_count;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(pst_probes[mid]->name, name);
+        if (c == 0) {
+            return pst_probes[mid];
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
     }
     return NULL;
 }
 
+/* Argument and field tables are short and in the order they are described: a scan that
+ * tests the first byte before calling strcmp. */
 const struct pst_probe_arg *pst_probe_find_arg(const struct pst_probe *p, const char *name)
 {
     for (size_t i = 0; i < p->n_args; i++) {
-        if (strcmp(p->args[i].name, name) == 0) {
+        if (p->args[i].name[0] == name[0] && strcmp(p->args[i].name, name) == 0) {
             return &p->args[i];
         }
     }
@@ -55,7 +67,7 @@ const struct pst_probe_arg *pst_probe_find_arg(const struct pst_probe *p, const 
 const struct pst_probe_field *pst_probe_find_field(const struct pst_probe *p, const char *name)
 {
     for (size_t i = 0; i < p->n_fields; i++) {
-        if (strcmp(p->fields[i].name, name) == 0) {
+        if (p->fields[i].name[0] == name[0] && strcmp(p->fields[i].name, name) == 0) {
             return &p->fields[i];
         }
     }

@@ -14,16 +14,16 @@ static size_t walk(const struct pst_ynode *node)
 {
     size_t count = 1;
 
-    if (node->kind == PST_Y_SCALAR && strlen(node->scalar) > PST_YCACHE_MAX_BYTES) {
+    if (node->kind == PST_Y_SCALAR && strlen(pst_ynode_text(node)) > PST_YCACHE_MAX_BYTES) {
         __builtin_trap();
     }
     if (node->kind == PST_Y_MAP) {
         for (size_t i = 0; i < node->n; i++) {
-            (void)pst_ymap_get(node, node->items[2 * i]->scalar);
+            (void)pst_ymap_get(node, pst_ynode_text(pst_ynode_item(node, 2 * i)));
         }
     }
     for (size_t i = 0; i < node->n_items; i++) {
-        count += walk(node->items[i]);
+        count += walk(pst_ynode_item(node, i));
     }
     return count;
 }

@@ -333,6 +333,126 @@ static void test_extending_policy(void **state)
     tmproot_free(f.dir);
 }
 
+/* A recommendation id given three times: the third is reported once for each earlier one. */
+static void test_repeated_ids(void **state)
+{
+    static const char text[] =
+        "policy: {id: p, version: 1, title: P}\n"                                          /* 1 */
+        "controls: [{id: c, title: C, max_score: 1}]\n"                                    /* 2 */
+        "recommendations:\n"                                                               /* 3 */
+        "  - {id: r, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 4 */
+        "     check: {fact: file.exists, path: /x, equals: true}}\n"                       /* 5 */
+        "  - {id: s, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 6 */
+        "     check: {fact: file.exists, path: /x, equals: true}}\n"                       /* 7 */
+        "  - {id: r, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 8 */
+        "     check: {fact: file.exists, path: /x, equals: true}}\n"                       /* 9 */
+        "  - {id: r, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 10 */
+        "     check: {fact: file.exists, path: /x, equals: true}}\n"                       /* 11 */
+        "  - {id: R, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 12 */
+        "     check: {fact: file.exists, path: /x, equals: true}}\n"                       /* 13 */
+        "  - {id: R, control: c, title: t, severity: low, rationale: r, remediation: m,\n" /* 14 */
+        "     check: {fact: file.exists, path: /x, equals: true}}\n";                      /* 15 */
+    static const char *const want[] = {
+        ":8:10: duplicate recommendation id 'r'",
+        ":10:10: duplicate recommendation id 'r'",
+        ":10:10: duplicate recommendation id 'r'",
+        /* an id that is not valid is reported as such, not as a duplicate */
+        ":12:10: recommendation id 'R' must match [a-z0-9-]+",
+        ":14:10: recommendation id 'R' must match [a-z0-9-]+",
+    };
+    struct fixture f = {0};
+    const char *path = write_policy(&f, "/ids.yaml", text);
+    struct pst_policy_set *set = NULL;
+    struct pst_diag d = {0};
+
+    (void)state;
+    assert_int_equal(pst_policy_load(&path, 1, NULL, &set, &d), PST_EPARSE);
+    expect_diag(&d, path, want, PST_COUNT(want));
+    pst_diag_release(&d);
+    tmproot_free(f.dir);
+}
+
+/*
+ * Many recommendations, some with texts longer than a text block: every id, title and text
+ * comes back whole after the file's tree is gone, and every id is found.
+ */
+static void test_many_long_texts(void **state)
+{
+    enum { RECS = 300, LONG = 40000 };
+    size_t cap = RECS * 300 + 3 * LONG + 1024, n = 0;
+    char *text = malloc(cap), *big = malloc(LONG + 1);
+    struct fixture f = {0};
+    struct pst_policy_set *set = NULL;
+    struct pst_diag d = {0};
+    const char *path;
+    char id[32];
+
+    (void)state;
+    assert_non_null(text);
+    assert_non_null(big);
+    memset(big, 'w', LONG);
+    big[LONG] = '\0';
+    n += (size_t)snprintf(text + n, cap - n,
+                          "policy: {id: p, version: 1, title: P}\n"
+                          "controls: [{id: c, title: C, max_score: 1}]\n"
+                          "recommendations:\n");
+    for (int i = 0; i < RECS; i++) {
+        n += (size_t)snprintf(text + n, cap - n,
+                              "  - {id: rec-%d, control: c, title: title %d, severity: low,\n"
+                              "     rationale: %s, remediation: fix %d,\n"
+                              "     check: {fact: file.exists, path: /x%d, equals: true}}\n",
+                              i, i, i % 100 == 7 ? big : "why", i, i);
+    }
+    path = write_policy(&f, "/many.yaml", text);
+    assert_int_equal(pst_policy_load(&path, 1, NULL, &set, &d), PST_OK);
+    assert_int_equal(set->n_recommendations, RECS);
+    for (int i = 0; i < RECS; i++) {
+        char title[32], fix[32];
+        snprintf(id, sizeof(id), "rec-%d", i);
+        snprintf(title, sizeof(title), "title %d", i);
+        snprintf(fix, sizeof(fix), "fix %d", i);
+        const struct pst_recommendation *rec = pst_policy_find_recommendation(set, id);
+        assert_non_null(rec);
+        assert_ptr_equal(rec, set->recommendations[i]);
+        assert_string_equal(rec->title, title);
+        assert_string_equal(rec->remediation, fix);
+        assert_string_equal(rec->rationale, i % 100 == 7 ? big : "why");
+        assert_string_equal(rec->check->fact, "file.exists");
+    }
+    assert_string_equal(set->policies[0]->path, path);
+    pst_policy_set_free(set);
+    free(text);
+    free(big);
+    tmproot_free(f.dir);
+}
+
+/* The registry is sorted (pst_probe_find searches it by halves); every name is found. */
+static void test_probe_lookups(void **state)
+{
+    static const char *const absent[] = {"", "a", "zzz", "fil", "files", "file.mode", "FILE"};
+
+    (void)state;
+    for (size_t i = 0; i < pst_probes_count; i++) {
+        const struct pst_probe *p = pst_probes[i];
+        if (i > 0) {
+            assert_true(strcmp(pst_probes[i - 1]->name, p->name) < 0);
+        }
+        assert_ptr_equal(pst_probe_find(p->name), p);
+        for (size_t a = 0; a < p->n_args; a++) {
+            assert_ptr_equal(pst_probe_find_arg(p, p->args[a].name), &p->args[a]);
+        }
+        for (size_t k = 0; k < p->n_fields; k++) {
+            assert_ptr_equal(pst_probe_find_field(p, p->fields[k].name), &p->fields[k]);
+        }
+        assert_null(pst_probe_find_arg(p, ""));
+        assert_null(pst_probe_find_field(p, ""));
+        assert_null(pst_probe_find_field(p, "no-such-field"));
+    }
+    for (size_t i = 0; i < PST_COUNT(absent); i++) {
+        assert_null(pst_probe_find(absent[i]));
+    }
+}
+
 /* The shipped baseline loads cleanly and has what the foundation promises. */
 static void test_default_baseline(void **state)
 {
@@ -369,6 +489,9 @@ int main(void)
         cmocka_unit_test(test_operand_rules),
         cmocka_unit_test(test_extending_policy),
         cmocka_unit_test(test_default_baseline),
+        cmocka_unit_test(test_repeated_ids),
+        cmocka_unit_test(test_many_long_texts),
+        cmocka_unit_test(test_probe_lookups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

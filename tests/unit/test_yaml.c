@@ -4,6 +4,7 @@
 
 #include "config/yaml.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static struct pst_ynode *parse(const char *text, struct pst_diag *d)
@@ -36,14 +37,14 @@ static void test_tree_and_positions(void **state)
     n = pst_ymap_get(root, "list");
     assert_int_equal(n->kind, PST_Y_SEQ);
     assert_int_equal(n->n, 2);
-    assert_int_equal(n->items[1]->line, 4);
-    assert_int_equal(n->items[1]->column, 5);
-    assert_string_equal(n->items[1]->scalar, "0640");
-    assert_false(n->items[1]->plain);
-    assert_true(n->items[0]->plain);
+    assert_int_equal(pst_ynode_item(n, 1)->line, 4);
+    assert_int_equal(pst_ynode_item(n, 1)->column, 5);
+    assert_string_equal(pst_ynode_text(pst_ynode_item(n, 1)), "0640");
+    assert_false(pst_ynode_item(n, 1)->plain);
+    assert_true(pst_ynode_item(n, 0)->plain);
     /* plain "no" stays text: types are decided by the schema, not by YAML 1.1 guesses */
-    assert_string_equal(pst_ymap_get(pst_ymap_get(root, "map"), "k")->scalar, "no");
-    assert_string_equal(pst_ymap_get(root, "empty")->scalar, "");
+    assert_string_equal(pst_ynode_text(pst_ymap_get(pst_ymap_get(root, "map"), "k")), "no");
+    assert_string_equal(pst_ynode_text(pst_ymap_get(root, "empty")), "");
     assert_null(pst_ymap_get_kind(root, "a", PST_Y_MAP));
     assert_non_null(pst_ymap_get_kind(root, "a", PST_Y_SCALAR));
     pst_ynode_free(root);
@@ -105,6 +106,114 @@ static void test_schema_check(void **state)
     pst_ynode_free(root);
 }
 
+/* pst_ymap_check_get hands back each key's value when it is of the declared kind. */
+static void test_check_get_values(void **state)
+{
+    static const struct pst_ykey keys[] = {
+        {"id", PST_Y_SCALAR, true},
+        {"tags", PST_Y_SEQ, false},
+        {"meta", PST_Y_MAP, false},
+        {"note", PST_Y_SCALAR, false},
+    };
+    struct pst_diag d = {0};
+    /* keys in another order than the table's, one of the wrong kind, one missing */
+    struct pst_ynode *root = parse("meta: x\ntags: [a, b]\nid: seven\n", &d);
+    const struct pst_ynode *v[4] = {root, root, root, root};
+
+    (void)state;
+    assert_true(pst_ymap_check_get(&d, "t.yaml", root, "a thing", keys, 4, v));
+    assert_string_equal(pst_ynode_text(v[0]), "seven");
+    assert_int_equal(v[1]->kind, PST_Y_SEQ);
+    assert_string_equal(pst_ynode_text(pst_ynode_item(v[1], 1)), "b");
+    assert_null(v[2]); /* a scalar where a mapping belongs: reported, not handed back */
+    assert_null(v[3]);
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.messages[0],
+                        "t.yaml:1:7: 'meta' in a thing must be a mapping, not a scalar");
+    pst_diag_release(&d);
+
+    /* not a mapping: every value NULL */
+    struct pst_ynode *list = parse("[1]\n", &d);
+    v[0] = v[1] = list;
+    assert_false(pst_ymap_check_get(&d, "t.yaml", list, "a thing", keys, 4, v));
+    assert_null(v[0]);
+    assert_null(v[1]);
+    assert_string_equal(d.messages[0], "t.yaml:1:1: a thing must be a mapping, not a list");
+    pst_diag_release(&d);
+    pst_ynode_free(list);
+    pst_ynode_free(root);
+}
+
+/* Duplicate keys are found in a large mapping (a hash table past 16 keys) as in a small one. */
+static void test_duplicate_in_large_mapping(void **state)
+{
+    char text[4096];
+    size_t n = 0;
+
+    (void)state;
+    for (int i = 0; i < 40; i++) {
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "k%d: %d\n", i, i);
+    }
+    /* k3 (line 4, before the table) and k30 (line 31, after) again */
+    snprintf(text + n, sizeof(text) - n, "k3: again\n");
+    expect_error(text, "t.yaml:41:1: duplicate key 'k3' (first at line 4)");
+    snprintf(text + n, sizeof(text) - n, "k30: again\n");
+    expect_error(text, "t.yaml:41:1: duplicate key 'k30' (first at line 31)");
+
+    struct pst_diag d = {0};
+    text[n] = '\0';
+    struct pst_ynode *root = parse(text, &d);
+    assert_non_null(root);
+    assert_int_equal(root->n, 40);
+    assert_string_equal(pst_ynode_text(pst_ymap_get(root, "k39")), "39");
+    assert_int_equal(pst_ymap_get(root, "k17")->line, 18);
+    pst_diag_release(&d);
+    pst_ynode_free(root);
+}
+
+/*
+ * A block grows past the room first given: more nodes than one in 16 bytes, and scalars
+ * longer than their text ("\L" is 2 bytes of text, 3 of UTF-8).
+ */
+static void test_growth(void **state)
+{
+    enum { ITEMS = 3000 };
+    static char text[3 * ITEMS + 16];
+    size_t n = 0;
+    struct pst_diag d = {0};
+    struct pst_ynode *root;
+
+    (void)state;
+    text[n++] = '[';
+    for (int i = 0; i < ITEMS; i++) {
+        text[n++] = 'x';
+        text[n++] = ',';
+    }
+    text[n - 1] = ']';
+    text[n] = '\0';
+    root = parse(text, &d);
+    assert_non_null(root);
+    assert_int_equal(root->n, ITEMS);
+    assert_string_equal(pst_ynode_text(pst_ynode_item(root, ITEMS - 1)), "x");
+    assert_int_equal(pst_ynode_item(root, ITEMS - 1)->column, 2 * ITEMS);
+    pst_ynode_free(root);
+
+    n = 0;
+    text[n++] = '"';
+    for (int i = 0; i < ITEMS; i++) {
+        text[n++] = '\\';
+        text[n++] = 'L';
+    }
+    text[n++] = '"';
+    text[n] = '\0';
+    root = parse(text, &d);
+    assert_non_null(root);
+    assert_int_equal(strlen(pst_ynode_text(root)), 3 * ITEMS);
+    assert_memory_equal(pst_ynode_text(root), "\xe2\x80\xa8\xe2\x80\xa8", 6);
+    assert_int_equal(d.count, 0);
+    pst_ynode_free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -112,6 +221,9 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_binary_and_depth),
         cmocka_unit_test(test_schema_check),
+        cmocka_unit_test(test_check_get_values),
+        cmocka_unit_test(test_duplicate_in_large_mapping),
+        cmocka_unit_test(test_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include "agent/error.h"
 #include "config/ycache.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,10 @@ static void expect_same_tree(const struct pst_ynode *a, const struct pst_ynode *
     assert_int_equal(a->n, b->n);
     assert_int_equal(a->n_items, b->n_items);
     if (a->kind == PST_Y_SCALAR) {
-        assert_string_equal(a->scalar, b->scalar);
-    } else {
-        assert_null(b->scalar);
+        assert_string_equal(pst_ynode_text(a), pst_ynode_text(b));
     }
     for (size_t i = 0; i < a->n_items; i++) {
-        expect_same_tree(a->items[i], b->items[i]);
+        expect_same_tree(pst_ynode_item(a, i), pst_ynode_item(b, i));
     }
 }
 
@@ -66,7 +65,7 @@ static void round_trip(const struct pst_ynode *root)
 
     assert_int_equal(pst_ycache_encode(root, &st, sha, &image, &len), PST_OK);
     assert_int_equal(pst_ycache_decode(image, len, &st, &back, got), PST_OK);
-    assert_true(back->arena);
+    assert_ptr_not_equal(back, root);
     assert_string_equal(got, sha);
     expect_same_tree(root, back);
     pst_ynode_free(back);
@@ -176,10 +175,10 @@ static void test_damage_refused(void **state)
 
 /*
  * An image with a valid checksum but a broken structure: "a: b" is a mapping (node 0) and
- * two scalars (nodes 1, 2), 28 bytes a node, then two 4-byte child references, then "a\0b\0".
+ * two scalars (nodes 1, 2), 24 bytes a node, then two 4-byte child references, then "a\0b\0".
  */
-#define NODE 28
-enum { KIND = 0, PLAIN = 1, LINE = 4, SCALAR = 12, N = 16, N_ITEMS = 20, FIRST = 24 };
+#define NODE 24
+enum { KIND = 0, PLAIN = 1, PAD = 2, LINE = 4, N = 12, N_ITEMS = 16, OFF = 20 };
 
 static void expect_broken(size_t off, uint32_t value, bool byte)
 {
@@ -190,6 +189,7 @@ static void expect_broken(size_t off, uint32_t value, bool byte)
 
     assert_int_equal(pst_ycache_encode(root, &st, sha, &image, &len), PST_OK);
     size_t header = len - 3 * NODE - 2 * 4 - 4;
+    assert_int_equal(header, sizeof(struct pst_ytree_head));
     if (byte) {
         image[header + off] = (char)value;
     } else {
@@ -207,58 +207,97 @@ static void test_structure_refused(void **state)
     size_t refs = 3 * NODE;
 
     (void)state;
-    expect_broken(KIND, 7, true);                /* no such kind */
-    expect_broken(PLAIN, 2, true);               /* not a boolean */
-    expect_broken(LINE, UINT32_MAX, false);      /* past INT_MAX */
-    expect_broken(NODE + KIND, PST_Y_MAP, true); /* a mapping's key that is not a scalar */
-    expect_broken(NODE + SCALAR, 4, false);      /* a scalar past the strings */
-    expect_broken(SCALAR, 0, false);             /* a mapping with a scalar */
-    expect_broken(N, 2, false);                  /* pairs and items disagree */
-    expect_broken(N_ITEMS, 3, false);            /* more children than references */
-    expect_broken(FIRST, 1, false);              /* references past the end */
-    expect_broken(2 * NODE + N_ITEMS, 1, false); /* a scalar with children */
-    expect_broken(refs, 0, false);               /* the root as a child */
-    expect_broken(refs, 2, false);               /* node 2 twice, node 1 never reached */
-    expect_broken(refs + 4, 3, false);           /* no such node */
-    expect_broken(3 * NODE + 8 + 3, 'x', true);  /* the strings do not end in NUL */
+    expect_broken(KIND, 7, true);                    /* no such kind */
+    expect_broken(KIND, PST_Y_SCALAR, true);         /* a scalar with pairs */
+    expect_broken(PLAIN, 2, true);                   /* not a boolean */
+    expect_broken(PAD, 1, true);                     /* padding that is not zero */
+    expect_broken(LINE, UINT32_MAX, false);          /* a negative line */
+    expect_broken(NODE + KIND, PST_Y_MAP, true);     /* a mapping's key that is not a scalar */
+    expect_broken(NODE + OFF, 4, false);             /* a scalar's text among the nodes */
+    expect_broken(NODE + OFF, 2 * NODE + 12, false); /* a scalar's text past the strings */
+    expect_broken(OFF, 0, false);                    /* references among the nodes */
+    expect_broken(OFF, refs + 2, false);             /* references not aligned */
+    expect_broken(OFF, refs + 4, false);             /* references past the end */
+    expect_broken(N, 2, false);                      /* pairs and items disagree */
+    expect_broken(N_ITEMS, 3, false);                /* more children than references */
+    expect_broken(2 * NODE + N_ITEMS, 1, false);     /* a scalar with children */
+    expect_broken(refs, 0, false);                   /* a node as its own child */
+    expect_broken(refs, 2, false);                   /* node 2 twice, node 1 never reached */
+    expect_broken(refs + 4, 3, false);               /* no such node */
+    expect_broken(3 * NODE + 8 + 3, 'x', true);      /* the strings do not end in NUL */
 }
 
-/* A chain of N lists, a scalar at the bottom, built by hand (the parser stops at its bound). */
-static struct pst_ynode *chain(int n)
+/* A tree that says it is an anonymous mapping, and is not, is refused, not unmapped. */
+static void test_mapped_flag_refused(void **state)
 {
-    struct pst_ynode *node = calloc(1, sizeof(*node));
+    struct pst_ynode *root = parse("a: b\n"), *back = NULL;
+    struct stat st = fake_stat();
+    char *image = NULL, got[65];
+    size_t len = 0;
+    uint32_t one = 1;
 
-    assert_non_null(node);
-    if (n == 0) {
-        node->kind = PST_Y_SCALAR;
-        node->scalar = strdup("x");
-        return node;
+    (void)state;
+    assert_int_equal(pst_ycache_encode(root, &st, sha, &image, &len), PST_OK);
+    memcpy(image + offsetof(struct pst_ytree_head, mapped), &one, sizeof(one));
+    assert_true(pst_ycache_seal(image, len));
+    assert_int_equal(pst_ycache_decode(image, len, &st, &back, got), PST_EPARSE);
+    assert_null(back);
+    free(image);
+    pst_ynode_free(root);
+}
+
+/*
+ * The sealed image of a chain of N lists with the scalar "x" at the bottom, written by hand
+ * (the parser stops at its bound). *LEN is its size.
+ */
+static char *chain_image(uint32_t n, size_t *len)
+{
+    struct pst_ytree_head h = {.n_nodes = n + 1, .n_refs = n, .strings_len = 2};
+    size_t refs = (size_t)(n + 1) * sizeof(struct pst_ynode);
+    char *image;
+
+    memcpy(h.sha256, sha, sizeof(h.sha256));
+    *len = pst_ytree_bytes(&h);
+    image = calloc(1, *len);
+    assert_non_null(image);
+    memcpy(image, &h, sizeof(h));
+    for (uint32_t i = 0; i <= n; i++) {
+        struct pst_ynode node = {.kind = PST_Y_SEQ, .line = 1, .column = 1, .n = 1, .n_items = 1};
+        uint32_t step = 1;
+        size_t pos = (size_t)i * sizeof(node);
+        if (i < n) {
+            node.off = (uint32_t)(refs + i * sizeof(step) - pos);
+            memcpy(image + sizeof(h) + refs + i * sizeof(step), &step, sizeof(step));
+        } else {
+            node = (struct pst_ynode){.kind = PST_Y_SCALAR, .line = 1, .column = 1};
+            node.off = (uint32_t)(refs + n * sizeof(step) - pos);
+        }
+        memcpy(image + sizeof(h) + pos, &node, sizeof(node));
     }
-    node->kind = PST_Y_SEQ;
-    node->n = node->n_items = 1;
-    node->items = calloc(1, sizeof(*node->items));
-    assert_non_null(node->items);
-    node->items[0] = chain(n - 1);
-    return node;
+    memcpy(image + *len - 2, "x", 2);
+    assert_true(pst_ycache_seal(image, *len));
+    return image;
 }
 
 /* As deep as the parser allows comes back; one level deeper is refused. */
 static void test_depth_bound(void **state)
 {
-    struct pst_ynode *deep = chain(PST_YAML_MAX_DEPTH), *deeper = chain(PST_YAML_MAX_DEPTH + 1);
     struct pst_ynode *back = NULL;
-    struct stat st = fake_stat();
-    char *image = NULL, got[65];
+    char *image, got[65];
     size_t len = 0;
 
     (void)state;
-    round_trip(deep);
-    assert_int_equal(pst_ycache_encode(deeper, &st, sha, &image, &len), PST_OK);
-    assert_int_equal(pst_ycache_decode(image, len, &st, &back, got), PST_EPARSE);
+    image = chain_image(PST_YAML_MAX_DEPTH, &len);
+    assert_int_equal(pst_ycache_decode(image, len, NULL, &back, got), PST_OK);
+    assert_int_equal(pst_ytree_head_of(back)->n_nodes, PST_YAML_MAX_DEPTH + 1);
+    round_trip(back);
+    pst_ynode_free(back);
+    free(image);
+    back = NULL;
+    image = chain_image(PST_YAML_MAX_DEPTH + 1, &len);
+    assert_int_equal(pst_ycache_decode(image, len, NULL, &back, got), PST_EPARSE);
     assert_null(back);
     free(image);
-    pst_ynode_free(deep);
-    pst_ynode_free(deeper);
 }
 
 /* The store and load pair on a real directory, with the trust rules of the cache directory. */
@@ -302,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_key_mismatch_is_a_miss),
         cmocka_unit_test(test_damage_refused),
         cmocka_unit_test(test_structure_refused),
+        cmocka_unit_test(test_mapped_flag_refused),
         cmocka_unit_test(test_depth_bound),
         cmocka_unit_test(test_store_and_load),
     };

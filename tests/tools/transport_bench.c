@@ -6,6 +6,7 @@
 #include "transport/jws.h"
 #include "transport/spool.h"
 #include "transport/state.h"
+#include "tests/unit/helpers.h"
 
 #include <jansson.h>
 #include <mbedtls/ecp.h>
@@ -62,32 +63,6 @@ out:
     return rc;
 }
 
-/* A payload writer (transport/identity.h) for a report held as a tree (ARG): its members,
- * then the trailer, streamed as the agent streams its report. */
-static int write_tree_payload(void *arg, const char *host_id, uint64_t seq, uint64_t dropped,
-                              char **text, size_t *len)
-{
-    struct pst_jsonw w;
-    const char *key;
-    const json_t *value;
-
-    pst_jsonw_init(&w, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    pst_jsonw_begin_object(&w);
-    json_object_foreach((json_t *)arg, key, value)
-    {
-        pst_jsonw_key(&w, key);
-        pst_jsonw_value(&w, value);
-    }
-    pst_jsonw_key(&w, "host_id");
-    pst_jsonw_string(&w, host_id);
-    pst_jsonw_key(&w, "seq");
-    pst_jsonw_integer(&w, (json_int_t)seq);
-    pst_jsonw_key(&w, "spool_dropped");
-    pst_jsonw_integer(&w, (json_int_t)dropped);
-    pst_jsonw_end_object(&w);
-    return pst_jsonw_finish(&w, text, len);
-}
-
 static int by_value(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -119,7 +94,7 @@ int main(int argc, char **argv)
         goto out;
     }
     size_t bytes = 0;
-    const struct pst_payload_writer writer = {write_tree_payload, report};
+    const struct pst_payload_writer writer = {pst_test_tree_payload, report};
     for (long i = 0; i < runs; i++) {
         struct timespec t0, t1;
         uint64_t seq, dropped;

@@ -2,6 +2,8 @@
 /* Test helpers: temporary fixture roots and policy files, built and removed per test. */
 #include "helpers.h"
 
+#include "agent/jsonw.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -194,4 +196,30 @@ const char *probe_errors(const json_t *result)
                  json_string_value(json_object_get(e, "message")));
     }
     return text;
+}
+
+/* A payload writer (transport/identity.h) for a report held as a tree (ARG): its members,
+ * then the trailer, streamed as the agent streams its report. */
+int pst_test_tree_payload(void *arg, const char *host_id, uint64_t seq, uint64_t dropped,
+                          char **text, size_t *len)
+{
+    struct pst_jsonw w;
+    const char *key;
+    const json_t *value;
+
+    pst_jsonw_init(&w, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    pst_jsonw_begin_object(&w);
+    json_object_foreach((json_t *)arg, key, value)
+    {
+        pst_jsonw_key(&w, key);
+        pst_jsonw_value(&w, value);
+    }
+    pst_jsonw_key(&w, "host_id");
+    pst_jsonw_string(&w, host_id);
+    pst_jsonw_key(&w, "seq");
+    pst_jsonw_integer(&w, (json_int_t)seq);
+    pst_jsonw_key(&w, "spool_dropped");
+    pst_jsonw_integer(&w, (json_int_t)dropped);
+    pst_jsonw_end_object(&w);
+    return pst_jsonw_finish(&w, text, len);
 }

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <sys/types.h>
@@ -47,5 +48,10 @@ const char *fact_source(const json_t *result, const char *field);
 void expect_json(const json_t *value, const char *text);
 /* The messages of a probe result's errors, joined with "; " (static buffer). */
 const char *probe_errors(const json_t *result);
+
+/* A payload writer (transport/identity.h's pst_payload_writer) for a report held as a tree
+ * (ARG): its members, then the trailer, streamed as the agent streams its report. */
+int pst_test_tree_payload(void *arg, const char *host_id, uint64_t seq, uint64_t dropped,
+                          char **text, size_t *len);
 
 #endif

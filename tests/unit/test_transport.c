@@ -238,31 +238,6 @@ static void test_enroll_answer(void **unused)
 }
 
 /* The signed report: payload = report + host_id, seq, spool_dropped; verifies with the key. */
-/* A payload writer (transport/identity.h) for a report held as a tree (ARG): its members,
- * then the trailer, streamed as the agent streams its report. */
-static int write_tree_payload(void *arg, const char *host_id, uint64_t seq, uint64_t dropped,
-                              char **text, size_t *len)
-{
-    struct pst_jsonw w;
-    const char *key;
-    const json_t *value;
-
-    pst_jsonw_init(&w, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    pst_jsonw_begin_object(&w);
-    json_object_foreach((json_t *)arg, key, value)
-    {
-        pst_jsonw_key(&w, key);
-        pst_jsonw_value(&w, value);
-    }
-    pst_jsonw_key(&w, "host_id");
-    pst_jsonw_string(&w, host_id);
-    pst_jsonw_key(&w, "seq");
-    pst_jsonw_integer(&w, (json_int_t)seq);
-    pst_jsonw_key(&w, "spool_dropped");
-    pst_jsonw_integer(&w, (json_int_t)dropped);
-    pst_jsonw_end_object(&w);
-    return pst_jsonw_finish(&w, text, len);
-}
 
 /* A payload writer that fails, as one out of memory does. */
 static int write_no_payload(void *arg, const char *host_id, uint64_t seq, uint64_t dropped,
@@ -304,7 +279,7 @@ static void test_signed_report(void **unused)
     assert_int_equal(pst_identity_load(st, &id, why, sizeof(why)), PST_OK);
     json_t *report = json_pack("{s:s, s:{s:s}, s:f}", "schema", "posture.report/v1", "policy", "id",
                                "p", "percent", 66.666666666666671);
-    const struct pst_payload_writer writer = {write_tree_payload, report};
+    const struct pst_payload_writer writer = {pst_test_tree_payload, report};
     const struct pst_payload_writer failing = {write_no_payload, NULL};
     assert_int_equal(pst_identity_sign_report(id, &writer, 42, 3, &jws, &len), PST_OK);
     assert_int_equal(

@@ -3,6 +3,7 @@
 #include "agent/jsonw.h"
 
 #include "agent/error.h"
+#include "probes/text.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -212,17 +213,9 @@ static int jsonw_string(struct pst_jsonw *w, const char *s, size_t n)
 /* An integer as "%lld" prints it, without printf. */
 static int jsonw_integer(struct pst_jsonw *w, json_int_t value)
 {
-    char text[24];
-    char *p = text + sizeof(text);
-    unsigned long long u = value < 0 ? 0ull - (unsigned long long)value : (unsigned long long)value;
+    char text[PST_TEXT_DECIMAL_MAX];
+    char *p = pst_text_decimal(text + sizeof(text), (long long)value);
 
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (value < 0) {
-        *--p = '-';
-    }
     return jsonw_put(w, p, (size_t)(text + sizeof(text) - p));
 }
 

@@ -4,6 +4,7 @@
 
 #include "agent/error.h"
 #include "probes/exec.h"
+#include "probes/text.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -425,18 +426,11 @@ static void key_add(struct keybuf *b, const char *p, size_t n)
  * format costs more than the rest of a key. */
 static void key_number(struct keybuf *b, char tag, long long v, char end)
 {
-    char buf[24]; /* tag, sign, 19 digits, end */
+    char buf[PST_TEXT_DECIMAL_MAX + 2]; /* tag, sign, 19 digits, end */
     char *p = buf + sizeof(buf);
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
     *--p = end;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0) {
-        *--p = '-';
-    }
+    p = pst_text_decimal(p, v);
     *--p = tag;
     key_add(b, p, (size_t)(buf + sizeof(buf) - p));
 }

@@ -72,3 +72,18 @@ char *pst_text_printable(const char *s)
     }
     return copy;
 }
+
+char *pst_text_decimal(char *end, long long v)
+{
+    char *p = end;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) {
+        *--p = '-';
+    }
+    return p;
+}

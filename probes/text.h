@@ -29,4 +29,14 @@ void pst_text_unquote(char *s);
  */
 char *pst_text_printable(const char *s);
 
+/* Room pst_text_decimal needs before its END: a sign and 19 digits. */
+#define PST_TEXT_DECIMAL_MAX 20
+
+/*
+ * Writes V's decimal digits, as "%lld" prints them, into the PST_TEXT_DECIMAL_MAX bytes
+ * before END (no NUL); returns where they start. For the hot paths (call keys, the JSON
+ * writer) where snprintf's reading of its format costs more than the digits.
+ */
+char *pst_text_decimal(char *end, long long v);
+
 #endif

@@ -156,13 +156,7 @@ struct id_slot {
     size_t count;
 };
 
-/* A block of the model's strings: one allocation holds many, and all go with the set. */
-struct pst_text_block {
-    struct pst_text_block *next;
-    size_t used, size;
-    char bytes[];
-};
-
+/* The blocks the model's strings are kept in: 32 KiB of them to an allocation. */
 #define TEXT_BLOCK_BYTES (32u * 1024u)
 
 static bool valid_id(const char *id)
@@ -173,32 +167,9 @@ static bool valid_id(const char *id)
 /* A copy of S in the set's text blocks (freed with the set), or NULL (out of memory). */
 static const char *keep_text(struct loader *l, const char *s)
 {
-    size_t len = strlen(s) + 1;
-    struct pst_text_block *block = l->set->text;
-    char *copy;
+    const char *copy = pst_blocks_text(&l->set->text, s, strlen(s));
 
-    if (block == NULL || block->size - block->used < len) {
-        size_t size = len > TEXT_BLOCK_BYTES ? len : TEXT_BLOCK_BYTES;
-        struct pst_text_block *fresh = malloc(sizeof(*fresh) + size);
-        if (fresh == NULL) {
-            l->nomem = true;
-            return NULL;
-        }
-        fresh->used = 0;
-        fresh->size = size;
-        if (block != NULL && len > TEXT_BLOCK_BYTES) {
-            /* a text of its own size: the current block keeps taking the small ones */
-            fresh->next = block->next;
-            block->next = fresh;
-        } else {
-            fresh->next = block;
-            l->set->text = fresh;
-        }
-        block = fresh;
-    }
-    copy = block->bytes + block->used;
-    memcpy(copy, s, len);
-    block->used += len;
+    l->nomem = l->nomem || copy == NULL;
     return copy;
 }
 
@@ -1162,11 +1133,7 @@ void pst_policy_set_free(struct pst_policy_set *set)
     free(set->recommendations);
     free(set->controls);
     free(set->policies);
-    while (set->text != NULL) {
-        struct pst_text_block *next = set->text->next;
-        free(set->text);
-        set->text = next;
-    }
+    pst_blocks_release(&set->text);
     free(set);
 }
 
@@ -1186,6 +1153,7 @@ int pst_policy_load(const char *const *paths, size_t n_paths, const struct pst_c
         rc = PST_ENOMEM;
         goto out;
     }
+    l.set->text.block_bytes = TEXT_BLOCK_BYTES;
     for (size_t i = 0; i < n_paths && !l.nomem; i++) {
         struct stat st;
         if (stat(paths[i], &st) != 0) {

@@ -3,6 +3,7 @@
 #ifndef PST_POLICY_H
 #define PST_POLICY_H
 
+#include "agent/blocks.h"
 #include "config/config.h"
 #include "config/diag.h"
 #include "probes/probe.h"
@@ -70,7 +71,6 @@ struct pst_control {
 };
 
 struct pst_policy;
-struct pst_text_block;
 
 struct pst_recommendation {
     const char *id;
@@ -101,7 +101,7 @@ struct pst_policy_set {
     size_t n_controls;
     struct pst_recommendation **recommendations;
     size_t n_recommendations;
-    struct pst_text_block *text; /* the blocks the model's strings are kept in */
+    struct pst_blocks text; /* the blocks the model's strings are kept in */
 };
 
 /*

@@ -2,6 +2,7 @@
 /* Probe framework: value coercion, the per-scan call cache, fact helpers, account names. */
 #include "probes/probe.h"
 
+#include "agent/blocks.h"
 #include "agent/error.h"
 #include "probes/exec.h"
 #include "probes/text.h"
@@ -211,13 +212,6 @@ struct keybuf {
     bool nomem;
 };
 
-/* A block of the memory that calls, their keys and their facts' sources are taken from. */
-struct block {
-    struct block *next;
-    size_t used, size;
-    unsigned char data[];
-};
-
 /* The key text of an argument's default, made once per scan: most calls rely on defaults. */
 struct default_key {
     const struct pst_probe_arg *arg; /* NULL: an empty entry */
@@ -241,61 +235,14 @@ struct slot {
 struct pst_call_cache {
     struct slot *slots; /* cap of them, a power of two, at most three quarters full */
     size_t cap, n;
-    struct block *blocks;         /* the newest, still being filled, first */
+    struct pst_blocks blocks;     /* calls, keys and sources */
     struct keybuf key;            /* the key of the call being looked up, reused call after call */
     struct default_key *defaults; /* defaults_cap of them, a power of two, at most half full */
     size_t defaults_cap, n_defaults;
 };
 
-/* What a block holds, its header and malloc's own header included in 8 KiB. */
-#define BLOCK_DATA (8192 - sizeof(struct block) - 16)
-
-/* N bytes aligned to ALIGN (a power of two) from CACHE's blocks; NULL when out of memory. */
-static void *cache_alloc(struct pst_call_cache *cache, size_t n, size_t align)
-{
-    struct block *b = cache->blocks;
-    uintptr_t at;
-
-    if (b != NULL) {
-        at = ((uintptr_t)(b->data + b->used) + align - 1) & ~(uintptr_t)(align - 1);
-        if (at + n <= (uintptr_t)(b->data + b->size)) {
-            b->used = at + n - (uintptr_t)b->data;
-            return (void *)at;
-        }
-    }
-    if (n > SIZE_MAX / 2) {
-        return NULL;
-    }
-    size_t size = n + align > BLOCK_DATA ? n + align : BLOCK_DATA;
-    b = malloc(sizeof(*b) + size);
-    if (b == NULL) {
-        return NULL;
-    }
-    b->size = size;
-    if (size > BLOCK_DATA && cache->blocks != NULL) {
-        /* a large text alone in its block: the current block's room stays in use */
-        b->next = cache->blocks->next;
-        cache->blocks->next = b;
-    } else {
-        b->next = cache->blocks;
-        cache->blocks = b;
-    }
-    at = ((uintptr_t)b->data + align - 1) & ~(uintptr_t)(align - 1);
-    b->used = at + n - (uintptr_t)b->data;
-    return (void *)at;
-}
-
-/* A copy of the N bytes at S, with a NUL after them, in CACHE's blocks; NULL: out of memory. */
-static char *cache_text(struct pst_call_cache *cache, const char *s, size_t n)
-{
-    char *copy = cache_alloc(cache, n + 1, 1);
-
-    if (copy != NULL) {
-        memcpy(copy, s, n);
-        copy[n] = '\0';
-    }
-    return copy;
-}
+/* What a block of calls holds, its header and malloc's own header included in 8 KiB. */
+#define BLOCK_DATA (8192 - PST_BLOCKS_OVERHEAD)
 
 /* The entry of KEY in CACHE (which has room): its call's, or the empty one where it goes. */
 static struct slot *cache_find(const struct pst_call_cache *cache, uint64_t hash, const char *key,
@@ -357,6 +304,7 @@ int pst_probe_ctx_init(struct pst_probe_ctx *ctx, struct pst_fs *fs)
         pst_probe_ctx_release(ctx);
         return PST_ENOMEM;
     }
+    ctx->calls->blocks.block_bytes = BLOCK_DATA;
     return PST_OK;
 }
 
@@ -384,11 +332,7 @@ void pst_probe_ctx_release(struct pst_probe_ctx *ctx)
                 call_clear(cache->slots[i].call);
             }
         }
-        while (cache->blocks != NULL) {
-            struct block *next = cache->blocks->next;
-            free(cache->blocks);
-            cache->blocks = next;
-        }
+        pst_blocks_release(&cache->blocks);
         free(cache->slots);
         free(cache->key.s);
         free(cache->defaults);
@@ -539,7 +483,7 @@ static void key_default(struct pst_call_cache *cache, const struct pst_probe_arg
         cache->defaults_cap = grown.defaults_cap;
     }
     d = default_find(cache, arg);
-    d->text = cache_text(cache, b->s + start, b->len - start);
+    d->text = pst_blocks_text(&cache->blocks, b->s + start, b->len - start);
     if (d->text != NULL) {
         d->arg = arg;
         d->len = b->len - start;
@@ -690,9 +634,10 @@ int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, con
         }
     }
     /* the key is kept apart: the key buffer serves the calls this probe makes in turn */
-    key = cache_text(cache, cache->key.s, key_len);
-    call = cache_alloc(cache, sizeof(*call) + probe->n_fields * sizeof(call->facts[0]),
-                       _Alignof(struct pst_call));
+    key = pst_blocks_text(&cache->blocks, cache->key.s, key_len);
+    call =
+        pst_blocks_alloc(&cache->blocks, sizeof(*call) + probe->n_fields * sizeof(call->facts[0]),
+                         _Alignof(struct pst_call));
     if (key == NULL || call == NULL) {
         call = NULL;
         rc = PST_ENOMEM;
@@ -809,7 +754,7 @@ static const char *keep_source(struct pst_facts *out, const char *source)
         return out->last_source;
     }
     n = strlen(source);
-    copy = cache_text(out->cache, source, n);
+    copy = pst_blocks_text(&out->cache->blocks, source, n);
     if (copy == NULL) {
         return NULL;
     }

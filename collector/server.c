@@ -430,6 +430,9 @@ int pst_server_run(struct pst_ingest *in, const char *cert_pem, const char *key_
     sigaddset(&set, SIGTERM);
     sigwait(&set, &sig);
     fprintf(stderr, "posture-collector: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    /* Connections still open finish (and may still log) before this returns; "stopped" is
+     * then the last line the collector writes. */
     MHD_stop_daemon(d);
+    fprintf(stderr, "posture-collector: stopped\n");
     return PST_OK;
 }

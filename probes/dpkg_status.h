@@ -14,9 +14,9 @@
 #define PST_DPKG_STATUS_LIMIT (128u * 1024u * 1024u)
 
 /*
- * One stanza of the status file that names a package. The strings point into the index's
- * copy of the file, NUL-terminated in place, with the bytes as dpkg wrote them (UTF-8 or
- * not: pass them through pst_json_text or pst_dpkg_text before they become facts).
+ * One stanza of the status file that names a package. The strings are the index's copies of
+ * the values, with the bytes as dpkg wrote them (UTF-8 or not: pass them through
+ * pst_json_text or pst_dpkg_text before they become facts).
  */
 struct pst_dpkg_pkg {
     const char *name;    /* the Package field */
@@ -38,8 +38,8 @@ struct pst_dpkg_status;
 
 /*
  * Indexes BUF[LEN], a status file's text with a NUL at BUF[LEN] and none before (as
- * pst_fs_read gives it); BUF is taken (freed with the index, also on failure) and its
- * lines NUL-terminated in place. Returns 0 with *out, or PST_ENOMEM.
+ * pst_fs_read gives it); BUF is taken: written to while it is parsed, then freed (also on
+ * failure). Returns 0 with *out, PST_ETOOBIG (4 GB or more), or PST_ENOMEM.
  */
 int pst_dpkg_status_new(char *buf, size_t len, struct pst_dpkg_status **out);
 void pst_dpkg_status_free(struct pst_dpkg_status *st);

@@ -265,7 +265,7 @@ static void value_move(const char **value, size_t n, char **at)
 
 /*
  * Copies the values into a buffer of their own and frees the file, which is mostly other
- * fields and descriptions (on this kind of host, 50 kB of values in 750 kB): the rest of the
+ * fields and descriptions (on a host of 832 packages, 43 kB of values in 752 kB): the rest of the
  * scan, and the report written after it, do not carry the file.
  */
 static int keep_values(struct pst_dpkg_status *st)

@@ -95,12 +95,16 @@ size_t pst_sshd_version_scan(struct pst_sshd_version *v, const char *buf, size_t
 
     /* BUF[0] is the byte before the window (a NUL before the file's first byte) */
     while (len > 0 && from < len) {
-        const char *p = memmem(buf + from, len - from, PREFIX, PREFIX_LEN);
+        /* memchr for the rare 'O' is vectorised; memmem is several times slower on 1 MiB */
+        const char *p = memchr(buf + from, 'O', len - from);
         if (p == NULL) {
             break;
         }
         size_t at = (size_t)(p - buf);
-        if (buf[at - 1] != '\0') {
+        if (len - at < PREFIX_LEN) {
+            break;
+        }
+        if (buf[at - 1] != '\0' || memcmp(p, PREFIX, PREFIX_LEN) != 0) {
             from = at + 1;
             continue;
         }

@@ -76,7 +76,7 @@ struct pst_facts {
 struct pst_probe_ctx {
     struct pst_fs *fs;
     struct pst_call_cache *calls; /* probe call key -> call, see pst_probe_call() */
-    json_t *memo;                 /* shared parsed data (passwd, dpkg status) keyed by name */
+    json_t *memo;                 /* shared parsed data (passwd, mountinfo...) keyed by name */
     json_t *started; /* programs started ahead: key -> {pid, out, err}, see pst_probe_prepare */
     struct pst_dpkg_status *dpkg; /* dpkg's status index, see pst_dpkg_status_index */
 };

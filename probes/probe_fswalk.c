@@ -7,6 +7,7 @@
 #include "probes/probe.h"
 
 #include "agent/error.h"
+#include "probes/findings.h"
 #include "probes/text.h"
 
 #include <dirent.h>
@@ -112,6 +113,11 @@ static const struct pst_probe_field fswalk_fields[] = {
     {"unpackaged_suid_sgid", PST_TYPE_FINDINGS,
      "SUID or SGID files that no installed package lists {path, mode, owner, group}"},
     {"unpackaged_suid_sgid_count", PST_TYPE_INT, "how many"},
+    {"suid_sgid_unaudited", PST_TYPE_FINDINGS,
+     "SUID or SGID files whose executions the audit rules do not record (probe audit's "
+     "exec_rule_paths, loaded_exec_rule_paths) {path, missing: where the rule is missing: "
+     "/etc/audit/rules.d, loaded}"},
+    {"suid_sgid_unaudited_count", PST_TYPE_INT, "how many"},
     {"entries", PST_TYPE_INT, "entries examined"},
 };
 
@@ -531,6 +537,89 @@ static void find_packages(struct walk *w)
     json_decref(wanted);
 }
 
+/* LIST (a JSON array of strings, or NULL) as a set: string -> true. NULL when out of memory. */
+static json_t *string_set(const json_t *list)
+{
+    json_t *set = json_object();
+    size_t i;
+    const json_t *item;
+
+    json_array_foreach(list, i, item)
+    {
+        if (set != NULL &&
+            json_object_set_new_nocheck(set, json_string_value(item), json_true()) != 0) {
+            json_decref(set);
+            set = NULL;
+        }
+    }
+    return set;
+}
+
+/*
+ * CIS 6.2.3.6: every SUID/SGID program (PATHS) needs an audit rule recording its executions,
+ * both in /etc/audit/rules.d and loaded. The rules come from the audit probe (its call is
+ * shared with the policies that use it); when they are unknown, the field is an error with
+ * the audit probe's reason. Returns 0 or PST_ENOMEM.
+ */
+static int unaudited_programs(struct pst_probe_ctx *ctx, const json_t *paths, long max,
+                              struct pst_facts *out)
+{
+    const struct pst_call *audit = NULL;
+    const json_t *persisted, *loaded;
+    json_t *in_rules = NULL, *in_kernel = NULL;
+    struct pst_findings unaudited = {0};
+    size_t i;
+    const json_t *item;
+    int rc = pst_probe_call(ctx, pst_probe_find("audit"), NULL, &audit);
+
+    if (rc != PST_OK) {
+        return rc;
+    }
+    persisted = pst_call_value(audit, "exec_rule_paths");
+    loaded = pst_call_value(audit, "loaded_exec_rule_paths");
+    if (persisted == NULL || loaded == NULL) {
+        const json_t *why = json_array_get(audit->errors, 0);
+        pst_facts_error(out, "audit", "the audit rules are not known: %s",
+                        why != NULL ? json_string_value(json_object_get(why, "message"))
+                                    : "see posture probe audit");
+        return PST_OK;
+    }
+    rc = PST_ENOMEM;
+    in_rules = string_set(persisted);
+    in_kernel = string_set(loaded);
+    if (in_rules == NULL || in_kernel == NULL || pst_findings_init(&unaudited, max) != PST_OK) {
+        goto out;
+    }
+    json_array_foreach(paths, i, item)
+    {
+        const char *path = json_string_value(item);
+        json_t *missing = json_array();
+        if (missing == NULL) {
+            goto out;
+        }
+        if (json_object_get(in_rules, path) == NULL) {
+            json_array_append_new(missing, json_string("/etc/audit/rules.d"));
+        }
+        if (json_object_get(in_kernel, path) == NULL) {
+            json_array_append_new(missing, json_string("loaded"));
+        }
+        if (json_array_size(missing) == 0) {
+            json_decref(missing);
+            continue;
+        }
+        if (pst_findings_add(&unaudited,
+                             json_pack("{s:O, s:o}", "path", item, "missing", missing)) != PST_OK) {
+            goto out;
+        }
+    }
+    rc = pst_findings_set(out, "suid_sgid_unaudited", &unaudited, "fswalk, audit");
+out:
+    pst_findings_release(&unaudited);
+    json_decref(in_rules);
+    json_decref(in_kernel);
+    return rc;
+}
+
 /* Whether the current path is a skip path or lies under one. */
 static bool skipped_under(const struct walk *w)
 {
@@ -727,7 +816,8 @@ static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
     if ((suid_complete &&
          (pst_facts_set(out, "unpackaged_suid_sgid", json_incref(unpackaged), "fswalk") != 0 ||
           pst_facts_set(out, "unpackaged_suid_sgid_count", json_integer(n_unpackaged), "fswalk") !=
-              0)) ||
+              0 ||
+          unaudited_programs(ctx, w.suid_paths, w.max_findings, out) != PST_OK)) ||
         pst_facts_set(out, "entries", json_integer(w.entries), "fswalk") != 0) {
         rc = PST_ENOMEM;
     }

@@ -174,6 +174,36 @@ static void test_exec_rules(void **state)
     expect_json(fact_value(r, "loaded_exec_rule_paths"),
                 "[\"/usr/bin/su\", \"/usr/bin/passwd\", \"/usr/bin/chage\"]");
     json_decref(r);
+
+    /* more rules than the bound (each line a rule, 3 MiB in all): an error, no partial list */
+    {
+        const char *line = "-a always,exit -F path=/usr/bin/x -F perm=x\n";
+        size_t n = 70000, len = strlen(line);
+        char *big = malloc(n * len + 1);
+        assert_non_null(big);
+        for (size_t i = 0; i < n; i++) {
+            memcpy(big + i * len, line, len);
+        }
+        big[n * len] = '\0';
+        tmproot_write(root, "/etc/audit/rules.d/60-many.rules", big, 0640);
+        r = probe_run(root, "audit", "{}");
+        assert_non_null(strstr(probe_errors(r), "/etc/audit/rules.d/60-many.rules: more than 20000 "
+                                                "audit rules"));
+        assert_null(fact_value(r, "exec_rule_paths"));
+        assert_null(fact_value(r, "loaded_exec_rule_paths"));
+        json_decref(r);
+        /* past the size bound of a text file: the file cannot be read */
+        big = realloc(big, 5u * 1024u * 1024u);
+        assert_non_null(big);
+        memset(big, '#', 5u * 1024u * 1024u - 1);
+        big[5u * 1024u * 1024u - 1] = '\0';
+        tmproot_write(root, "/etc/audit/rules.d/60-many.rules", big, 0640);
+        r = probe_run(root, "audit", "{}");
+        assert_non_null(strstr(probe_errors(r), "read /etc/audit/rules.d/60-many.rules: "));
+        assert_null(fact_value(r, "exec_rule_paths"));
+        json_decref(r);
+        free(big);
+    }
     tmproot_free(root);
 }
 

@@ -1077,8 +1077,8 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
         goto out;
     }
     if (have_shadow) {
-        static const enum list shadow_lists[] = {NO_SHADOW, INVALID_SHELL, EMPTY_PW, MAX_DAYS,
-                                                 MIN_DAYS,  WARN_DAYS,     INACTIVE, FUTURE};
+        static const enum list shadow_lists[] = {NO_SHADOW, EMPTY_PW, MAX_DAYS, MIN_DAYS,
+                                                 WARN_DAYS, INACTIVE, FUTURE};
         for (size_t k = 0; k < PST_COUNT(shadow_lists); k++) {
             if (pst_findings_set(out, list_fields[shadow_lists[k]], &s.lists[shadow_lists[k]],
                                  "/etc/shadow") != PST_OK) {
@@ -1086,7 +1086,9 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
                 goto out;
             }
         }
-        if (pst_facts_set_at(out, "root_password_status", pst_json_string_or_null(root_status),
+        if (pst_findings_set(out, "invalid_shell_unlocked", &s.lists[INVALID_SHELL],
+                             "/etc/passwd, /etc/shells, /etc/shadow") != PST_OK ||
+            pst_facts_set_at(out, "root_password_status", pst_json_string_or_null(root_status),
                              root_source, root_line) != PST_OK) {
             s.rc = PST_ENOMEM;
             goto out;

@@ -150,7 +150,22 @@ static json_t *keyword_value(const struct pst_sshd_keyword *kw, const struct pst
     return list;
 }
 
-/* All values of keyword NAME joined by newlines, for comparing two resolutions. */
+/* Whether the COUNT values at A and the BCOUNT values at B are the same, in order. */
+static bool same_values(const struct pst_sshd_setting *a, size_t count,
+                        const struct pst_sshd_setting *b, size_t bcount)
+{
+    if (count != bcount) {
+        return false;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(a[i].value, b[i].value) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* All values of keyword NAME joined by newlines, to show how two resolutions differ. */
 static char *joined(const struct pst_sshd_config *c, const char *name)
 {
     size_t count, len = 1, at = 0;
@@ -744,7 +759,10 @@ static int sshd_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
             parsed != NULL ? pst_sshd_config_find(parsed, kw->name, &pcount) : NULL;
         char source[PATH_MAX + 600];
         const char *src = NULL;
-        if (live != NULL && parsed != NULL) {
+        size_t lcount = count;
+        const struct pst_sshd_setting *ls =
+            live != NULL && live != used ? pst_sshd_config_find(live, kw->name, &lcount) : s;
+        if (live != NULL && parsed != NULL && !same_values(ls, lcount, ps, pcount)) {
             char *a = joined(live, kw->name), *b = joined(parsed, kw->name);
             if (a == NULL || b == NULL) {
                 free(a);
@@ -752,7 +770,7 @@ static int sshd_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
                 rc = PST_ENOMEM;
                 break;
             }
-            if (strcmp(a, b) != 0) {
+            {
                 char where[PATH_MAX + 32];
                 snprintf(where, sizeof where, "%s:%ld",
                          ps != NULL && ps->file != NULL ? ps->file : "default",

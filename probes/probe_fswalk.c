@@ -312,9 +312,12 @@ static void record(struct walk *w, enum finding kind, const struct stat *st)
 
     w->counts[kind]++;
     if (kind == SUID && json_array_size(w->suid_paths) < SUID_PATHS_MAX) {
-        json_array_append_new(w->suid_paths, pst_json_text(w->path));
-        if (w->on_unprivileged &&
-            json_object_set_new(w->suid_unprivileged, w->path, json_true()) != 0) {
+        /* the set is keyed by the path as the list holds it ('?' for bytes not UTF-8) */
+        json_t *text = pst_json_text(w->path);
+        if (text == NULL || json_array_append_new(w->suid_paths, text) != 0 ||
+            (w->on_unprivileged &&
+             json_object_set_new_nocheck(w->suid_unprivileged, json_string_value(text),
+                                         json_true()) != 0)) {
             w->nomem = true;
         }
     }

@@ -126,16 +126,17 @@ fi
 priv=$WORK/priv
 rm -rf "$priv" && mkdir -p "$priv/plain" "$priv/bound"
 : >"$priv/plain/tool" && chmod 4755 "$priv/plain/tool"
+: >"$priv/plain/odd"$'\377' && chmod 2755 "$priv/plain/odd"$'\377' # a name not in UTF-8
 if [ "$(findmnt -n -o FSTYPE -T "$priv")" != tmpfs ] && mount --bind "$priv/plain" "$priv/bound" 2>/dev/null; then
     bound=$priv/bound
     mount -o remount,bind,nosuid "$bound"
     "$POSTURE" probe fswalk --arg "roots=$priv" --format json >"$WORK/nosuid.json"
-    expect_eq "nosuid: both paths are SUID files" "$priv/bound/tool,$priv/plain/tool" \
+    expect_eq "nosuid: both paths are SUID files" "$priv/bound/odd?,$priv/bound/tool,$priv/plain/odd?,$priv/plain/tool" \
         "$(jq -r '.facts.suid_sgid_paths.value[]' "$WORK/nosuid.json" | LC_ALL=C sort | paste -sd,)"
     expect_eq "nosuid: findmnt sees the mount nosuid" "nosuid" \
         "$(findmnt -n -o OPTIONS "$bound" | tr , '\n' | grep -x nosuid)"
-    expect_eq "nosuid: the unaudited program" "$priv/plain/tool" \
-        "$(jq -r '.facts.suid_sgid_unaudited.value[].path' "$WORK/nosuid.json" | paste -sd,)"
+    expect_eq "nosuid: the unaudited programs" "$priv/plain/odd?,$priv/plain/tool" \
+        "$(jq -r '.facts.suid_sgid_unaudited.value[].path' "$WORK/nosuid.json" | LC_ALL=C sort | paste -sd,)"
     umount "$bound" && bound=""
 else
     echo "note: cannot bind-mount here; the nosuid check is skipped"

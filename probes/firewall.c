@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define IPT_TOKENS_MAX 256
 
@@ -88,6 +89,95 @@ void pst_fw_ruleset_clear(struct pst_fw_ruleset *rs)
     rs->n_rules = 0;
     rs->n_dormant = 0;
     rs->error[0] = '\0';
+}
+
+/* ---- digest: each field fed on its own (never a struct's padding), strings with a length */
+
+static void feed(XXH3_state_t *st, const void *p, size_t n)
+{
+    XXH3_64bits_update(st, p, n);
+}
+
+static void feed_u64(XXH3_state_t *st, uint64_t v)
+{
+    feed(st, &v, sizeof(v));
+}
+
+static void feed_str(XXH3_state_t *st, const char *s)
+{
+    if (s == NULL) {
+        feed_u64(st, UINT64_MAX);
+        return;
+    }
+    size_t n = strlen(s);
+    feed_u64(st, n);
+    feed(st, s, n);
+}
+
+static void feed_rule(XXH3_state_t *st, const struct pst_fw_rule *r)
+{
+    feed_u64(st, r->n_conds);
+    for (size_t i = 0; i < r->n_conds; i++) {
+        const struct pst_fw_cond *c = &r->conds[i];
+        feed_u64(st, (uint64_t)c->kind);
+        feed_u64(st, (uint64_t)c->neg | (uint64_t)c->lo << 1 | (uint64_t)c->every << 2);
+        feed_u64(st, c->value);
+        feed_u64(st, (uint64_t)(int64_t)c->family);
+        feed(st, c->addr, sizeof(c->addr));
+        feed_u64(st, (uint64_t)(int64_t)c->plen);
+        feed_u64(st, c->n_ranges);
+        for (size_t k = 0; k < c->n_ranges; k++) {
+            feed_u64(st, (uint64_t)c->ranges[k].lo << 32 | c->ranges[k].hi);
+        }
+    }
+    feed_u64(st, (uint64_t)r->verdict);
+    feed_str(st, r->target);
+    feed_str(st, r->source);
+    feed_u64(st, r->vmap != NULL ? r->vmap->n : UINT64_MAX);
+    if (r->vmap != NULL) {
+        feed_u64(st, (uint64_t)r->vmap->key << 32 | r->vmap->proto);
+        for (size_t k = 0; k < r->vmap->n; k++) {
+            const struct pst_fw_vmap_entry *e = &r->vmap->entries[k];
+            feed_u64(st, (uint64_t)e->lo << 32 | e->hi);
+            feed_u64(st, (uint64_t)e->verdict);
+            feed_str(st, e->target);
+        }
+    }
+}
+
+int pst_fw_ruleset_digest(const struct pst_fw_ruleset *rs, uint64_t *digest)
+{
+    XXH3_state_t *st = XXH3_createState();
+
+    if (st == NULL || XXH3_64bits_reset(st) != XXH_OK) {
+        XXH3_freeState(st);
+        return PST_ENOMEM;
+    }
+    feed_u64(st, rs->n_dormant);
+    for (size_t i = 0; i < rs->n_dormant; i++) {
+        feed_str(st, rs->dormant[i].family);
+        feed_str(st, rs->dormant[i].table);
+    }
+    feed_u64(st, rs->n_chains);
+    for (size_t i = 0; i < rs->n_chains; i++) {
+        const struct pst_fw_chain *c = &rs->chains[i];
+        feed_str(st, c->family);
+        feed_str(st, c->table);
+        feed_str(st, c->name);
+        feed_u64(st, (uint64_t)c->hook);
+        feed_u64(st, (uint64_t)c->filter);
+        feed_u64(st, (uint64_t)(int64_t)c->priority);
+        feed_u64(st, (uint64_t)c->policy);
+        feed_str(st, c->source);
+        feed_u64(st, c->n_rules);
+        for (size_t k = 0; k < c->n_rules; k++) {
+            feed_rule(st, &c->rules[k]);
+        }
+    }
+    feed_str(st, rs->error);
+    *digest = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return PST_OK;
 }
 
 void pst_fw_ruleset_free(struct pst_fw_ruleset *rs)

@@ -127,6 +127,12 @@ void pst_fw_ruleset_free(struct pst_fw_ruleset *rs);
 void pst_fw_ruleset_clear(struct pst_fw_ruleset *rs);
 
 /*
+ * A digest of everything RS says (chains, rules, conditions, verdict maps, dormant tables,
+ * rule sources), equal for two reads of the same ruleset: 0 or PST_ENOMEM, into *digest.
+ */
+int pst_fw_ruleset_digest(const struct pst_fw_ruleset *rs, uint64_t *digest);
+
+/*
  * The chain FAMILY TABLE NAME, created (a regular chain, policy ACCEPT) when absent and
  * CREATE is set. Borrowed; NULL when absent, over PST_FW_CHAINS_MAX or out of memory.
  */

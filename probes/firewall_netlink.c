@@ -1253,9 +1253,16 @@ int pst_fw_read_kernel(struct pst_fw_ruleset *rs, char *why, size_t n)
     /*
      * The dumps are separate requests: a change between them (or during one, which the kernel
      * flags NLM_F_DUMP_INTR) would mix two rulesets. The generation read before and after
-     * tells; read again a few times, then give up with an error.
+     * tells, but not always: a commit bumps the generation just before its ruleset shows (a
+     * window a preempted virtual CPU can hold open for milliseconds), so a read that starts
+     * in it sees one generation and two rulesets. A read is taken only when the next one,
+     * also of an unchanged generation, agrees with it (their digests); after a few reads
+     * that changed, give up with an error.
      */
-    for (int attempt = 0;; attempt++) {
+    uint64_t digest = 0, previous = 0;
+    bool have_previous = false;
+    int changes = 0;
+    for (;;) {
         uint32_t gen_before = 0, gen_after = 0;
         r.intr = false;
         ret = get_gen(&r, &gen_before);
@@ -1278,10 +1285,22 @@ int pst_fw_read_kernel(struct pst_fw_ruleset *rs, char *why, size_t n)
             r.intr = true; /* libmnl's answer to NLM_F_DUMP_INTR */
             ret = 0;
         }
-        if (ret != 0 || r.rc != PST_OK || (!r.intr && gen_before == gen_after)) {
+        if (ret != 0 || r.rc != PST_OK) {
             break;
         }
-        if (attempt + 1 == READ_ATTEMPTS) {
+        if (!r.intr && gen_before == gen_after) {
+            r.rc = pst_fw_ruleset_digest(rs, &digest);
+            if (r.rc != PST_OK || (have_previous && digest == previous)) {
+                break;
+            }
+            changes += have_previous; /* two whole-looking reads that disagree */
+            previous = digest;
+            have_previous = true;
+        } else {
+            changes++;
+            have_previous = false;
+        }
+        if (changes == READ_ATTEMPTS) {
             snprintf(why, n, "netlink (nftables): the ruleset changed while it was read, %d times",
                      READ_ATTEMPTS);
             r.rc = PST_EIO;

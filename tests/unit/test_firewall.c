@@ -448,6 +448,48 @@ static void test_step_budget(void **state)
     pst_fw_ruleset_free(rs);
 }
 
+
+/* The digest a read is confirmed with: equal for the same ruleset, different for any change. */
+static uint64_t digest_of(const char *text)
+{
+    struct pst_fw_ruleset *rs = nft(text, 0);
+    uint64_t d = 0;
+    assert_int_equal(pst_fw_ruleset_digest(rs, &d), 0);
+    pst_fw_ruleset_free(rs);
+    return d;
+}
+
+static void test_digest(void **state)
+{
+    (void)state;
+    static const char base[] =
+        "table inet f {\n chain input {\n  type filter hook input priority 0; policy drop;\n"
+        "  iif lo accept\n  ct state established,related accept\n  tcp dport { 22, 80-90 } accept\n"
+        "  ip saddr 10.0.0.0/8 jump admin\n  meta l4proto vmap { tcp : jump admin, udp : drop }\n"
+        " }\n chain admin {\n  tcp dport 8080 accept\n }\n}\n";
+    /* each a small change of BASE: policy, a port, a range, a prefix, a state, a verdict,
+     * a jump target, a vmap verdict, a priority, a table name, a rule more */
+    static const char *const changed[][2] = {
+        {"policy drop", "policy accept"},   {"{ 22, 80-90 }", "{ 23, 80-90 }"},
+        {"80-90", "80-91"},                 {"10.0.0.0/8", "10.0.0.0/9"},
+        {"established,related", "established"}, {"8080 accept", "8080 drop"},
+        {"jump admin\n", "goto admin\n"},   {"udp : drop", "udp : accept"},
+        {"priority 0", "priority 10"},      {"table inet f", "table inet g"},
+        {"iif lo accept\n", "iif lo accept\n  iif lo accept\n"},
+        {"iif lo", "iif != lo"},
+    };
+    uint64_t d = digest_of(base);
+    assert_int_equal(digest_of(base), d);
+    for (size_t i = 0; i < PST_COUNT(changed); i++) {
+        char text[1024];
+        const char *at = strstr(base, changed[i][0]);
+        assert_non_null(at);
+        snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - base), base, changed[i][1],
+                 at + strlen(changed[i][0]));
+        assert_int_not_equal(digest_of(text), d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,7 +498,7 @@ int main(void)
         cmocka_unit_test(test_nft_errors),   cmocka_unit_test(test_nft_commands),
         cmocka_unit_test(test_nft_vmap),     cmocka_unit_test(test_ports),
         cmocka_unit_test(test_socket_lines), cmocka_unit_test(test_probe_offline),
-        cmocka_unit_test(test_step_budget),
+        cmocka_unit_test(test_step_budget),   cmocka_unit_test(test_digest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The posture command line: scan, probe, explain, policy lint, enroll, send, verify, version. */
 #include "agent/error.h"
+#include "agent/io.h"
 #include "agent/jsonw.h"
 #include "agent/paths.h"
 #include "agent/report.h"
@@ -125,21 +126,6 @@ static int load_inputs(const char *config_path, const char *state_dir, struct po
     return EXIT_OK;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    for (size_t off = 0; off < len;) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return pst_from_errno(errno);
-        }
-        off += (size_t)n;
-    }
-    return PST_OK;
-}
-
 /*
  * Writes DATA to PATH. A regular file (or a new one) is replaced atomically: a temp file
  * beside it, fsync, rename, so that readers never see half a report. A character device or
@@ -161,7 +147,7 @@ static int write_report_file(const char *path, const char *data, size_t len)
         if (fd < 0) {
             return pst_from_errno(errno);
         }
-        rc = write_all(fd, data, len);
+        rc = pst_io_write_all(fd, data, len);
         if (close(fd) != 0 && rc == PST_OK) {
             rc = pst_from_errno(errno);
         }
@@ -174,7 +160,7 @@ static int write_report_file(const char *path, const char *data, size_t len)
     if (fd < 0) {
         return pst_from_errno(errno);
     }
-    rc = write_all(fd, data, len);
+    rc = pst_io_write_all(fd, data, len);
     if (rc == PST_OK && fsync(fd) != 0) {
         rc = pst_from_errno(errno);
     }

@@ -1152,11 +1152,8 @@ static void print_check(const struct pst_check *check, int depth)
         return;
     }
     char *args = pst_eval_args_text(check->args);
-    char *expected = pst_eval_expected(check);
-    printf("%*s%s%s %s\n", 2 + depth * 2, "", check->fact, args ? args : "",
-           expected ? expected : "");
+    printf("%*s%s%s %s\n", 2 + depth * 2, "", check->fact, args ? args : "", check->expected);
     free(args);
-    free(expected);
 }
 
 static int cmd_explain(int argc, char **argv)

@@ -3,6 +3,7 @@
 #include "config/policy.h"
 
 #include "agent/error.h"
+#include "agent/jsonw.h"
 #include "config/ycache.h"
 
 #include <dirent.h>
@@ -140,6 +141,7 @@ struct loader {
     struct id_slot *ids; /* recommendation ids seen: an open-addressing hash table */
     size_t n_ids, cap_ids;
     struct fact_slot facts[FACT_SLOTS]; /* facts resolved so far, by hash (a cache) */
+    struct pst_jsonw scratch;           /* the compact JSON of an operand, for its leaf's text */
     bool nomem;
 };
 
@@ -379,6 +381,53 @@ static bool load_operand(struct loader *l, struct pst_check *leaf, const struct 
     return leaf->operand != NULL;
 }
 
+/*
+ * The text of LEAF's expected side, kept in the set's text: the reports and the reasons of
+ * the evaluator show it for every evidence item of the leaf, so it is made once here.
+ */
+static const char *expected_text(struct loader *l, const struct pst_check *leaf)
+{
+    const char *operand = json_string_value(leaf->operand);
+    const char *parts[6];
+    size_t n = 0, len = 0;
+    char *text, *at;
+
+    if (operand == NULL) {
+        pst_jsonw_reset(&l->scratch);
+        pst_jsonw_value(&l->scratch, leaf->operand);
+        operand = pst_jsonw_text(&l->scratch);
+    }
+    if (operand == NULL) {
+        /* the operand is a value the loader made, which JSON always writes: only memory fails */
+        l->nomem = true;
+        return NULL;
+    }
+    parts[n++] = pst_op_name(leaf->op);
+    parts[n++] = " ";
+    parts[n++] = operand;
+    if (leaf->parameter != NULL) {
+        parts[n++] = " ($";
+        parts[n++] = leaf->parameter;
+        parts[n++] = ")";
+    }
+    for (size_t i = 0; i < n; i++) {
+        len += strlen(parts[i]);
+    }
+    text = pst_blocks_alloc(&l->set->text, len + 1, 1);
+    if (text == NULL) {
+        l->nomem = true;
+        return NULL;
+    }
+    at = text;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(parts[i]);
+        memcpy(at, parts[i], k);
+        at += k;
+    }
+    *at = '\0';
+    return text;
+}
+
 static bool load_arg(struct loader *l, struct pst_check *leaf, const struct pst_ynode *key,
                      const struct pst_ynode *value)
 {
@@ -523,7 +572,11 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
                   pst_ynode_text(op_key), pst_type_name(leaf->field->type), pst_ynode_text(fact));
         return false;
     }
-    return load_operand(l, leaf, op_value) && ok;
+    if (!load_operand(l, leaf, op_value)) {
+        return false;
+    }
+    leaf->expected = expected_text(l, leaf);
+    return ok && leaf->expected != NULL;
 }
 
 static struct pst_check *load_check(struct loader *l, const struct pst_ynode *node, int depth)
@@ -1145,6 +1198,7 @@ int pst_policy_load(const char *const *paths, size_t n_paths, const struct pst_c
     int rc = PST_OK;
 
     *out = NULL;
+    pst_jsonw_init(&l.scratch, JSON_COMPACT | JSON_ENCODE_ANY);
     l.set = calloc(1, sizeof(*l.set));
     l.declared = json_object();
     l.control_files = json_object();
@@ -1180,6 +1234,7 @@ out:
     json_decref(l.no_args);
     free(l.pending);
     free(l.ids);
+    pst_jsonw_release(&l.scratch);
     if (rc != PST_OK) {
         pst_policy_set_free(l.set);
         return rc;

@@ -3,6 +3,7 @@
 #include "config/policy.h"
 
 #include "agent/error.h"
+#include "agent/hashtab.h"
 #include "agent/jsonw.h"
 #include "config/ycache.h"
 
@@ -138,8 +139,7 @@ struct loader {
     json_t *no_args;         /* the arguments of every leaf that is given none (never changed) */
     struct pending *pending; /* controls not declared yet: resolved at the end */
     size_t n_pending, cap_pending;
-    struct id_slot *ids; /* recommendation ids seen: an open-addressing hash table */
-    size_t n_ids, cap_ids;
+    struct pst_hashtab ids;             /* recommendation id -> how many recommendations had it */
     struct fact_slot facts[FACT_SLOTS]; /* facts resolved so far, by hash (a cache) */
     struct pst_jsonw scratch;           /* the compact JSON of an operand, for its leaf's text */
     bool nomem;
@@ -150,12 +150,6 @@ struct pending {
     size_t rec;
     const char *control, *file;
     int line, column;
-};
-
-/* One recommendation id, and how many recommendations had it. */
-struct id_slot {
-    const char *id;
-    size_t count;
 };
 
 /* The blocks the model's strings are kept in: 32 KiB of them to an allocation. */
@@ -175,15 +169,10 @@ static const char *keep_text(struct loader *l, const char *s)
     return copy;
 }
 
-/* FNV-1a: the hash of a recommendation id, or of a fact, for the tables that find them. */
-static size_t hash_id(const char *id)
+/* The hash of a recommendation id, or of a fact, for the tables that find them. */
+static uint64_t hash_text(const char *text)
 {
-    uint64_t h = UINT64_C(14695981039346656037);
-
-    for (const unsigned char *p = (const unsigned char *)id; *p != '\0'; p++) {
-        h = (h ^ *p) * UINT64_C(1099511628211);
-    }
-    return (size_t)h;
+    return pst_hashtab_hash(text, strlen(text));
 }
 
 /*
@@ -192,35 +181,14 @@ static size_t hash_id(const char *id)
  */
 static size_t count_id(struct loader *l, const char *id)
 {
-    size_t i;
+    struct pst_hashtab_entry *e;
 
-    if (2 * (l->n_ids + 1) > l->cap_ids) {
-        size_t cap = l->cap_ids ? 2 * l->cap_ids : 256;
-        struct id_slot *grown = calloc(cap, sizeof(*grown));
-        if (grown == NULL) {
-            l->nomem = true;
-            return 0;
-        }
-        for (size_t k = 0; k < l->cap_ids; k++) {
-            if (l->ids[k].id != NULL) {
-                for (i = hash_id(l->ids[k].id) & (cap - 1); grown[i].id != NULL;
-                     i = (i + 1) & (cap - 1)) {
-                }
-                grown[i] = l->ids[k];
-            }
-        }
-        free(l->ids);
-        l->ids = grown;
-        l->cap_ids = cap;
+    /* the table holds at most one entry a recommendation, which the YAML's nodes bound */
+    if (pst_hashtab_put(&l->ids, hash_text(id), id, strlen(id), &e) != PST_OK) {
+        l->nomem = true;
+        return 0;
     }
-    for (i = hash_id(id) & (l->cap_ids - 1); l->ids[i].id != NULL; i = (i + 1) & (l->cap_ids - 1)) {
-        if (strcmp(l->ids[i].id, id) == 0) {
-            return l->ids[i].count++;
-        }
-    }
-    l->ids[i] = (struct id_slot){.id = id, .count = 1};
-    l->n_ids++;
-    return 0;
+    return e->value.count++;
 }
 
 /* Where a value comes from: the node itself, or the parameter it names. */
@@ -495,7 +463,7 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
     }
     memcpy(probe_name, pst_ynode_text(fact), (size_t)(dot - pst_ynode_text(fact)));
     probe_name[dot - pst_ynode_text(fact)] = '\0';
-    struct fact_slot *slot = &l->facts[hash_id(pst_ynode_text(fact)) % FACT_SLOTS];
+    struct fact_slot *slot = &l->facts[hash_text(pst_ynode_text(fact)) % FACT_SLOTS];
     if (slot->fact != NULL && strcmp(slot->fact, pst_ynode_text(fact)) == 0) {
         /* the same fact as an earlier leaf: its probe, field and text */
         leaf->probe = slot->probe;
@@ -1233,7 +1201,7 @@ out:
     json_decref(l.control_files);
     json_decref(l.no_args);
     free(l.pending);
-    free(l.ids);
+    pst_hashtab_release(&l.ids);
     pst_jsonw_release(&l.scratch);
     if (rc != PST_OK) {
         pst_policy_set_free(l.set);

@@ -93,6 +93,24 @@ static bool add_repeated(const char **list, size_t *n, const char *value)
     return true;
 }
 
+/* Loads the configuration at PATH (NULL: the default) into *config; prints every error.
+ * Returns 0 or EXIT_USAGE (then *config is NULL). */
+static int load_config(const char *path, struct pst_config **config)
+{
+    struct pst_diag diag = {0};
+    int rc = pst_config_load(path, config, &diag);
+
+    pst_diag_print(&diag, stderr);
+    pst_diag_release(&diag);
+    if (rc != PST_OK) {
+        fprintf(stderr, "posture: configuration errors\n");
+        pst_config_free(*config);
+        *config = NULL;
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
 /*
  * Loads config and policies, with STATE_DIR (--state-dir, or NULL) over the configured state
  * directory; prints every error. Returns 0 or EXIT_USAGE.
@@ -549,7 +567,6 @@ static int cmd_enroll(int argc, char **argv)
     struct pst_transport_settings ts;
     struct pst_config *config = NULL;
     struct pst_state *state = NULL;
-    struct pst_diag diag = {0};
     const char *fingerprint = NULL, *state_dir = NULL, *config_path = NULL, *proxy = NULL;
     char *token = NULL;
     unsigned char pin[32];
@@ -614,12 +631,8 @@ static int cmd_enroll(int argc, char **argv)
         }
         eo.http.ca_pin = pin;
     }
-    rc = pst_config_load(config_path, &config, &diag);
-    pst_diag_print(&diag, stderr);
-    pst_diag_release(&diag);
-    if (rc != PST_OK) {
-        fprintf(stderr, "posture: configuration errors\n");
-        status = EXIT_USAGE;
+    status = load_config(config_path, &config);
+    if (status != EXIT_OK) {
         goto out;
     }
     transport_settings(config, state_dir, &ts);
@@ -666,7 +679,6 @@ static int cmd_send(int argc, char **argv)
     struct pst_config *config = NULL;
     struct pst_state *state = NULL;
     struct pst_identity *id = NULL;
-    struct pst_diag diag = {0};
     struct pst_delivery res = {.retry_after = -1};
     int opt, rc, status;
 
@@ -682,11 +694,7 @@ static int cmd_send(int argc, char **argv)
     if (optind != argc) {
         return usage_error("unexpected argument '%s'", argv[optind]);
     }
-    rc = pst_config_load(config_path, &config, &diag);
-    pst_diag_print(&diag, stderr);
-    pst_diag_release(&diag);
-    if (rc != PST_OK) {
-        fprintf(stderr, "posture: configuration errors\n");
+    if (load_config(config_path, &config) != EXIT_OK) {
         return EXIT_USAGE;
     }
     transport_settings(config, state_dir, &ts);

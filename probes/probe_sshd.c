@@ -73,7 +73,8 @@ static const struct pst_probe_field sshd_fields[] = {
     {"maxstartups_full", PST_TYPE_INT,
      "MaxStartups: unauthenticated connections beyond which all are refused"},
     {"version", PST_TYPE_STRING,
-     "OpenSSH version whose rules resolved the configuration (sshd -V, or the package's)"},
+     "OpenSSH version whose rules resolved the configuration (the sshd binary's release, as "
+     "sshd -V names it, or the package's)"},
     {"resolved_by", PST_TYPE_STRING, "\"sshd -T\" (the daemon itself) or \"parser\" (posture's)"},
     {"differences", PST_TYPE_FINDINGS,
      "keywords where sshd -T and posture's parser disagree {keyword, sshd, parser, source}"},
@@ -149,7 +150,22 @@ static json_t *keyword_value(const struct pst_sshd_keyword *kw, const struct pst
     return list;
 }
 
-/* All values of keyword NAME joined by newlines, for comparing two resolutions. */
+/* Whether the COUNT values at A and the BCOUNT values at B are the same, in order. */
+static bool same_values(const struct pst_sshd_setting *a, size_t count,
+                        const struct pst_sshd_setting *b, size_t bcount)
+{
+    if (count != bcount) {
+        return false;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(a[i].value, b[i].value) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* All values of keyword NAME joined by newlines, to show how two resolutions differ. */
 static char *joined(const struct pst_sshd_config *c, const char *name)
 {
     size_t count, len = 1, at = 0;
@@ -530,12 +546,10 @@ static void package_version(struct pst_probe_ctx *ctx, char *out, size_t n)
     json_decref(args);
 }
 
-/* The keys under which prepare leaves the two sshd programs for collect. */
-static void started_keys(const char *config, const char *spec, char *t, size_t tn, char *v,
-                         size_t vn)
+/* The key under which prepare leaves sshd -T for collect. */
+static void started_key(const char *config, const char *spec, char *t, size_t tn)
 {
     snprintf(t, tn, "sshd -T -f %s -C %s", config, spec != NULL ? spec : "");
-    snprintf(v, vn, "sshd -V");
 }
 
 static bool ask_live(struct pst_probe_ctx *ctx)
@@ -544,29 +558,47 @@ static bool ask_live(struct pst_probe_ctx *ctx)
     return pst_fs_is_live(ctx->fs) && pst_fs_stat(ctx->fs, SSHD_BINARY, true, &st) == 0;
 }
 
-/* Starts sshd -T (and sshd -V, once a scan) unless already started; both run at once. */
+/*
+ * Learns the daemon's release once a scan: from the binary's own strings, or, when they do
+ * not say, from sshd -V, started to run alongside sshd -T.
+ */
+static int start_version(struct pst_probe_ctx *ctx)
+{
+    const char *vargv[] = {SSHD_BINARY, "-V", NULL};
+    char version[PST_SSHD_VERSION_MAX], why[256];
+    struct pst_exec proc;
+
+    if (json_object_get(ctx->memo, "sshd version asked") != NULL) {
+        return PST_OK;
+    }
+    if (json_object_set_new(ctx->memo, "sshd version asked", json_true()) != 0) {
+        return PST_ENOMEM;
+    }
+    if (pst_sshd_binary_version(ctx->fs, SSHD_BINARY, version) == PST_OK) {
+        return json_object_set_new(ctx->memo, "sshd version", json_string(version)) == 0
+                   ? PST_OK
+                   : PST_ENOMEM;
+    }
+    if (pst_exec_start(vargv, &proc, why, sizeof why) == 0) {
+        return pst_probe_started_put(ctx, "sshd -V", &proc);
+    }
+    return PST_OK;
+}
+
+/* Starts sshd -T unless already started, and learns the daemon's release. */
 static int start_sshd(struct pst_probe_ctx *ctx, const char *config, const char *spec)
 {
     const char *argv[] = {SSHD_BINARY, "-T", "-f", config, spec != NULL ? "-C" : NULL, spec, NULL};
-    const char *vargv[] = {SSHD_BINARY, "-V", NULL};
-    char tkey[PATH_MAX + 600], vkey[32], why[256];
+    char tkey[PATH_MAX + 600], why[256];
     struct pst_exec proc;
     int rc = PST_OK;
 
-    started_keys(config, spec, tkey, sizeof tkey, vkey, sizeof vkey);
+    started_key(config, spec, tkey, sizeof tkey);
     if (json_object_get(ctx->started, tkey) == NULL &&
         pst_exec_start(argv, &proc, why, sizeof why) == 0) {
         rc = pst_probe_started_put(ctx, tkey, &proc);
     }
-    if (rc == PST_OK && json_object_get(ctx->started, vkey) == NULL &&
-        json_object_get(ctx->memo, "sshd -V asked") == NULL &&
-        pst_exec_start(vargv, &proc, why, sizeof why) == 0) {
-        rc = pst_probe_started_put(ctx, vkey, &proc);
-        if (rc == PST_OK && json_object_set_new(ctx->memo, "sshd -V asked", json_true()) != 0) {
-            rc = PST_ENOMEM;
-        }
-    }
-    return rc;
+    return rc == PST_OK ? start_version(ctx) : rc;
 }
 
 static int sshd_prepare(struct pst_probe_ctx *ctx, const json_t *args)
@@ -592,7 +624,7 @@ static struct pst_sshd_config *ask_sshd(struct pst_probe_ctx *ctx, const char *c
                                         const char *spec, char *version, size_t vn, char *why,
                                         size_t n)
 {
-    char *sout = NULL, *serr = NULL, vwhy[256], tkey[PATH_MAX + 600], vkey[32];
+    char *sout = NULL, *serr = NULL, vwhy[256], tkey[PATH_MAX + 600];
     int status;
     struct pst_sshd_config *c = NULL;
     struct pst_exec t, v;
@@ -601,21 +633,20 @@ static struct pst_sshd_config *ask_sshd(struct pst_probe_ctx *ctx, const char *c
         snprintf(why, n, "out of memory");
         return NULL;
     }
-    started_keys(config, spec, tkey, sizeof tkey, vkey, sizeof vkey);
-    if (pst_probe_started_take(ctx, vkey, &v)) {
+    started_key(config, spec, tkey, sizeof tkey);
+    if (pst_probe_started_take(ctx, "sshd -V", &v)) {
         if (pst_exec_finish(&v, "sshd -V", SSHD_TIMEOUT_MS, 4096, &sout, &serr, &status, vwhy,
                             sizeof vwhy) == 0 &&
             strncmp(serr, "OpenSSH_", 8) == 0) {
             short_version(serr, version, vn);
             /* the release sshd -V names, for the other calls of this scan */
-            json_object_set_new(ctx->memo, "sshd -V version", json_string(version));
+            json_object_set_new(ctx->memo, "sshd version", json_string(version));
         }
         free(sout);
         free(serr);
         sout = serr = NULL;
-    } else if (json_is_string(json_object_get(ctx->memo, "sshd -V version"))) {
-        snprintf(version, vn, "%s",
-                 json_string_value(json_object_get(ctx->memo, "sshd -V version")));
+    } else if (json_is_string(json_object_get(ctx->memo, "sshd version"))) {
+        snprintf(version, vn, "%s", json_string_value(json_object_get(ctx->memo, "sshd version")));
     }
     if (!pst_probe_started_take(ctx, tkey, &t)) {
         snprintf(why, n, "cannot run %s", SSHD_BINARY);
@@ -728,7 +759,10 @@ static int sshd_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
             parsed != NULL ? pst_sshd_config_find(parsed, kw->name, &pcount) : NULL;
         char source[PATH_MAX + 600];
         const char *src = NULL;
-        if (live != NULL && parsed != NULL) {
+        size_t lcount = count;
+        const struct pst_sshd_setting *ls =
+            live != NULL && live != used ? pst_sshd_config_find(live, kw->name, &lcount) : s;
+        if (live != NULL && parsed != NULL && !same_values(ls, lcount, ps, pcount)) {
             char *a = joined(live, kw->name), *b = joined(parsed, kw->name);
             if (a == NULL || b == NULL) {
                 free(a);
@@ -736,7 +770,7 @@ static int sshd_collect(struct pst_probe_ctx *ctx, const json_t *args, struct ps
                 rc = PST_ENOMEM;
                 break;
             }
-            if (strcmp(a, b) != 0) {
+            {
                 char where[PATH_MAX + 32];
                 snprintf(where, sizeof where, "%s:%ld",
                          ps != NULL && ps->file != NULL ? ps->file : "default",

@@ -3608,7 +3608,9 @@ const struct pst_sshd_setting *pst_sshd_config_find(const struct pst_sshd_config
     const struct pst_sshd_setting *first = NULL;
     *count = 0;
     for (size_t i = 0; i < config->n; i++) {
-        if (strcmp(config->settings[i].keyword->name, name) == 0) {
+        const char *kn = config->settings[i].keyword->name;
+        /* callers mostly pass the table's own name; the first letter rejects most others */
+        if (kn == name || (kn[0] == name[0] && strcmp(kn, name) == 0)) {
             if (first == NULL) {
                 first = &config->settings[i];
             }

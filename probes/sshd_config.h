@@ -106,4 +106,32 @@ int pst_sshd_config_dump(const struct pst_sshd_config *config, char **text);
 /* The OpenSSH versions with a table of compiled-in defaults, newest last, NULL-terminated. */
 extern const char *const pst_sshd_versions[];
 
+/* ---- the release of an sshd binary (probes/sshd_version.c) ---- */
+
+#define PST_SSHD_VERSION_MAX 16
+
+/* What a scan of a binary's bytes found: one release ("9.2"), none yet, or several. */
+struct pst_sshd_version {
+    char version[PST_SSHD_VERSION_MAX];
+    int found; /* 0: none yet; 1: one release; -1: releases that disagree */
+};
+
+void pst_sshd_version_init(struct pst_sshd_version *v);
+
+/*
+ * Scans a window of the binary: BUF[0] is the byte before the window (a NUL at the file's
+ * start), BUF[1..LEN) its bytes; LAST says the file ends with it. Returns the index from
+ * which the caller keeps the window's bytes for the next one (placing them at BUF[0]), so
+ * that a string cut by the window's end is read whole next time.
+ */
+size_t pst_sshd_version_scan(struct pst_sshd_version *v, const char *buf, size_t len, bool last);
+
+/*
+ * The release ("9.2") of the sshd binary PATH in FS, as `sshd -V` would name it, from the
+ * strings the binary holds. Returns 0; PST_EPARSE when it holds no release, or releases
+ * that disagree (ask sshd -V then); or the error reading it.
+ */
+int pst_sshd_binary_version(struct pst_fs *fs, const char *path,
+                            char version[PST_SSHD_VERSION_MAX]);
+
 #endif

@@ -4,7 +4,8 @@
  * blocks for a connection spec), the reader of `sshd -T` output and the host key parsers.
  * The input is split at lines "----" into /etc/ssh/sshd_config, two drop-ins of
  * /etc/ssh/sshd_config.d/ and a host public key; its first line, when it starts with "C:",
- * is also tried as a connection spec.
+ * is also tried as a connection spec. The whole input is also the root's /usr/sbin/sshd, whose
+ * release read in the probe's windows must be the one a single window over it finds.
  */
 #include "agent/error.h"
 #include "probes/probe.h"
@@ -26,6 +27,7 @@ static const char *const files[] = {
     "/etc/ssh/sshd_config.d/10-a.conf",
     "/etc/ssh/sshd_config.d/20-b.conf",
     "/etc/ssh/ssh_host_ed25519_key.pub",
+    "/usr/sbin/sshd",
 };
 
 static void put(const char *rel, const char *data, size_t size)
@@ -46,7 +48,8 @@ static void remove_root(void)
         snprintf(path, sizeof(path), "%s%s", root, files[i]);
         remove(path);
     }
-    static const char *const dirs[] = {"/etc/ssh/sshd_config.d", "/etc/ssh", "/etc", ""};
+    static const char *const dirs[] = {"/etc/ssh/sshd_config.d", "/etc/ssh", "/etc",
+                                       "/usr/sbin", "/usr", ""};
     for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
         snprintf(path, sizeof(path), "%s%s", root, dirs[i]);
         remove(path);
@@ -55,7 +58,8 @@ static void remove_root(void)
 
 static void setup_root(void)
 {
-    static const char *const dirs[] = {"", "/etc", "/etc/ssh", "/etc/ssh/sshd_config.d"};
+    static const char *const dirs[] = {"",    "/etc",     "/etc/ssh", "/etc/ssh/sshd_config.d",
+                                       "/usr", "/usr/sbin"};
     char path[256];
     snprintf(root, sizeof(root), "/tmp/posture-fuzz-sshd-%ld", (long)getpid());
     for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -80,14 +84,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* the parts between "----" lines, as the files of the root */
     const char *part = text;
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+    for (size_t i = 0; i + 1 < sizeof(files) / sizeof(files[0]); i++) {
         const char *end = part != NULL ? strstr(part, "\n----\n") : NULL;
         size_t len = part == NULL ? 0 : end != NULL ? (size_t)(end - part) : size - (size_t)(part - text);
         put(files[i], part != NULL ? part : "", len);
         part = end != NULL ? end + 6 : NULL;
     }
+    put("/usr/sbin/sshd", (const char *)data, size);
     if (pst_fs_new(root, &fs) != PST_OK) {
         abort();
+    }
+    /* the release: the probe's windowed read against one window over the whole input */
+    {
+        char got[PST_SSHD_VERSION_MAX];
+        struct pst_sshd_version whole;
+        char *window = malloc(size + 1);
+        if (window == NULL) {
+            abort();
+        }
+        window[0] = '\0';
+        memcpy(window + 1, data, size);
+        pst_sshd_version_init(&whole);
+        pst_sshd_version_scan(&whole, window, size + 1, true);
+        int rc = pst_sshd_binary_version(fs, "/usr/sbin/sshd", got);
+        if ((rc == PST_OK) != (whole.found == 1) ||
+            (rc == PST_OK && strcmp(got, whole.version) != 0)) {
+            __builtin_trap();
+        }
+        free(window);
     }
     struct pst_sshd_config *config = NULL;
     char why[512];

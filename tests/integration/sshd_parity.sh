@@ -87,6 +87,8 @@ compare_version() {
         case $release in OpenSSH_*) ;; *) release=$(chroot "$sys" dpkg-query -W -f '${Version}' openssh-server | sed 's/^[0-9]*://; s/^/OpenSSH_/; s/-.*//');; esac
     fi
     version=$(echo "$release" | sed -n 's/^OpenSSH_\([0-9]*\.[0-9]*\).*/\1/p')
+    # the release the probe reads from the binary's own strings, instead of running sshd -V
+    expect_eq "$version: the release read from the binary" "$version" "$("$SSHD_DUMP" --root "$sys" --binary-version)"
     for dir in "$SRC"/tests/data/sshd/*/; do
         local name runsfile root line expect spec label real_rc ours_rc
         name=$(basename "$dir")

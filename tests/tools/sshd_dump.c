@@ -3,7 +3,9 @@
  * Prints the effective sshd configuration that posture's own parser resolves, in the form
  * `sshd -T` prints it, so that tests can compare the two line for line.
  * Usage: sshd_dump [--root DIR] [--version 9.2] [-C user=...,host=...,addr=...] [--bench N] FILE
+ *        sshd_dump [--root DIR] --binary-version
  * --bench N resolves the file N times and prints the median time of one resolution (bench/).
+ * --binary-version prints the release DIR's /usr/sbin/sshd holds, as the probe reads it.
  * Exit 0 with the configuration on stdout, 255 with the reason on stderr when sshd would
  * refuse the configuration (as sshd -T exits 255), 2 on usage errors.
  */
@@ -18,6 +20,7 @@ int main(int argc, char **argv)
 {
     const char *root = "/", *version = NULL, *spec = NULL, *file = NULL;
     long bench = 0;
+    bool binary = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
             root = argv[++i];
@@ -25,6 +28,8 @@ int main(int argc, char **argv)
             version = argv[++i];
         } else if (strcmp(argv[i], "--bench") == 0 && i + 1 < argc) {
             bench = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--binary-version") == 0) {
+            binary = true;
         } else if (strcmp(argv[i], "-C") == 0 && i + 1 < argc) {
             spec = argv[++i];
         } else if (file == NULL && argv[i][0] == '/') {
@@ -33,6 +38,19 @@ int main(int argc, char **argv)
             fprintf(stderr, "usage: sshd_dump [--root DIR] [--version V] [-C SPEC] FILE\n");
             return 2;
         }
+    }
+    if (binary) {
+        struct pst_fs *bfs = NULL;
+        char release[PST_SSHD_VERSION_MAX];
+        int rc = pst_fs_new(root, &bfs);
+        rc = rc == 0 ? pst_sshd_binary_version(bfs, "/usr/sbin/sshd", release) : rc;
+        pst_fs_free(bfs);
+        if (rc != 0) {
+            fprintf(stderr, "sshd_dump: no release read from %s/usr/sbin/sshd (%d)\n", root, rc);
+            return 1;
+        }
+        printf("%s\n", release);
+        return 0;
     }
     if (file == NULL) {
         fprintf(stderr, "usage: sshd_dump [--root DIR] [--version V] [-C SPEC] FILE\n");

@@ -202,6 +202,85 @@ static void test_probe_fields(void **state)
     tmproot_free(root);
 }
 
+
+/* The release ROOT's /usr/sbin/sshd holds, read as the probe reads it: PST_OK and "X.Y"... */
+static int binary_version(const char *root, char version[PST_SSHD_VERSION_MAX])
+{
+    struct pst_fs *fs = NULL;
+    assert_int_equal(pst_fs_new(root, &fs), PST_OK);
+    int rc = pst_sshd_binary_version(fs, "/usr/sbin/sshd", version);
+    pst_fs_free(fs);
+    return rc;
+}
+
+/* A binary of LEN bytes of filler, with STRINGS (NUL-separated, NUL-ended) placed at AT. */
+static void write_binary(const char *root, size_t len, size_t at, const char *strings, size_t n)
+{
+    char *b = malloc(len);
+    assert_non_null(b);
+    for (size_t i = 0; i < len; i++) {
+        b[i] = (char)("\x7f" "ELF\x01OpenSSH\x02" "abc"[i % 16]);
+    }
+    assert_true(at + n <= len);
+    memcpy(b + at, strings, n);
+    tmproot_write_bytes(root, "/usr/sbin/sshd", b, len, 0755);
+    free(b);
+}
+
+static void test_binary_version(void **state)
+{
+    (void)state;
+    char *root = tmproot_new();
+    char v[PST_SSHD_VERSION_MAX];
+    /* what Debian 12's sshd holds: compatibility patterns, then its release three ways */
+    static const char debian[] = "\0OpenSSH_2*,OpenSSH_3*,OpenSSH_4*\0OpenSSH_7.4*\0"
+                                 "OpenSSH_9.2\0OpenSSH_9.2p1\0OpenSSH_9.2p1 Debian-2+deb12u10\0";
+    tmproot_mkdir(root, "/usr", 0755);
+    tmproot_mkdir(root, "/usr/sbin", 0755);
+
+    /* wherever the strings fall against the reader's 32 KiB windows, the same answer */
+    for (size_t at = 32 * 1024 - 200; at < 32 * 1024 + 40; at++) {
+        write_binary(root, 70000, at, debian, sizeof(debian) - 1);
+        assert_int_equal(binary_version(root, v), PST_OK);
+        assert_string_equal(v, "9.2");
+    }
+    /* at the file's very start and very end */
+    write_binary(root, sizeof(debian) - 2, 0, debian + 1, sizeof(debian) - 2);
+    assert_int_equal(binary_version(root, v), PST_OK);
+    assert_string_equal(v, "9.2");
+    write_binary(root, 5000, 5000 - (sizeof(debian) - 1), debian, sizeof(debian) - 1);
+    assert_int_equal(binary_version(root, v), PST_OK);
+    assert_string_equal(v, "9.2");
+    write_binary(root, 70000, 65536 - 20, "\0OpenSSH_10.0p2 Debian-7+deb13u4\0", 34);
+    assert_int_equal(binary_version(root, v), PST_OK);
+    assert_string_equal(v, "10.0");
+
+    /* not releases: patterns, text after the version, a string with no NUL before it, one
+     * cut by the end of the file, one too long */
+    static const char *const none[] = {"\0OpenSSH_7.4*\0", "\0OpenSSH_9.2, OpenSSL\0",
+                                       "\0OpenSSH_9\0", "\0OpenSSH_9.2x\0", "xOpenSSH_9.2\0",
+                                       "\0OpenSSH_9.2p\0", "\0OpenSSH_.2\0"};
+    for (size_t i = 0; i < PST_COUNT(none); i++) {
+        write_binary(root, 4000, 1000, none[i], strlen(none[i] + 1) + 2);
+        assert_int_equal(binary_version(root, v), PST_EPARSE);
+        assert_string_equal(v, "");
+    }
+    write_binary(root, 4000, 4000 - 12, "\0OpenSSH_9.2", 12);
+    assert_int_equal(binary_version(root, v), PST_EPARSE);
+    char big[200] = "\0OpenSSH_9.2p1 ";
+    memset(big + 15, 'a', 150);
+    write_binary(root, 4000, 1000, big, 167);
+    assert_int_equal(binary_version(root, v), PST_EPARSE);
+    /* two releases that disagree: the binary does not say (sshd -V will) */
+    static const char two[] = "\0OpenSSH_9.2\0OpenSSH_9.3p1\0";
+    write_binary(root, 70000, 32760, two, sizeof(two) - 1);
+    assert_int_equal(binary_version(root, v), PST_EPARSE);
+    /* no binary */
+    tmproot_write(root, "/usr/sbin/sshd", "", 0755);
+    assert_int_equal(binary_version(root, v), PST_EPARSE);
+    tmproot_free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_match_and_refusals),
         cmocka_unit_test(test_dump_roundtrip),
         cmocka_unit_test(test_probe_fields),
+        cmocka_unit_test(test_binary_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,8 +28,8 @@ static unsigned char *pattern(size_t len)
     return p;
 }
 
-/* The whole content of file PATH; its length in *len. */
-static unsigned char *slurp(const char *path, size_t *len)
+/* Asserts that file PATH holds exactly the LEN bytes at DATA. */
+static void expect_file(const char *path, const unsigned char *data, size_t len)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -37,12 +37,24 @@ static unsigned char *slurp(const char *path, size_t *len)
 
     assert_true(fd >= 0);
     assert_int_equal(fstat(fd, &st), 0);
-    buf = malloc((size_t)st.st_size + 1);
+    assert_int_equal(st.st_size, len);
+    buf = malloc(len + 1);
     assert_non_null(buf);
-    assert_int_equal(read(fd, buf, (size_t)st.st_size + 1), st.st_size);
+    assert_int_equal(read(fd, buf, len + 1), len);
     close(fd);
-    *len = (size_t)st.st_size;
-    return buf;
+    assert_memory_equal(buf, data, len);
+    free(buf);
+}
+
+/* A new file "out" in ROOT, open for writing; its path in PATH[4096]. */
+static int new_file(const char *root, char *path)
+{
+    int fd;
+
+    snprintf(path, 4096, "%s/out", root);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    return fd;
 }
 
 static void test_file_gets_every_byte(void **state)
@@ -50,20 +62,14 @@ static void test_file_gets_every_byte(void **state)
     (void)state;
     char *root = tmproot_new();
     char path[4096];
-    size_t len = 3u << 20, got = 0;
-    unsigned char *data = pattern(len), *back;
-    int fd;
+    size_t len = 3u << 20;
+    unsigned char *data = pattern(len);
+    int fd = new_file(root, path);
 
-    snprintf(path, sizeof(path), "%s/out", root);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    assert_true(fd >= 0);
     assert_int_equal(pst_io_write_all(fd, data, len), PST_OK);
     assert_int_equal(pst_io_write_all(fd, "", 0), PST_OK);
     assert_int_equal(close(fd), 0);
-    back = slurp(path, &got);
-    assert_int_equal(got, len);
-    assert_memory_equal(back, data, len);
-    free(back);
+    expect_file(path, data, len);
     free(data);
     tmproot_free(root);
 }
@@ -159,15 +165,13 @@ static void test_short_write_then_error(void **state)
     (void)state;
     char *root = tmproot_new();
     char path[4096];
-    size_t len = 100000, limit = 40000, got = 0;
-    unsigned char *data = pattern(len), *back;
+    size_t len = 100000, limit = 40000;
+    unsigned char *data = pattern(len);
     struct rlimit was, small;
     void (*xfsz)(int);
     int fd;
 
-    snprintf(path, sizeof(path), "%s/out", root);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    assert_true(fd >= 0);
+    fd = new_file(root, path);
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
     small = (struct rlimit){.rlim_cur = limit, .rlim_max = was.rlim_max};
     xfsz = signal(SIGXFSZ, SIG_IGN);
@@ -177,10 +181,7 @@ static void test_short_write_then_error(void **state)
     signal(SIGXFSZ, xfsz);
     assert_int_equal(rc, PST_ETOOBIG);
     close(fd);
-    back = slurp(path, &got);
-    assert_int_equal(got, limit);
-    assert_memory_equal(back, data, limit);
-    free(back);
+    expect_file(path, data, limit);
     free(data);
     tmproot_free(root);
 }

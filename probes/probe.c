@@ -5,6 +5,7 @@
 #include "agent/blocks.h"
 #include "agent/error.h"
 #include "agent/hashtab.h"
+#include "probes/dpkg_status.h"
 #include "probes/exec.h"
 #include "probes/text.h"
 
@@ -258,6 +259,7 @@ int pst_probe_ctx_init(struct pst_probe_ctx *ctx, struct pst_fs *fs)
     ctx->calls = calloc(1, sizeof(*ctx->calls));
     ctx->memo = json_object();
     ctx->started = json_object();
+    ctx->dpkg = NULL; /* read when a probe first asks */
     if (ctx->calls == NULL || ctx->memo == NULL || ctx->started == NULL) {
         pst_probe_ctx_release(ctx);
         return PST_ENOMEM;
@@ -297,8 +299,10 @@ void pst_probe_ctx_release(struct pst_probe_ctx *ctx)
         free(cache);
     }
     json_decref(ctx->memo);
+    pst_dpkg_status_free(ctx->dpkg);
     ctx->calls = NULL;
     ctx->memo = NULL;
+    ctx->dpkg = NULL;
 }
 
 static void key_add(struct keybuf *b, const char *p, size_t n)

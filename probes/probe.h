@@ -62,6 +62,7 @@ struct pst_call {
 };
 
 struct pst_call_cache;
+struct pst_dpkg_status;
 
 /* What a collect function fills: the facts of its call, and errors. */
 struct pst_facts {
@@ -75,8 +76,9 @@ struct pst_facts {
 struct pst_probe_ctx {
     struct pst_fs *fs;
     struct pst_call_cache *calls; /* probe call key -> call, see pst_probe_call() */
-    json_t *memo;                 /* shared parsed data (passwd, dpkg status) keyed by name */
+    json_t *memo;                 /* shared parsed data (passwd, mountinfo...) keyed by name */
     json_t *started; /* programs started ahead: key -> {pid, out, err}, see pst_probe_prepare */
+    struct pst_dpkg_status *dpkg; /* dpkg's status index, see pst_dpkg_status_index */
 };
 
 struct pst_probe {

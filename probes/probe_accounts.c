@@ -72,6 +72,13 @@ static const struct pst_probe_field accounts_fields[] = {
      "accounts below UID_MIN (and nobody), other than root, sync, shutdown and halt, with a "
      "login shell from /etc/shells {user, uid, shell}"},
     {"system_login_shells_count", PST_TYPE_INT, "how many"},
+    {"invalid_shell_unlocked", PST_TYPE_FINDINGS,
+     "accounts other than root whose shell is not a valid shell of /etc/shells (nologin does "
+     "not count) and whose password passwd -S does not report locked {user, shell, status}"},
+    {"invalid_shell_unlocked_count", PST_TYPE_INT, "how many"},
+    {"root_password_status", PST_TYPE_STRING,
+     "root's password as passwd -S reports it: P (usable), L (locked: ! or *), NP (empty); "
+     "from /etc/passwd when /etc/shadow has no root entry; null if there is no root"},
     {"duplicate_uids", PST_TYPE_FINDINGS, "uids shared by accounts {uid, users}"},
     {"duplicate_uids_count", PST_TYPE_INT, "how many"},
     {"duplicate_gids", PST_TYPE_FINDINGS, "gids shared by groups {gid, groups}"},
@@ -163,6 +170,7 @@ enum list {
     NO_SHADOW,
     EMPTY_PW,
     SYS_SHELLS,
+    INVALID_SHELL,
     DUP_UIDS,
     DUP_GIDS,
     DUP_UNAMES,
@@ -178,13 +186,25 @@ enum list {
     ROOT_UMASK,
     N_LISTS
 };
-static const char *const list_fields[N_LISTS] = {
-    "malformed",       "not_shadowed",         "no_shadow_entry",
-    "empty_password",  "system_login_shells",  "duplicate_uids",
-    "duplicate_gids",  "duplicate_user_names", "duplicate_group_names",
-    "missing_groups",  "max_days_exceeded",    "min_days_short",
-    "warn_days_short", "inactive_unset",       "last_change_future",
-    "umask_weak",      "root_path_problems",   "root_umask_weak"};
+static const char *const list_fields[N_LISTS] = {"malformed",
+                                                 "not_shadowed",
+                                                 "no_shadow_entry",
+                                                 "empty_password",
+                                                 "system_login_shells",
+                                                 "invalid_shell_unlocked",
+                                                 "duplicate_uids",
+                                                 "duplicate_gids",
+                                                 "duplicate_user_names",
+                                                 "duplicate_group_names",
+                                                 "missing_groups",
+                                                 "max_days_exceeded",
+                                                 "min_days_short",
+                                                 "warn_days_short",
+                                                 "inactive_unset",
+                                                 "last_change_future",
+                                                 "umask_weak",
+                                                 "root_path_problems",
+                                                 "root_umask_weak"};
 
 struct scan {
     struct pst_probe_ctx *ctx;
@@ -630,7 +650,11 @@ static bool collect_root_path(struct scan *s)
 
 /* ---- the account files ---------------------------------------------------------------- */
 
-/* Login shells of /etc/shells: nologin and false excluded. */
+/*
+ * The shells of /etc/shells: a login shell maps to true; false and the like to false (CIS
+ * counts them valid, but nobody logs in with them); nologin is left out, as CIS leaves it out
+ * of the valid shells.
+ */
 static json_t *login_shells(struct scan *s)
 {
     json_t *shells = json_object();
@@ -644,9 +668,13 @@ static json_t *login_shells(struct scan *s)
     while ((line = pst_text_next_line(&cursor, &lineno)) != NULL) {
         line = pst_text_skip_blanks(line);
         pst_text_rstrip(line);
-        if (line[0] == '/' && strstr(line, "nologin") == NULL && strstr(line, "/false") == NULL) {
-            json_object_set_new_nocheck(shells, line, json_true());
+        const char *base = strrchr(line, '/');
+        if (line[0] != '/' || strcmp(base + 1, "nologin") == 0) {
+            continue;
         }
+        json_object_set_new_nocheck(
+            shells, line,
+            json_boolean(strstr(line, "nologin") == NULL && strstr(line, "/false") == NULL));
     }
     free(buf);
     return shells;
@@ -765,6 +793,17 @@ static int parse_shadow(struct scan *s, char *buf, json_t *index, struct shadow_
     return PST_OK;
 }
 
+/* A password field as passwd -S reports it (shadow's pw_status): L, NP or P. */
+static const char *password_status(const char *password)
+{
+    return password[0] == '!' || password[0] == '*' ? "L" : password[0] == '\0' ? "NP" : "P";
+}
+
+static const char *entry_status(const struct shadow_entry *e)
+{
+    return e->locked ? "L" : e->empty ? "NP" : "P";
+}
+
 /* Password aging of one account that has a usable password. */
 static void check_aging(struct scan *s, const char *user, const struct shadow_entry *e, long today)
 {
@@ -868,7 +907,8 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
     json_t *gid0_accounts = json_array();
     json_t *shells = NULL;
     long groups = 0, shadow_gid = -1, uid_min = 1000, inactive_default = -1, inactive_line = 0;
-    long uid0_line = 0, gid0_line = 0;
+    long uid0_line = 0, gid0_line = 0, root_line = 0;
+    const char *root_status = NULL, *root_source = "/etc/passwd";
     long today = (long)(time(NULL) / 86400);
     bool have_shadow = false, have_group = false;
     int rc;
@@ -969,14 +1009,29 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
         }
         if ((a->uid < uid_min || a->uid == 65534) && strcmp(a->name, "root") != 0 &&
             strcmp(a->name, "sync") != 0 && strcmp(a->name, "shutdown") != 0 &&
-            strcmp(a->name, "halt") != 0 && json_object_get(shells, a->shell) != NULL) {
+            strcmp(a->name, "halt") != 0 && json_is_true(json_object_get(shells, a->shell))) {
             add(&s, SYS_SHELLS,
                 json_pack("{s:o, s:I, s:o}", "user", pst_json_text(a->name), "uid",
                           (json_int_t)a->uid, "shell", pst_json_text(a->shell)));
         }
         if (have_shadow) {
-            if (json_object_get(shadow_index, a->name) == NULL) {
+            /* passwd -S reads the first shadow entry of the name, else the passwd field */
+            const json_t *at = json_object_get(shadow_index, a->name);
+            const struct shadow_entry *e = at != NULL ? &sh[(size_t)json_integer_value(at)] : NULL;
+            const char *status = e != NULL ? entry_status(e) : password_status(a->password);
+            if (e == NULL) {
                 add(&s, NO_SHADOW, json_pack("{s:o}", "user", pst_json_text(a->name)));
+            }
+            if (strcmp(a->name, "root") != 0) {
+                if (json_object_get(shells, a->shell) == NULL && strcmp(status, "L") != 0) {
+                    add(&s, INVALID_SHELL,
+                        json_pack("{s:o, s:o, s:s}", "user", pst_json_text(a->name), "shell",
+                                  pst_json_text(a->shell), "status", status));
+                }
+            } else if (root_status == NULL) {
+                root_status = status;
+                root_source = e != NULL ? "/etc/shadow" : "/etc/passwd";
+                root_line = e != NULL ? e->line : a->line;
             }
         }
     }
@@ -1030,6 +1085,13 @@ static int accounts_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
                 s.rc = PST_ENOMEM;
                 goto out;
             }
+        }
+        if (pst_findings_set(out, "invalid_shell_unlocked", &s.lists[INVALID_SHELL],
+                             "/etc/passwd, /etc/shells, /etc/shadow") != PST_OK ||
+            pst_facts_set_at(out, "root_password_status", pst_json_string_or_null(root_status),
+                             root_source, root_line) != PST_OK) {
+            s.rc = PST_ENOMEM;
+            goto out;
         }
     }
 

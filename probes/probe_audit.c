@@ -48,6 +48,11 @@ static const struct pst_probe_field audit_fields[] = {
     {"loaded_missing_events", PST_TYPE_FINDINGS,
      "CIS events the loaded rules do not audit {event, missing: [rules]}"},
     {"loaded_missing_events_count", PST_TYPE_INT, "how many"},
+    {"exec_rule_paths", PST_TYPE_LIST,
+     "programs whose executions the persisted rules record (-a always,exit -F path=P with perm "
+     "x, or -w P -p x), as CIS 6.2.3.6 asks for each SUID/SGID program"},
+    {"loaded_exec_rule_paths", PST_TYPE_LIST,
+     "the same in the loaded rules (auditctl -l); an offline root: the persisted set"},
     {"conf_exists", PST_TYPE_BOOL, "/etc/audit/auditd.conf exists"},
     {"max_log_file", PST_TYPE_INT, "auditd.conf max_log_file in MiB (default 8)"},
     {"max_log_file_action", PST_TYPE_STRING, "auditd.conf max_log_file_action, lower case"},
@@ -104,6 +109,7 @@ struct rule {
     char *syscalls; /* ",a,b," from every -S, or NULL */
     char *fields;   /* " f1 f2 " every -F and -C condition */
     bool exit_always;
+    bool listed; /* an -a/-A rule (-w is a watch): it records only as always,exit */
 };
 
 struct rule_set {
@@ -194,6 +200,7 @@ static int parse_rule(struct rule_set *set, char *line, const char **why)
             rc = set_string(&r.perms, arg);
         } else if (strcmp(tok, "-a") == 0 || strcmp(tok, "-A") == 0) {
             is_rule = true;
+            r.listed = true;
             r.exit_always = strcmp(arg, "always,exit") == 0 || strcmp(arg, "exit,always") == 0;
         } else if (strcmp(tok, "-S") == 0) {
             rc = append(&r.syscalls, ",", arg);
@@ -272,7 +279,7 @@ static bool covered(const struct rule_set *set, const char *kind, const char *wh
         if (kind[0] == 'w' || kind[0] == 'x') {
             if (r->path != NULL && strcmp(r->path, what) == 0 &&
                 perms_have(r->perms, kind[0] == 'w' ? "wa" : "x") &&
-                (r->syscalls == NULL || r->exit_always)) {
+                (!r->listed || r->exit_always)) {
                 return true;
             }
             continue;
@@ -295,6 +302,33 @@ static bool covered(const struct rule_set *set, const char *kind, const char *wh
         return true;
     }
     return false;
+}
+
+/* The paths of SET's rules that record executions, each once, in rule order. */
+static json_t *exec_rule_paths(const struct rule_set *set)
+{
+    json_t *paths = json_array(), *seen = json_object();
+
+    if (paths == NULL || seen == NULL) {
+        goto fail;
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        const struct rule *r = &set->rules[i];
+        if (r->path == NULL || !perms_have(r->perms, "x") || (r->listed && !r->exit_always) ||
+            json_object_get(seen, r->path) != NULL) {
+            continue;
+        }
+        if (json_object_set_new_nocheck(seen, r->path, json_true()) != 0 ||
+            json_array_append_new(paths, pst_json_text(r->path)) != 0) {
+            goto fail;
+        }
+    }
+    json_decref(seen);
+    return paths;
+fail:
+    json_decref(paths);
+    json_decref(seen);
+    return NULL;
 }
 
 /* One finding per event SET does not fully audit. */
@@ -606,7 +640,9 @@ static int audit_collect(struct pst_probe_ctx *ctx, const json_t *args, struct p
                           persisted.enable_flag >= 0 ? json_integer(persisted.enable_flag)
                                                      : json_null(),
                           "/etc/audit/rules.d") != PST_OK ||
-            pst_findings_set(out, "missing_events", &missing, "/etc/audit/rules.d") != PST_OK) {
+            pst_findings_set(out, "missing_events", &missing, "/etc/audit/rules.d") != PST_OK ||
+            pst_facts_set(out, "exec_rule_paths", exec_rule_paths(&persisted),
+                          "/etc/audit/rules.d") != PST_OK) {
             rc = PST_ENOMEM;
             goto out;
         }
@@ -629,7 +665,9 @@ static int audit_collect(struct pst_probe_ctx *ctx, const json_t *args, struct p
                  pst_facts_set(out, "loaded_rules", json_integer((json_int_t)loaded.n),
                                "auditctl -l") != PST_OK ||
                  pst_findings_set(out, "loaded_missing_events", &loaded_missing, "auditctl -l") !=
-                     PST_OK)) {
+                     PST_OK ||
+                 pst_facts_set(out, "loaded_exec_rule_paths", exec_rule_paths(&loaded),
+                               "auditctl -l") != PST_OK)) {
                 rc = PST_ENOMEM;
                 goto out;
             }
@@ -639,7 +677,9 @@ static int audit_collect(struct pst_probe_ctx *ctx, const json_t *args, struct p
         if (pst_facts_set(out, "loaded_rules", json_integer((json_int_t)persisted.n),
                           "/etc/audit/rules.d (offline root: the persisted rules)") != PST_OK ||
             pst_findings_set(out, "loaded_missing_events", &missing,
-                             "/etc/audit/rules.d (offline root: the persisted rules)") != PST_OK) {
+                             "/etc/audit/rules.d (offline root: the persisted rules)") != PST_OK ||
+            pst_facts_set(out, "loaded_exec_rule_paths", exec_rule_paths(&persisted),
+                          "/etc/audit/rules.d (offline root: the persisted rules)") != PST_OK) {
             rc = PST_ENOMEM;
             goto out;
         }

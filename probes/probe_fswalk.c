@@ -7,6 +7,7 @@
 #include "probes/probe.h"
 
 #include "agent/error.h"
+#include "probes/findings.h"
 #include "probes/text.h"
 
 #include <dirent.h>
@@ -112,6 +113,12 @@ static const struct pst_probe_field fswalk_fields[] = {
     {"unpackaged_suid_sgid", PST_TYPE_FINDINGS,
      "SUID or SGID files that no installed package lists {path, mode, owner, group}"},
     {"unpackaged_suid_sgid_count", PST_TYPE_INT, "how many"},
+    {"suid_sgid_unaudited", PST_TYPE_FINDINGS,
+     "SUID or SGID files whose executions the audit rules do not record (probe audit's "
+     "exec_rule_paths, loaded_exec_rule_paths), but those under a nosuid or noexec mount of "
+     "a running system {path, missing: where the rule is missing: /etc/audit/rules.d, "
+     "loaded}"},
+    {"suid_sgid_unaudited_count", PST_TYPE_INT, "how many"},
     {"entries", PST_TYPE_INT, "entries examined"},
 };
 
@@ -143,7 +150,10 @@ struct walk {
     json_t *problems; /* first reasons why the walk is incomplete (unreadable directories...) */
     long n_problems;
     const json_t *skip_fstypes;
-    json_t *mounts; /* live: mount point -> filesystem type, from /proc/self/mountinfo */
+    json_t *mounts;            /* live: mount point -> filesystem type, from /proc/self/mountinfo */
+    json_t *unprivileged;      /* live: mount point -> whether it is mounted nosuid or noexec */
+    bool on_unprivileged;      /* the walk is inside such a mount */
+    json_t *suid_unprivileged; /* SUID/SGID paths inside one: they run without privilege */
     json_t *walked; /* devices whose filesystem was walked, so that a bind mount is not twice */
     bool nomem;
 };
@@ -229,7 +239,23 @@ static void unescape_mountinfo(char *s)
     *w = '\0';
 }
 
-/* The running system's mounts: mount point -> type (fields 5 and after " - " of mountinfo). */
+/* Whether comma-separated OPTIONS hold NAME. */
+static bool has_option(const char *options, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *o = options; *o != '\0'; o += strcspn(o, ",") + (o[strcspn(o, ",")] == ',')) {
+        if (strncmp(o, name, n) == 0 && (o[n] == ',' || o[n] == '\0')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The running system's mounts: mount point -> type (fields 5 and after " - " of mountinfo),
+ * and whether the mount's own options (field 6) hold nosuid or noexec.
+ */
 static void load_mounts(struct walk *w)
 {
     char *buf = NULL, *cursor, *line;
@@ -237,8 +263,10 @@ static void load_mounts(struct walk *w)
     long lineno = 0;
 
     w->mounts = json_object();
-    if (w->mounts == NULL || pst_fs_read(w->ctx->fs, "/proc/self/mountinfo", 16u * 1024u * 1024u,
-                                         true, &buf, &len) != PST_OK) {
+    w->unprivileged = json_object();
+    if (w->mounts == NULL || w->unprivileged == NULL ||
+        pst_fs_read(w->ctx->fs, "/proc/self/mountinfo", 16u * 1024u * 1024u, true, &buf, &len) !=
+            PST_OK) {
         free(buf);
         return;
     }
@@ -260,8 +288,13 @@ static void load_mounts(struct walk *w)
         }
         char *type = dash + 3;
         type[strcspn(type, " ")] = '\0';
+        p[strcspn(p, " ")] = '\0'; /* the options end where the optional fields or " - " start */
         unescape_mountinfo(field[4]);
+        /* a later mount on the same point hides the earlier one: the last line wins */
         json_object_set_new_nocheck(w->mounts, field[4], json_string(type));
+        json_object_set_new_nocheck(
+            w->unprivileged, field[4],
+            json_boolean(has_option(p, "nosuid") || has_option(p, "noexec")));
     }
     free(buf);
 }
@@ -279,7 +312,14 @@ static void record(struct walk *w, enum finding kind, const struct stat *st)
 
     w->counts[kind]++;
     if (kind == SUID && json_array_size(w->suid_paths) < SUID_PATHS_MAX) {
-        json_array_append_new(w->suid_paths, pst_json_text(w->path));
+        /* the set is keyed by the path as the list holds it ('?' for bytes not UTF-8) */
+        json_t *text = pst_json_text(w->path);
+        if (text == NULL || json_array_append_new(w->suid_paths, text) != 0 ||
+            (w->on_unprivileged &&
+             json_object_set_new_nocheck(w->suid_unprivileged, json_string_value(text),
+                                         json_true()) != 0)) {
+            w->nomem = true;
+        }
     }
     /* SUID files are all kept for the package lookup; the list is cut after it. */
     if (kind != SUID && (long)json_array_size(w->lists[kind]) >= w->max_findings) {
@@ -462,9 +502,14 @@ static void walk_dir(struct walk *w, int fd, long depth)
                 close(child);
             } else {
                 dev_t parent = w->dev;
+                bool parent_unprivileged = w->on_unprivileged;
                 w->dev = st.st_dev;
+                if (mounted != NULL) { /* a mount point (a bind mount too): its own options */
+                    w->on_unprivileged = json_is_true(json_object_get(w->unprivileged, w->path));
+                }
                 walk_dir(w, child, depth + 1);
                 w->dev = parent;
+                w->on_unprivileged = parent_unprivileged;
             }
         }
         path_pop(w, saved);
@@ -531,6 +576,93 @@ static void find_packages(struct walk *w)
     json_decref(wanted);
 }
 
+/* LIST (a JSON array of strings, or NULL) as a set: string -> true. NULL when out of memory. */
+static json_t *string_set(const json_t *list)
+{
+    json_t *set = json_object();
+    size_t i;
+    const json_t *item;
+
+    json_array_foreach(list, i, item)
+    {
+        if (set != NULL &&
+            json_object_set_new_nocheck(set, json_string_value(item), json_true()) != 0) {
+            json_decref(set);
+            set = NULL;
+        }
+    }
+    return set;
+}
+
+/*
+ * CIS 6.2.3.6: every SUID/SGID program (PATHS) needs an audit rule recording its executions,
+ * both in /etc/audit/rules.d and loaded. The rules come from the audit probe (its call is
+ * shared with the policies that use it); when they are unknown, the field is an error with
+ * the audit probe's reason. Returns 0 or PST_ENOMEM.
+ */
+static int unaudited_programs(struct pst_probe_ctx *ctx, const json_t *paths,
+                              const json_t *unprivileged, long max, struct pst_facts *out)
+{
+    const struct pst_call *audit = NULL;
+    const json_t *persisted, *loaded;
+    json_t *in_rules = NULL, *in_kernel = NULL;
+    struct pst_findings unaudited = {0};
+    size_t i;
+    const json_t *item;
+    int rc = pst_probe_call(ctx, pst_probe_find("audit"), NULL, &audit);
+
+    if (rc != PST_OK) {
+        return rc;
+    }
+    persisted = pst_call_value(audit, "exec_rule_paths");
+    loaded = pst_call_value(audit, "loaded_exec_rule_paths");
+    if (persisted == NULL || loaded == NULL) {
+        const json_t *why = json_array_get(audit->errors, 0);
+        pst_facts_error(out, "audit", "the audit rules are not known: %s",
+                        why != NULL ? json_string_value(json_object_get(why, "message"))
+                                    : "see posture probe audit");
+        return PST_OK;
+    }
+    rc = PST_ENOMEM;
+    in_rules = string_set(persisted);
+    in_kernel = string_set(loaded);
+    if (in_rules == NULL || in_kernel == NULL || pst_findings_init(&unaudited, max) != PST_OK) {
+        goto out;
+    }
+    json_array_foreach(paths, i, item)
+    {
+        const char *path = json_string_value(item);
+        json_t *missing;
+        if (json_object_get(unprivileged, path) != NULL) {
+            continue; /* on a nosuid or noexec mount, as CIS leaves them out */
+        }
+        missing = json_array();
+        if (missing == NULL) {
+            goto out;
+        }
+        if (json_object_get(in_rules, path) == NULL) {
+            json_array_append_new(missing, json_string("/etc/audit/rules.d"));
+        }
+        if (json_object_get(in_kernel, path) == NULL) {
+            json_array_append_new(missing, json_string("loaded"));
+        }
+        if (json_array_size(missing) == 0) {
+            json_decref(missing);
+            continue;
+        }
+        if (pst_findings_add(&unaudited,
+                             json_pack("{s:O, s:o}", "path", item, "missing", missing)) != PST_OK) {
+            goto out;
+        }
+    }
+    rc = pst_findings_set(out, "suid_sgid_unaudited", &unaudited, "fswalk, audit");
+out:
+    pst_findings_release(&unaudited);
+    json_decref(in_rules);
+    json_decref(in_kernel);
+    return rc;
+}
+
 /* Whether the current path is a skip path or lies under one. */
 static bool skipped_under(const struct walk *w)
 {
@@ -583,6 +715,22 @@ static void walk_root(struct walk *w, const char *root, bool examine_root)
     }
     json_object_set_new(w->walked, dev, json_true());
     w->dev = st.st_dev;
+    w->on_unprivileged = false;
+    if (w->unprivileged != NULL) {
+        /* the options of the mount ROOT lies in: the longest mount point above it */
+        const char *mount, *best = NULL;
+        json_t *flag;
+        json_object_foreach(w->unprivileged, mount, flag)
+        {
+            size_t n = strlen(mount);
+            if ((strcmp(mount, "/") == 0 ||
+                 (strncmp(root, mount, n) == 0 && (root[n] == '/' || root[n] == '\0'))) &&
+                (best == NULL || n > strlen(best))) {
+                best = mount;
+                w->on_unprivileged = json_is_true(flag);
+            }
+        }
+    }
     if (examine_root) {
         examine(w, &st);
     }
@@ -624,10 +772,12 @@ static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
         w.lists[k] = json_array();
     }
     w.suid_paths = json_array();
+    w.suid_unprivileged = json_object();
     w.problems = json_array();
     unpackaged = json_array();
     if (w.lists[WW_FILES] == NULL || w.lists[WW_DIRS] == NULL || w.lists[UNOWNED] == NULL ||
-        w.lists[SUID] == NULL || w.suid_paths == NULL || w.problems == NULL || unpackaged == NULL) {
+        w.lists[SUID] == NULL || w.suid_paths == NULL || w.suid_unprivileged == NULL ||
+        w.problems == NULL || unpackaged == NULL) {
         rc = PST_ENOMEM;
         goto out;
     }
@@ -727,7 +877,9 @@ static int fswalk_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
     if ((suid_complete &&
          (pst_facts_set(out, "unpackaged_suid_sgid", json_incref(unpackaged), "fswalk") != 0 ||
           pst_facts_set(out, "unpackaged_suid_sgid_count", json_integer(n_unpackaged), "fswalk") !=
-              0)) ||
+              0 ||
+          unaudited_programs(ctx, w.suid_paths, w.suid_unprivileged, w.max_findings, out) !=
+              PST_OK)) ||
         pst_facts_set(out, "entries", json_integer(w.entries), "fswalk") != 0) {
         rc = PST_ENOMEM;
     }
@@ -738,6 +890,8 @@ out:
     json_decref(w.suid_paths);
     json_decref(w.problems);
     json_decref(w.mounts);
+    json_decref(w.unprivileged);
+    json_decref(w.suid_unprivileged);
     json_decref(w.walked);
     json_decref(unpackaged);
     free(w.path);

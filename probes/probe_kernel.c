@@ -47,14 +47,24 @@ static const char *image_release(const char *name)
     return NULL;
 }
 
+/* A Status whose last word (or whole text) is a state without the package's files. */
+static bool state_absent(const char *status)
+{
+    const char *state = strrchr(status, ' ');
+
+    state = state ? state + 1 : status;
+    return strcmp(state, "not-installed") == 0 || strcmp(state, "config-files") == 0;
+}
+
 static int kernel_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out)
 {
-    const json_t *index;
-    const char *key;
-    json_t *entry;
+    const struct pst_dpkg_status *index;
     json_t *images = json_array();
     json_t *pkgs = json_array();
-    const char *newest_name = NULL, *newest_version = NULL;
+    bool have_newest = false;
+    char newest_name[256] = "";
+    const char *newest_version = NULL;
+    char *newest_copy = NULL; /* newest_version when it had to be made UTF-8 */
     char newest_release[256] = "";
     char newest_source[128] = DPKG_STATUS;
     struct utsname uts;
@@ -81,48 +91,47 @@ static int kernel_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
     if (rc == PST_ENOMEM) {
         goto out;
     }
-    rc = PST_OK;
-    if (index == NULL) {
-        const char *why = json_string_value(json_object_get(ctx->memo, DPKG_STATUS));
-        pst_facts_error(out, DPKG_STATUS, "read %s: %s", DPKG_STATUS, why ? why : "failed");
-    } else {
-        json_object_foreach((json_t *)index, key, entry)
-        {
-            const char *status = json_string_value(json_object_get(entry, "status"));
-            const char *version = json_string_value(json_object_get(entry, "version"));
+    if (index != NULL) {
+        struct pst_dpkg_entry e;
+        size_t pos = 0;
+        while (pst_dpkg_status_next(index, &pos, &e)) {
             const char *release;
-            const char *state;
+            const char *version;
+            char *copy;
             char name[256];
-            const char *colon = strchr(key, ':');
-            if (colon == NULL || status == NULL || version == NULL) {
+            if (e.pkg->version == NULL || state_absent(e.pkg->status)) {
                 continue;
             }
-            snprintf(name, sizeof(name), "%.*s", (int)(colon - key), key);
-            state = strrchr(status, ' ') ? strrchr(status, ' ') + 1 : status;
+            snprintf(name, sizeof(name), "%.*s", (int)e.name_len, e.name);
             release = image_release(name);
-            if (release == NULL || strcmp(state, "not-installed") == 0 ||
-                strcmp(state, "config-files") == 0) {
+            if (release == NULL) {
                 continue;
+            }
+            /* versions compare as reported, bytes that are not UTF-8 made '?' */
+            version = pst_dpkg_text(e.pkg->version, &copy);
+            if (version == NULL) {
+                rc = PST_ENOMEM;
+                goto out;
             }
             json_array_append_new(images, json_string(release));
-            if (newest_name != NULL) {
+            if (have_newest) {
                 bool ok;
                 int c = pst_debversion_compare(version, newest_version, &ok);
-                if (!ok) {
-                    continue;
-                }
-                if (c == 0) {
+                if (ok && c == 0) {
                     c = pst_debversion_compare(release, newest_release, &ok);
                 }
-                if (c <= 0) {
+                if (!ok || c <= 0) {
+                    free(copy);
                     continue;
                 }
             }
-            newest_name = key;
+            have_newest = true;
+            snprintf(newest_name, sizeof(newest_name), "%s", name);
+            free(newest_copy);
+            newest_copy = copy;
             newest_version = version;
             snprintf(newest_release, sizeof(newest_release), "%s", release);
-            snprintf(newest_source, sizeof(newest_source), "%s:%lld", DPKG_STATUS,
-                     (long long)json_integer_value(json_object_get(entry, "line")));
+            snprintf(newest_source, sizeof(newest_source), "%s:%ld", DPKG_STATUS, e.pkg->line);
         }
         if (pst_facts_set(out, "images", json_incref(images), DPKG_STATUS) != 0 ||
             pst_facts_set(out, "images_count", json_integer((json_int_t)json_array_size(images)),
@@ -130,33 +139,25 @@ static int kernel_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
             rc = PST_ENOMEM;
             goto out;
         }
-        {
-            char package[256] = "";
-            char release[256] = "";
-            if (newest_name != NULL) {
-                snprintf(package, sizeof(package), "%.*s", (int)strcspn(newest_name, ":"),
-                         newest_name);
-                snprintf(release, sizeof(release), "%s", newest_release);
-            }
-            if (pst_facts_set(out, "newest_image_release",
-                              newest_name ? json_string(release) : json_null(),
-                              newest_source) != 0 ||
-                pst_facts_set(out, "newest_image_package",
-                              newest_name ? json_string(package) : json_null(),
-                              newest_source) != 0 ||
-                pst_facts_set(out, "newest_image_version",
-                              newest_name ? pst_json_text(newest_version) : json_null(),
-                              newest_source) != 0) {
-                rc = PST_ENOMEM;
-                goto out;
-            }
-            if (live && pst_facts_set(out, "running_is_newest",
-                                      newest_name ? json_boolean(strcmp(release, uts.release) == 0)
-                                                  : json_null(),
-                                      newest_source) != 0) {
-                rc = PST_ENOMEM;
-                goto out;
-            }
+        if (pst_facts_set(out, "newest_image_release",
+                          have_newest ? json_string(newest_release) : json_null(),
+                          newest_source) != 0 ||
+            pst_facts_set(out, "newest_image_package",
+                          have_newest ? json_string(newest_name) : json_null(),
+                          newest_source) != 0 ||
+            pst_facts_set(out, "newest_image_version",
+                          have_newest ? pst_json_text(newest_version) : json_null(),
+                          newest_source) != 0) {
+            rc = PST_ENOMEM;
+            goto out;
+        }
+        if (live &&
+            pst_facts_set(out, "running_is_newest",
+                          have_newest ? json_boolean(strcmp(newest_release, uts.release) == 0)
+                                      : json_null(),
+                          newest_source) != 0) {
+            rc = PST_ENOMEM;
+            goto out;
         }
     }
     rc = pst_fs_read(ctx->fs, REBOOT_REQUIRED, PST_FS_TEXT_LIMIT, false, &buf, &len);
@@ -206,6 +207,7 @@ static int kernel_collect(struct pst_probe_ctx *ctx, const json_t *args, struct 
     }
 out:
     free(buf);
+    free(newest_copy);
     json_decref(images);
     json_decref(pkgs);
     return rc;

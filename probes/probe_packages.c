@@ -209,8 +209,8 @@ static int conf_file(struct scan *s, char *buf, const char *path)
 static int prefs_file(struct scan *s, char *buf, const char *path)
 {
     json_t *errors = pst_facts_errors(s->out);
-    int rc = errors != NULL ? pst_apt_pins_parse(buf, path, &s->pins, &s->n_pins, errors)
-                            : PST_ENOMEM;
+    int rc =
+        errors != NULL ? pst_apt_pins_parse(buf, path, &s->pins, &s->n_pins, errors) : PST_ENOMEM;
 
     if (rc == PST_ETOOBIG) {
         pst_facts_error(s->out, path, "more than %d preference records", PST_APT_MAX_PINS);
@@ -619,64 +619,75 @@ static int add_finding(json_t *list, long max, json_t *item)
     return json_array_append_new(list, item) == 0 ? PST_OK : PST_ENOMEM;
 }
 
-/* Installed, held and broken packages from dpkg's status index. */
-static int read_status(struct scan *s, const json_t *index)
+/* One instance of a package from the index: held, broken, or installed for apt's view. */
+static int read_stanza(struct scan *s, const struct pst_dpkg_entry *e, const char *status,
+                       const char *version, const char *arch)
 {
-    const char *key;
-    json_t *entry;
+    long line = e->pkg->line;
+    char name[256];
+    char want[64], eflag[64], state[64];
     int rc = PST_OK;
 
-    json_object_foreach((json_t *)index, key, entry)
-    {
-        const char *status = json_string_value(json_object_get(entry, "status"));
-        const char *version = json_string_value(json_object_get(entry, "version"));
-        const char *arch = json_string_value(json_object_get(entry, "architecture"));
-        long line = (long)json_integer_value(json_object_get(entry, "line"));
-        const char *colon = strchr(key, ':');
-        char name[256];
-        char want[64], eflag[64], state[64];
+    snprintf(name, sizeof(name), "%.*s", (int)e->name_len, e->name);
+    status_words(status, want, eflag, state);
+    if (strcmp(state, "not-installed") == 0 || strcmp(state, "config-files") == 0 ||
+        state[0] == '\0') {
+        return PST_OK;
+    }
+    if (strcmp(want, "hold") == 0) {
+        s->n_held++;
+        rc = add_finding(s->held, s->max_findings,
+                         json_pack("{s:o, s:o, s:o}", "name", pst_json_text(name), "arch",
+                                   pst_json_text(arch ? arch : ""), "version",
+                                   pst_json_text(version ? version : "")));
+    }
+    if (rc == PST_OK && (strcmp(state, "installed") != 0 || strcmp(eflag, "reinstreq") == 0)) {
+        s->n_broken++;
+        rc = add_finding(
+            s->broken, s->max_findings,
+            json_pack("{s:o, s:o, s:o, s:o}", "name", pst_json_text(name), "arch",
+                      pst_json_text(arch ? arch : ""), "version",
+                      pst_json_text(version ? version : ""), "state",
+                      pst_json_text(strcmp(eflag, "reinstreq") == 0 ? "reinstreq" : state)));
+    }
+    if (rc != PST_OK) {
+        return rc;
+    }
+    if (version == NULL) {
+        pst_facts_error(s->out, DPKG_STATUS, "%s:%ld: %s has no Version", DPKG_STATUS, line, name);
+        return PST_OK;
+    }
+    rc = pst_apt_db_add_installed(s->db, name, arch, version, status, line);
+    if (rc == PST_EPARSE) {
+        pst_facts_error(s->out, DPKG_STATUS, "%s:%ld: version '%s' of %s is invalid", DPKG_STATUS,
+                        line, version, name);
+        rc = PST_OK;
+    }
+    return rc;
+}
 
-        if (colon == NULL || status == NULL) {
-            continue; /* the bare-name aliases */
+/* Installed, held and broken packages from dpkg's status index. */
+static int read_status(struct scan *s, const struct pst_dpkg_status *index)
+{
+    struct pst_dpkg_entry e;
+    size_t pos = 0;
+    int rc = PST_OK;
+
+    while (rc == PST_OK && pst_dpkg_status_next(index, &pos, &e)) {
+        /* the values as reported, bytes that are not UTF-8 made '?' */
+        char *copies[3];
+        const char *status = pst_dpkg_text(e.pkg->status, &copies[0]);
+        const char *version = pst_dpkg_text(e.pkg->version, &copies[1]);
+        const char *arch = pst_dpkg_text(e.pkg->arch, &copies[2]);
+
+        if (status == NULL || (version == NULL && e.pkg->version != NULL) ||
+            (arch == NULL && e.pkg->arch != NULL)) {
+            rc = PST_ENOMEM;
+        } else {
+            rc = read_stanza(s, &e, status, version, arch);
         }
-        snprintf(name, sizeof(name), "%.*s", (int)(colon - key), key);
-        status_words(status, want, eflag, state);
-        if (strcmp(state, "not-installed") == 0 || strcmp(state, "config-files") == 0 ||
-            state[0] == '\0') {
-            continue;
-        }
-        if (strcmp(want, "hold") == 0) {
-            s->n_held++;
-            rc = add_finding(s->held, s->max_findings,
-                             json_pack("{s:o, s:o, s:o}", "name", pst_json_text(name), "arch",
-                                       pst_json_text(arch ? arch : ""), "version",
-                                       pst_json_text(version ? version : "")));
-        }
-        if (rc == PST_OK && (strcmp(state, "installed") != 0 || strcmp(eflag, "reinstreq") == 0)) {
-            s->n_broken++;
-            rc = add_finding(
-                s->broken, s->max_findings,
-                json_pack("{s:o, s:o, s:o, s:o}", "name", pst_json_text(name), "arch",
-                          pst_json_text(arch ? arch : ""), "version",
-                          pst_json_text(version ? version : ""), "state",
-                          pst_json_text(strcmp(eflag, "reinstreq") == 0 ? "reinstreq" : state)));
-        }
-        if (rc != PST_OK) {
-            break;
-        }
-        if (version == NULL) {
-            pst_facts_error(s->out, DPKG_STATUS, "%s:%ld: %s has no Version", DPKG_STATUS, line,
-                            name);
-            continue;
-        }
-        rc = pst_apt_db_add_installed(s->db, name, arch, version, status, line);
-        if (rc == PST_EPARSE) {
-            pst_facts_error(s->out, DPKG_STATUS, "%s:%ld: version '%s' of %s is invalid",
-                            DPKG_STATUS, line, version, name);
-            rc = PST_OK;
-        }
-        if (rc != PST_OK) {
-            break;
+        for (size_t i = 0; i < PST_COUNT(copies); i++) {
+            free(copies[i]);
         }
     }
     return rc;
@@ -739,12 +750,13 @@ static bool periodic_on(const char *value)
     return end != value && v != 0;
 }
 
-static int unattended_facts(struct scan *s, const json_t *index)
+static int unattended_facts(struct scan *s, const struct pst_dpkg_status *index)
 {
     static const char *const keys[] = {"unattended-upgrade::origins-pattern",
                                        "unattended-upgrade::allowed-origins"};
-    const json_t *uu = json_object_get(index, "unattended-upgrades");
-    const char *status = uu ? json_string_value(json_object_get(uu, "status")) : NULL;
+    const struct pst_dpkg_pkg *uu = pst_dpkg_status_find(index, "unattended-upgrades");
+    /* only its words' ASCII matters: as dpkg wrote it */
+    const char *status = uu ? uu->status : NULL;
     char want[64], eflag[64], state[64];
     bool installed;
     const char *upd_src = NULL, *uu_src = NULL;
@@ -799,7 +811,7 @@ static int unattended_facts(struct scan *s, const json_t *index)
 static int packages_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out)
 {
     struct scan s;
-    const json_t *index;
+    const struct pst_dpkg_status *index;
     const char *default_release;
     const char *dr_source = NULL;
     long long newest = 0;
@@ -814,13 +826,8 @@ static int packages_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
     clock_gettime(CLOCK_REALTIME, &now);
     s.now = (long long)now.tv_sec;
     index = pst_dpkg_status_index(ctx, out, &rc);
-    if (rc == PST_ENOMEM) {
-        return rc;
-    }
     if (index == NULL) {
-        const char *why = json_string_value(json_object_get(ctx->memo, DPKG_STATUS));
-        pst_facts_error(out, DPKG_STATUS, "read %s: %s", DPKG_STATUS, why ? why : "failed");
-        return PST_OK;
+        return rc; /* the reason is among the errors */
     }
     rc = pst_aptconf_init(&s.conf);
     if (rc != PST_OK) {
@@ -846,12 +853,14 @@ static int packages_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
     }
     /* the native architecture is dpkg's own, unless APT::Architecture says otherwise */
     {
-        const json_t *dpkg = json_object_get(index, "dpkg");
+        const struct pst_dpkg_pkg *dpkg = pst_dpkg_status_find(index, "dpkg");
         const char *arch = pst_aptconf_get(&s.conf, "APT::Architecture", NULL);
+        char *copy = NULL;
         if (arch == NULL && dpkg != NULL) {
-            arch = json_string_value(json_object_get(dpkg, "architecture"));
+            arch = pst_dpkg_text(dpkg->arch, &copy);
         }
         snprintf(s.native, sizeof(s.native), "%s", arch ? arch : "amd64");
+        free(copy);
     }
     rc = pst_apt_db_new(s.native, &s.db);
     if (rc == PST_OK) {

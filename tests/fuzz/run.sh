@@ -8,8 +8,10 @@ seconds=${1:-20}
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
     -DPOSTURE_SANITIZE=ON -DPOSTURE_FUZZ=ON -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target fuzz_policy fuzz_config fuzz_probes fuzz_sshd fuzz_apt fuzz_hostconf \
-    fuzz_ycache fuzz_firewall fuzz_jws fuzz_collector fuzz_enroll fuzz_jsonw fuzz_facts
-for target in policy config probes sshd apt hostconf ycache firewall jws collector enroll jsonw facts; do
+    fuzz_ycache fuzz_firewall fuzz_jws fuzz_collector fuzz_enroll fuzz_jsonw fuzz_facts \
+    fuzz_dpkg_status
+for target in policy config probes sshd apt hostconf ycache firewall jws collector enroll jsonw facts \
+    dpkg_status; do
     corpus=build-fuzz/corpus-$target
     mkdir -p "$corpus"
     cp -n tests/fuzz/corpus/$target/* "$corpus"/ 2>/dev/null || true

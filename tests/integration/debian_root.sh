@@ -48,6 +48,22 @@ if ! diff -u "$SRC/tests/data/debian12-fresh.expected" "$WORK/debian.actual"; th
     fail "verdicts on the fresh Debian root differ from tests/data/debian12-fresh.expected"
 fi
 expect_eq "fresh Debian score" "10 39" "$(jq -r '"\(.score.secure.current) \(.score.secure.max)"' "$WORK/debian.json")"
+# Accounts and root's password as shadow's passwd -S reports them on the same root (CIS
+# 5.4.2.8, 5.4.2.4): a fresh install locks root and every account without a valid shell.
+passwd -R "$root" -S -a >"$WORK/passwd-S"
+expect_eq "root's password status" "$(awk '$1 == "root" {print $2; exit}' "$WORK/passwd-S")" \
+    "$("$POSTURE" probe accounts --root "$root" --format json | jq -r .facts.root_password_status.value)"
+awk -F: 'NR == FNR { if ($0 ~ /^\// && $0 !~ /\/nologin$/) valid[$0] = 1; next }
+         $1 != "root" && !($7 in valid) { print $1 }' "$root/etc/shells" "$root/etc/passwd" |
+    LC_ALL=C sort >"$WORK/invalid-shell"
+expect_eq "accounts without a valid shell are all locked" "" \
+    "$(awk '$2 != "L" {print $1}' "$WORK/passwd-S" | LC_ALL=C sort | comm -12 - "$WORK/invalid-shell")"
+expect_eq "the root has accounts without a valid shell" "true" "$([ -s "$WORK/invalid-shell" ] && echo true)"
+expect_eq "invalid_shell_unlocked" "0" \
+    "$("$POSTURE" probe accounts --root "$root" --format json | jq -r .facts.invalid_shell_unlocked_count.value)"
+# No audit rules in a fresh root: every SUID/SGID program find lists lacks its rule (6.2.3.6).
+expect_eq "unaudited SUID/SGID programs" "$(find "$root" -xdev -perm /6000 -type f | sed "s|^$root||" | LC_ALL=C sort | paste -sd,)" \
+    "$("$POSTURE" probe fswalk --root "$root" --arg max_findings=10000 --format json | jq -r '.facts.suid_sgid_unaudited.value[].path' | LC_ALL=C sort | paste -sd,)"
 expect_eq "os of the root" "debian 12" "$(jq -r '"\(.host.os.id) \(.host.os.version_id)"' "$WORK/debian.json")"
 expect_eq "kernel of an offline root" "null" "$(jq -r .host.kernel "$WORK/debian.json")"
 

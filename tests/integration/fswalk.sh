@@ -10,8 +10,10 @@
 # much faster there than in a work tree that a file watcher may be following.
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/posture-fswalk.XXXXXX")
 mounted=""
+bound=""
 cleanup() {
     if [ -n "$mounted" ]; then umount "$mounted" 2>/dev/null || true; fi
+    if [ -n "$bound" ]; then umount "$bound" 2>/dev/null || true; fi
     rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -116,6 +118,30 @@ if [ -n "$mounted" ]; then
     expect_eq "all_mounts: one more entry than -xdev" "$(($(jq .facts.entries.value "$WORK/walk.json") + 1))" \
         "$(jq .facts.entries.value "$WORK/mounts.json")"
 fi
+
+# SUID/SGID programs on a nosuid or noexec mount gain no privilege: CIS 6.2.3.6 leaves them
+# out of the programs that need an audit rule, and so does a walk of a running system. Here
+# the same program is reached through a bind mount remounted nosuid. (In the work tree: a
+# tmpfs, which the walk never enters, would hide the mount.)
+priv=$WORK/priv
+rm -rf "$priv" && mkdir -p "$priv/plain" "$priv/bound"
+: >"$priv/plain/tool" && chmod 4755 "$priv/plain/tool"
+: >"$priv/plain/odd"$'\377' && chmod 2755 "$priv/plain/odd"$'\377' # a name not in UTF-8
+if [ "$(findmnt -n -o FSTYPE -T "$priv")" != tmpfs ] && mount --bind "$priv/plain" "$priv/bound" 2>/dev/null; then
+    bound=$priv/bound
+    mount -o remount,bind,nosuid "$bound"
+    "$POSTURE" probe fswalk --arg "roots=$priv" --format json >"$WORK/nosuid.json"
+    expect_eq "nosuid: both paths are SUID files" "$priv/bound/odd?,$priv/bound/tool,$priv/plain/odd?,$priv/plain/tool" \
+        "$(jq -r '.facts.suid_sgid_paths.value[]' "$WORK/nosuid.json" | LC_ALL=C sort | paste -sd,)"
+    expect_eq "nosuid: findmnt sees the mount nosuid" "nosuid" \
+        "$(findmnt -n -o OPTIONS "$bound" | tr , '\n' | grep -x nosuid)"
+    expect_eq "nosuid: the unaudited programs" "$priv/plain/odd?,$priv/plain/tool" \
+        "$(jq -r '.facts.suid_sgid_unaudited.value[].path' "$WORK/nosuid.json" | LC_ALL=C sort | paste -sd,)"
+    umount "$bound" && bound=""
+else
+    echo "note: cannot bind-mount here; the nosuid check is skipped"
+fi
+rm -rf "$priv"
 
 # Bounded evidence, complete counts.
 expect_exit "bounded" 0 "$POSTURE" probe fswalk --arg "roots=$tree" --arg max_findings=2 --arg all_mounts=false --format json

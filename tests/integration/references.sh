@@ -74,15 +74,20 @@ expect_eq "augenrules puts -e 2 last" "-e 2" "$(tail -1 "$WORK/audit.rules")"
 mkdir -p "$WORK/merged/etc/audit/rules.d"
 cp "$WORK/audit.rules" "$WORK/merged/etc/audit/rules.d/audit.rules"
 cp -r "$WORK/hardened/etc/audit/auditd.conf" "$WORK/merged/etc/audit/"
-summary() { probe audit --root "$1" | jq -c '[.facts.rules.value, .facts.enable_flag.value, .facts.missing_events.value]'; }
+summary() { probe audit --root "$1" | jq -c '[.facts.rules.value, .facts.enable_flag.value, .facts.missing_events.value, .facts.exec_rule_paths.value]'; }
 expect_eq "rules.d merged by the probe = by augenrules" "$(summary "$WORK/merged")" "$(summary "$WORK/hardened")"
-expect_eq "hardened audit rules" '[53,2,[]]' "$(summary "$WORK/hardened")"
+expect_eq "hardened audit rules" '[54,2,[],["/usr/bin/chcon","/usr/bin/setfacl","/usr/bin/chacl","/usr/sbin/usermod","/usr/bin/kmod","/usr/bin/sudo"]]' "$(summary "$WORK/hardened")"
 
 # ---- auditctl -l on this host: the probe reads the same loaded rules (none are loaded here
 # by the tests: loading rules would change the kernel state of the machine).
 if auditctl -l >"$WORK/auditctl.out" 2>/dev/null; then
     want=$(grep -c -E '^-(w|a) ' "$WORK/auditctl.out" || true)
     expect_eq "loaded rules (auditctl -l)" "$want" "$(probe audit | jq -r .facts.loaded_rules.value)"
+    # programs whose executions the loaded rules record, as auditctl -l prints them
+    expect_eq "loaded execution rules (auditctl -l)" \
+        "$(awk '/^-a always,exit / && / -F perm=[rwa]*x/ { for (i = 1; i < NF; i++) if ($i == "-F" && $(i + 1) ~ /^path=/) print substr($(i + 1), 6) }
+                /^-w / && / -p [rwa]*x/ { print $2 }' "$WORK/auditctl.out" | awk '!seen[$0]++' | paste -sd,)" \
+        "$(probe audit | jq -r '.facts.loaded_exec_rule_paths.value | join(",")')"
 else
     expect_eq "auditctl -l failing is an error" "true" \
         "$(probe audit | jq -r '[.errors[].message | test("auditctl")] | any')"

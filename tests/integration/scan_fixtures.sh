@@ -103,6 +103,56 @@ expect_eq "sshd: Match block weakens root login" 'fail no ["yes"] /etc/ssh/sshd_
 expect_eq "sshd: the block is named" "Address 10.0.0.0/8" \
     "$("$POSTURE" probe sshd --root "$WORK/match-root" --format json | jq -r '.facts.match_settings.value[] | select(.keyword == "permitrootlogin") | .match')"
 
+# Accounts without a valid shell (CIS 5.4.2.8) against shadow's own passwd -S on the same
+# roots: every account other than root whose shell is not in /etc/shells (nologin never
+# counts), with the status passwd -S reports when it is not L (locked).
+for name in weak hardened lax; do
+    root=$WORK/$name
+    shells=$root/etc/shells
+    if [ -L "$shells" ]; then # a symlink of the root, resolved inside it
+        target=$(readlink "$shells")
+        case "$target" in /*) shells=$root$target ;; *) shells=$root/etc/$target ;; esac
+    fi
+    [ -e "$shells" ] || shells=/dev/null # no /etc/shells: no shell is valid
+    passwd -R "$root" -S -a >"$WORK/$name.passwd-S"
+    awk -F: -v sf="$shells" -v pf="$WORK/$name.passwd-S" '
+        FILENAME == sf { if ($0 ~ /^\// && $0 !~ /\/nologin$/) valid[$0] = 1; next }
+        FILENAME == pf { split($0, f, " "); if (!(f[1] in status)) status[f[1]] = f[2]; next }
+        NF == 7 && $1 != "root" && !($7 in valid) && status[$1] != "L" { print $1, $7, status[$1] }
+    ' "$shells" "$WORK/$name.passwd-S" "$root/etc/passwd" >"$WORK/$name.invalid.want"
+    "$POSTURE" probe accounts --root "$root" --arg max_findings=1000 --format json |
+        jq -r '.facts.invalid_shell_unlocked.value[] | "\(.user) \(.shell) \(.status)"' >"$WORK/$name.invalid.got"
+    if ! diff -u "$WORK/$name.invalid.want" "$WORK/$name.invalid.got"; then
+        fail "$name: accounts without a valid shell differ from passwd -S (diff above)"
+    fi
+    expect_eq "$name: root's status as passwd -S reports it" "$(awk '$1 == "root" {print $2; exit}' "$WORK/$name.passwd-S")" \
+        "$("$POSTURE" probe accounts --root "$root" --format json | jq -r .facts.root_password_status.value)"
+done
+expect_eq "weak: accounts without a valid shell" "dup /usr/sbin/nologin P,guest /usr/sbin/nologin NP" \
+    "$(paste -sd, "$WORK/weak.invalid.got")"
+# root with an empty password field (lax) fails 5.4.2.4; locked (hardened) passes.
+expect_eq "lax: passwd -S on root" "NP" "$(passwd -R "$WORK/lax" -S root | awk '{print $2}')"
+expect_eq "lax: root without a password fails" 'fail NP /etc/shadow:1' \
+    "$(jq -r '.results[] | select(.id == "root-password-controlled") | "\(.status) \(.evidence[0].observed) \(.evidence[0].source)"' "$WORK/lax.json")"
+
+# Privileged programs' audit rules (CIS 6.2.3.6) as the benchmark's own audit finds them: each
+# SUID/SGID file of the root (find) whose path no file of rules.d mentions (grep -r).
+for name in weak hardened; do
+    root=$WORK/$name
+    find "$root" -xdev -perm /6000 -type f | sed "s|^$root||" | LC_ALL=C sort | while read -r program; do
+        grep -qr -- "$program" "$root/etc/audit/rules.d" || echo "$program"
+    done >"$WORK/$name.unaudited.want"
+    "$POSTURE" probe fswalk --root "$root" --format json |
+        jq -r '.facts.suid_sgid_unaudited.value[] | select(.missing == ["/etc/audit/rules.d", "loaded"]) | .path' |
+        LC_ALL=C sort >"$WORK/$name.unaudited.got"
+    if ! diff -u "$WORK/$name.unaudited.want" "$WORK/$name.unaudited.got"; then
+        fail "$name: unaudited SUID/SGID programs differ from find and grep (diff above)"
+    fi
+done
+expect_eq "weak: unaudited programs" "/usr/local/bin/backdoor" "$(paste -sd, "$WORK/weak.unaudited.got")"
+expect_eq "weak: max_log_file below the site's size" "5 ge 8 (\$audit_max_log_file) /etc/audit/auditd.conf:1" \
+    "$(jq -r '.results[] | select(.id == "auditd-max-log-file") | .evidence[1] | "\(.observed) \(.expected) \(.source)"' "$weak")"
+
 # Report order: controls by potential increase, failing recommendations first.
 expect_eq "first control" "secure-management-ports" "$(jq -r '.controls[0].id' "$weak")"
 expect_eq "first result" "fail" "$(jq -r '.results[0].status' "$weak")"

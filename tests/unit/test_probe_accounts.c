@@ -124,6 +124,76 @@ static void test_accounts(void **state)
     tmproot_free(root);
 }
 
+/*
+ * CIS 5.4.2.8 and 5.4.2.4: accounts whose shell is not valid must be locked as passwd -S
+ * reports it, from /etc/shadow or, without an entry there, from /etc/passwd; root's status.
+ */
+static void test_invalid_shells(void **state)
+{
+    char *root = tmproot_new();
+    char shadow[1024];
+    json_t *r;
+    char *dump;
+
+    (void)state;
+    tmproot_write(root, "/etc/shells", "/bin/sh\n/bin/bash\n/bin/false\n/usr/sbin/nologin\n", 0644);
+    tmproot_write(root, "/etc/passwd",
+                  "root:x:0:0:root:/root:/bin/bash\n"
+                  "daemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n"
+                  "svc:x:998:998::/:/bin/false\n"
+                  "app:x:997:997::/:/usr/sbin/nologin\n"
+                  "blank:x:996:996::/:\n"
+                  "nosh:x:995:995::/:/sbin/nologin\n"
+                  "ghost:*:994:994::/:/sbin/nologin\n"
+                  "sync:x:4:65534:sync:/bin:/bin/sync\n"
+                  "alice:x:1000:1000::/home/alice:/bin/bash\n",
+                  0644);
+    snprintf(shadow, sizeof(shadow),
+             "root::19700:1:365:7:45::\n"
+             "daemon:*:19700::::::\n"
+             "svc:%s:19700::::::\n"
+             "app:%s:19700::::::\n"
+             "blank::19700::::::\n"
+             "sync:!%s:19700::::::\n"
+             "alice:%s:19700:1:365:7:45::\n",
+             hash, hash, hash, hash);
+    tmproot_write(root, "/etc/shadow", shadow, 0640);
+    r = probe_run(root, "accounts", "{}");
+    /* /bin/false is listed, so valid as CIS counts; nologin is never valid */
+    expect_json(fact_value(r, "invalid_shell_unlocked"),
+                "[{\"user\": \"app\", \"shell\": \"/usr/sbin/nologin\", \"status\": \"P\"}, "
+                "{\"user\": \"blank\", \"shell\": \"\", \"status\": \"NP\"}, "
+                "{\"user\": \"nosh\", \"shell\": \"/sbin/nologin\", \"status\": \"P\"}]");
+    expect_json(fact_value(r, "invalid_shell_unlocked_count"), "3");
+    expect_json(fact_value(r, "root_password_status"), "\"NP\"");
+    assert_string_equal(fact_source(r, "root_password_status"), "/etc/shadow:1");
+    /* /bin/false is still no login shell for the system-account check */
+    expect_json(fact_value(r, "system_login_shells"), "[]");
+    dump = json_dumps(r, 0);
+    assert_null(strstr(dump, "SECRET"));
+    free(dump);
+    json_decref(r);
+    r = probe_run(root, "accounts", "{\"max_findings\": 1}");
+    expect_json(fact_value(r, "invalid_shell_unlocked_count"), "3");
+    assert_int_equal(json_array_size(fact_value(r, "invalid_shell_unlocked")), 1);
+    json_decref(r);
+
+    /* root without a shadow entry: passwd -S reads the passwd field; no root at all: null */
+    tmproot_write(root, "/etc/shadow", "daemon:*:19700::::::\n", 0640);
+    r = probe_run(root, "accounts", "{}");
+    expect_json(fact_value(r, "root_password_status"), "\"P\"");
+    assert_string_equal(fact_source(r, "root_password_status"), "/etc/passwd:1");
+    json_decref(r);
+    tmproot_write(root, "/etc/passwd", "daemon:x:1:1::/usr/sbin:/usr/sbin/nologin\nshort:x:2:2\n",
+                  0644);
+    r = probe_run(root, "accounts", "{}");
+    expect_json(fact_value(r, "root_password_status"), "null");
+    expect_json(fact_value(r, "invalid_shell_unlocked"), "[]");
+    assert_non_null(strstr(probe_errors(r), "/etc/passwd:2: not 7 colon-separated fields"));
+    json_decref(r);
+    tmproot_free(root);
+}
+
 static void test_defaults_unset(void **state)
 {
     char *root = tmproot_new();
@@ -271,9 +341,10 @@ static void test_not_utf8(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accounts),  cmocka_unit_test(test_defaults_unset),
-        cmocka_unit_test(test_umask),     cmocka_unit_test(test_root_path),
-        cmocka_unit_test(test_bad_input), cmocka_unit_test(test_not_utf8),
+        cmocka_unit_test(test_accounts),       cmocka_unit_test(test_invalid_shells),
+        cmocka_unit_test(test_defaults_unset), cmocka_unit_test(test_umask),
+        cmocka_unit_test(test_root_path),      cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_not_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

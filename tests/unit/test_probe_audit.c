@@ -147,6 +147,66 @@ static void test_missing_rules_are_rules(void **state)
     tmproot_free(root);
 }
 
+/* The programs whose executions the rules record, in the forms rules.d and auditctl -l use. */
+static void test_exec_rules(void **state)
+{
+    char *root = tmproot_new();
+    json_t *r;
+
+    (void)state;
+    tmproot_write(root, "/etc/audit/rules.d/50-privileged.rules",
+                  /* as auditctl -l prints the CIS rule: -S all, auid!=-1, -F key= */
+                  "-a always,exit -S all -F path=/usr/bin/su -F perm=x -F auid>=1000 "
+                  "-F auid!=-1 -F key=privileged\n"
+                  "-a always,exit -F path=/usr/bin/passwd -F perm=x -F auid>=1000 "
+                  "-F auid!=unset -k privileged\n"
+                  "-w /usr/bin/chage -p x -k privileged\n"
+                  "-a always,exit -F path=/usr/bin/su -F perm=rx\n"     /* su again */
+                  "-a never,exit -F path=/usr/bin/mount -F perm=x\n"    /* never */
+                  "-a always,exit -F path=/usr/bin/umount -F perm=wa\n" /* not x */
+                  "-w /usr/bin/newgrp -p wa\n",                         /* not x */
+                  0640);
+    r = probe_run(root, "audit", "{}");
+    assert_string_equal(probe_errors(r), "");
+    expect_json(fact_value(r, "exec_rule_paths"),
+                "[\"/usr/bin/su\", \"/usr/bin/passwd\", \"/usr/bin/chage\"]");
+    /* an offline root loads what rules.d holds */
+    expect_json(fact_value(r, "loaded_exec_rule_paths"),
+                "[\"/usr/bin/su\", \"/usr/bin/passwd\", \"/usr/bin/chage\"]");
+    json_decref(r);
+
+    /* more rules than the bound (each line a rule, 3 MiB in all): an error, no partial list */
+    {
+        const char *line = "-a always,exit -F path=/usr/bin/x -F perm=x\n";
+        size_t n = 70000, len = strlen(line);
+        char *big = malloc(n * len + 1);
+        assert_non_null(big);
+        for (size_t i = 0; i < n; i++) {
+            memcpy(big + i * len, line, len);
+        }
+        big[n * len] = '\0';
+        tmproot_write(root, "/etc/audit/rules.d/60-many.rules", big, 0640);
+        r = probe_run(root, "audit", "{}");
+        assert_non_null(strstr(probe_errors(r), "/etc/audit/rules.d/60-many.rules: more than 20000 "
+                                                "audit rules"));
+        assert_null(fact_value(r, "exec_rule_paths"));
+        assert_null(fact_value(r, "loaded_exec_rule_paths"));
+        json_decref(r);
+        /* past the size bound of a text file: the file cannot be read */
+        big = realloc(big, 5u * 1024u * 1024u);
+        assert_non_null(big);
+        memset(big, '#', 5u * 1024u * 1024u - 1);
+        big[5u * 1024u * 1024u - 1] = '\0';
+        tmproot_write(root, "/etc/audit/rules.d/60-many.rules", big, 0640);
+        r = probe_run(root, "audit", "{}");
+        assert_non_null(strstr(probe_errors(r), "read /etc/audit/rules.d/60-many.rules: "));
+        assert_null(fact_value(r, "exec_rule_paths"));
+        json_decref(r);
+        free(big);
+    }
+    tmproot_free(root);
+}
+
 static void test_bad_rules(void **state)
 {
     char *root = tmproot_new();
@@ -181,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_merge_and_events),
         cmocka_unit_test(test_complete_rules),
         cmocka_unit_test(test_missing_rules_are_rules),
+        cmocka_unit_test(test_exec_rules),
         cmocka_unit_test(test_bad_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,6 +74,46 @@ static void test_findings(void **state)
     json_decref(r);
 }
 
+/* CIS 6.2.3.6: each SUID/SGID program needs a rule recording its executions. */
+static void test_unaudited(void **state)
+{
+    json_t *r;
+
+    (void)state;
+    /* no rules at all: both programs miss both rules; where they miss them is said */
+    r = probe_run(root, "fswalk", "{}");
+    expect_json(fact_value(r, "suid_sgid_unaudited_count"), "2");
+    expect_json(json_object_get(json_array_get(fact_value(r, "suid_sgid_unaudited"), 0), "missing"),
+                "[\"/etc/audit/rules.d\", \"loaded\"]");
+    json_decref(r);
+    /* su's rule as auditctl -l prints it; the tool only read (perm=r): still unaudited */
+    tmproot_write(root, "/etc/audit/rules.d/50-privileged.rules",
+                  "-a always,exit -S all -F path=/usr/bin/su -F perm=x -F auid>=1000 "
+                  "-F auid!=-1 -F key=privileged\n"
+                  "-a always,exit -F path=/usr/bin/local-tool -F perm=r -k privileged\n",
+                  0640);
+    r = probe_run(root, "fswalk", "{\"max_findings\": 5}");
+    expect_json(fact_value(r, "suid_sgid_unaudited"),
+                "[{\"path\": \"/usr/bin/local-tool\", \"missing\": [\"/etc/audit/rules.d\", "
+                "\"loaded\"]}]");
+    json_decref(r);
+    /* a garbled rules file: the rules are not known, the field is an error */
+    tmproot_write(root, "/etc/audit/rules.d/60-bad.rules", "-a always,exit -F\n", 0640);
+    r = probe_run(root, "fswalk", "{}");
+    assert_null(fact_value(r, "suid_sgid_unaudited"));
+    assert_non_null(strstr(probe_errors(r), "the audit rules are not known: "
+                                            "/etc/audit/rules.d/60-bad.rules:1: option without "
+                                            "its value"));
+    expect_json(fact_value(r, "suid_sgid_count"), "2");
+    json_decref(r);
+    tmproot_write(root, "/etc/audit/rules.d/60-bad.rules",
+                  "-a always,exit -F path=/usr/bin/local-tool -F perm=rx\n", 0640);
+    r = probe_run(root, "fswalk", "{}");
+    expect_json(fact_value(r, "suid_sgid_unaudited"), "[]");
+    expect_json(fact_value(r, "suid_sgid_unaudited_count"), "0");
+    json_decref(r);
+}
+
 static void test_roots_skip_and_bounds(void **state)
 {
     json_t *r;
@@ -105,6 +145,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_findings),
+        cmocka_unit_test(test_unaudited),
         cmocka_unit_test(test_roots_skip_and_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

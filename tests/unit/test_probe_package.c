@@ -111,11 +111,41 @@ static void test_missing_status(void **state)
     tmproot_free(root);
 }
 
+static void test_not_utf8(void **state)
+{
+    char *root = tmproot_new();
+    json_t *r;
+
+    (void)state;
+    /* CRLF lines, no final newline; values that are not UTF-8 reported with '?' for each byte */
+    tmproot_write(root, "/var/lib/dpkg/status",
+                  "Package: other\r\nStatus: install ok installed\r\n\r\n"
+                  "Package: odd\r\nStatus: install \xc3\xa9 unpacked\xff\r\n"
+                  "Architecture: amd\xff\r\nVersion: 1.0\xfe",
+                  0644);
+    r = probe_run(root, "package", "{\"name\": \"odd\"}");
+    assert_string_equal(json_string_value(fact_value(r, "status")), "install ?? unpacked?");
+    assert_string_equal(json_string_value(fact_value(r, "state")), "unpacked?");
+    assert_true(json_is_true(fact_value(r, "installed")));
+    assert_true(json_is_false(fact_value(r, "configured")));
+    assert_string_equal(json_string_value(fact_value(r, "version")), "1.0?");
+    assert_string_equal(json_string_value(fact_value(r, "architecture")), "amd?");
+    assert_string_equal(fact_source(r, "state"), "/var/lib/dpkg/status:4");
+    json_decref(r);
+    /* the "NAME:ARCH" key keeps the architecture's own bytes */
+    r = probe_run(root, "package", "{\"name\": \"other:\"}");
+    assert_string_equal(json_string_value(fact_value(r, "state")), "installed");
+    assert_null(json_string_value(fact_value(r, "version")));
+    json_decref(r);
+    tmproot_free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_missing_status),
+        cmocka_unit_test(test_not_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

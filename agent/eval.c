@@ -79,22 +79,6 @@ char *pst_eval_args_text(const json_t *args)
     return text;
 }
 
-char *pst_eval_expected(const struct pst_check *leaf)
-{
-    char *operand = render(leaf->operand);
-    char *text = NULL;
-
-    if (operand == NULL) {
-        return NULL;
-    }
-    if (asprintf(&text, "%s %s%s%s%s", pst_op_name(leaf->op), operand, leaf->parameter ? " ($" : "",
-                 leaf->parameter ? leaf->parameter : "", leaf->parameter ? ")" : "") < 0) {
-        text = NULL;
-    }
-    free(operand);
-    return text;
-}
-
 static bool list_has(const json_t *list, const json_t *value)
 {
     size_t i;
@@ -431,15 +415,12 @@ static char *applies_reason(const struct pst_result *result)
         }
         char *args = pst_eval_args_text(ev->leaf->args);
         char *observed = render(ev->observed != NULL ? ev->observed : json_null());
-        char *expected = pst_eval_expected(ev->leaf);
         if (asprintf(&reason, "%s%s is %s (the recommendation applies when %s)", ev->leaf->fact,
-                     args ? args : "", observed ? observed : "null",
-                     expected ? expected : "(null)") < 0) {
+                     args ? args : "", observed ? observed : "null", ev->leaf->expected) < 0) {
             reason = NULL;
         }
         free(args);
         free(observed);
-        free(expected);
         return reason;
     }
     return strdup("the applies condition is not met");

@@ -77,9 +77,6 @@ int pst_eval_recommendation(struct pst_eval_ctx *ctx, const struct pst_recommend
 /* Frees RESULT's reason and evidence items; RESULT itself is the caller's. */
 void pst_result_release(struct pst_result *result);
 
-/* Formats the expected side of a leaf ("le 4 ($ssh_max_auth_tries)"); caller frees. */
-char *pst_eval_expected(const struct pst_check *leaf);
-
 /* Formats arguments as " key=value key=value" (leading blank; "" for none); caller frees. */
 char *pst_eval_args_text(const json_t *args);
 

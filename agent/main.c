@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The posture command line: scan, probe, explain, policy lint, enroll, send, verify, version. */
 #include "agent/error.h"
+#include "agent/io.h"
 #include "agent/jsonw.h"
 #include "agent/paths.h"
 #include "agent/report.h"
@@ -92,6 +93,24 @@ static bool add_repeated(const char **list, size_t *n, const char *value)
     return true;
 }
 
+/* Loads the configuration at PATH (NULL: the default) into *config; prints every error.
+ * Returns 0 or EXIT_USAGE (then *config is NULL). */
+static int load_config(const char *path, struct pst_config **config)
+{
+    struct pst_diag diag = {0};
+    int rc = pst_config_load(path, config, &diag);
+
+    pst_diag_print(&diag, stderr);
+    pst_diag_release(&diag);
+    if (rc != PST_OK) {
+        fprintf(stderr, "posture: configuration errors\n");
+        pst_config_free(*config);
+        *config = NULL;
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
 /*
  * Loads config and policies, with STATE_DIR (--state-dir, or NULL) over the configured state
  * directory; prints every error. Returns 0 or EXIT_USAGE.
@@ -125,21 +144,6 @@ static int load_inputs(const char *config_path, const char *state_dir, struct po
     return EXIT_OK;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    for (size_t off = 0; off < len;) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return pst_from_errno(errno);
-        }
-        off += (size_t)n;
-    }
-    return PST_OK;
-}
-
 /*
  * Writes DATA to PATH. A regular file (or a new one) is replaced atomically: a temp file
  * beside it, fsync, rename, so that readers never see half a report. A character device or
@@ -161,7 +165,7 @@ static int write_report_file(const char *path, const char *data, size_t len)
         if (fd < 0) {
             return pst_from_errno(errno);
         }
-        rc = write_all(fd, data, len);
+        rc = pst_io_write_all(fd, data, len);
         if (close(fd) != 0 && rc == PST_OK) {
             rc = pst_from_errno(errno);
         }
@@ -174,7 +178,7 @@ static int write_report_file(const char *path, const char *data, size_t len)
     if (fd < 0) {
         return pst_from_errno(errno);
     }
-    rc = write_all(fd, data, len);
+    rc = pst_io_write_all(fd, data, len);
     if (rc == PST_OK && fsync(fd) != 0) {
         rc = pst_from_errno(errno);
     }
@@ -563,7 +567,6 @@ static int cmd_enroll(int argc, char **argv)
     struct pst_transport_settings ts;
     struct pst_config *config = NULL;
     struct pst_state *state = NULL;
-    struct pst_diag diag = {0};
     const char *fingerprint = NULL, *state_dir = NULL, *config_path = NULL, *proxy = NULL;
     char *token = NULL;
     unsigned char pin[32];
@@ -628,12 +631,8 @@ static int cmd_enroll(int argc, char **argv)
         }
         eo.http.ca_pin = pin;
     }
-    rc = pst_config_load(config_path, &config, &diag);
-    pst_diag_print(&diag, stderr);
-    pst_diag_release(&diag);
-    if (rc != PST_OK) {
-        fprintf(stderr, "posture: configuration errors\n");
-        status = EXIT_USAGE;
+    status = load_config(config_path, &config);
+    if (status != EXIT_OK) {
         goto out;
     }
     transport_settings(config, state_dir, &ts);
@@ -680,7 +679,6 @@ static int cmd_send(int argc, char **argv)
     struct pst_config *config = NULL;
     struct pst_state *state = NULL;
     struct pst_identity *id = NULL;
-    struct pst_diag diag = {0};
     struct pst_delivery res = {.retry_after = -1};
     int opt, rc, status;
 
@@ -696,11 +694,7 @@ static int cmd_send(int argc, char **argv)
     if (optind != argc) {
         return usage_error("unexpected argument '%s'", argv[optind]);
     }
-    rc = pst_config_load(config_path, &config, &diag);
-    pst_diag_print(&diag, stderr);
-    pst_diag_release(&diag);
-    if (rc != PST_OK) {
-        fprintf(stderr, "posture: configuration errors\n");
+    if (load_config(config_path, &config) != EXIT_OK) {
         return EXIT_USAGE;
     }
     transport_settings(config, state_dir, &ts);
@@ -1166,11 +1160,8 @@ static void print_check(const struct pst_check *check, int depth)
         return;
     }
     char *args = pst_eval_args_text(check->args);
-    char *expected = pst_eval_expected(check);
-    printf("%*s%s%s %s\n", 2 + depth * 2, "", check->fact, args ? args : "",
-           expected ? expected : "");
+    printf("%*s%s%s %s\n", 2 + depth * 2, "", check->fact, args ? args : "", check->expected);
     free(args);
-    free(expected);
 }
 
 static int cmd_explain(int argc, char **argv)

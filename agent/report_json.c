@@ -14,10 +14,6 @@
  * pst_jsonw call keeps the first failure in the writer, so the functions below only write;
  * pst_jsonw_finish reports what went wrong.
  */
-struct report_writer {
-    struct pst_jsonw *w;
-    struct pst_jsonw scratch; /* the compact text of a non-string operand, for "expected" */
-};
 
 static void write_policy(struct pst_jsonw *w, const struct pst_policy *p)
 {
@@ -104,42 +100,8 @@ static void write_control(struct pst_jsonw *w, const struct pst_scan *scan,
     pst_jsonw_end_object(w);
 }
 
-/*
- * The expected side of LEAF as pst_eval_expected formats it ("le 4 ($ssh_max_auth_tries)"),
- * written as one string from its parts: no text is joined, the operand's JSON is written
- * into the scratch buffer, which is reused. Null when that text cannot be made, as
- * pst_eval_expected gives NULL.
- */
-static void write_expected(struct report_writer *rw, const struct pst_check *leaf)
+static void write_evidence(struct pst_jsonw *w, const struct pst_evidence *ev)
 {
-    const char *operand = json_string_value(leaf->operand);
-    const char *parts[6];
-    size_t n = 0;
-
-    if (operand == NULL && leaf->operand != NULL) {
-        pst_jsonw_reset(&rw->scratch);
-        pst_jsonw_value(&rw->scratch, leaf->operand);
-        operand = pst_jsonw_text(&rw->scratch);
-    }
-    if (operand == NULL) {
-        pst_jsonw_null(rw->w);
-        return;
-    }
-    parts[n++] = pst_op_name(leaf->op);
-    parts[n++] = " ";
-    parts[n++] = operand;
-    if (leaf->parameter != NULL) {
-        parts[n++] = " ($";
-        parts[n++] = leaf->parameter;
-        parts[n++] = ")";
-    }
-    pst_jsonw_string_parts(rw->w, parts, n);
-}
-
-static void write_evidence(struct report_writer *rw, const struct pst_evidence *ev)
-{
-    struct pst_jsonw *w = rw->w;
-
     pst_jsonw_begin_object(w);
     pst_jsonw_key(w, "fact");
     pst_jsonw_string(w, ev->leaf->fact);
@@ -148,7 +110,7 @@ static void write_evidence(struct report_writer *rw, const struct pst_evidence *
     pst_jsonw_key(w, "observed");
     pst_jsonw_value(w, ev->observed);
     pst_jsonw_key(w, "expected");
-    write_expected(rw, ev->leaf);
+    pst_jsonw_string(w, ev->leaf->expected);
     pst_jsonw_key(w, "source");
     pst_jsonw_string(w, ev->source);
     pst_jsonw_key(w, "outcome");
@@ -162,10 +124,9 @@ static void write_evidence(struct report_writer *rw, const struct pst_evidence *
     pst_jsonw_end_object(w);
 }
 
-static void write_result(struct report_writer *rw, const struct pst_result *r)
+static void write_result(struct pst_jsonw *w, const struct pst_result *r)
 {
     const struct pst_recommendation *rec = r->rec;
-    struct pst_jsonw *w = rw->w;
 
     pst_jsonw_begin_object(w);
     pst_jsonw_key(w, "id");
@@ -183,7 +144,7 @@ static void write_result(struct report_writer *rw, const struct pst_result *r)
     pst_jsonw_key(w, "evidence");
     pst_jsonw_begin_array(w);
     for (size_t i = 0; i < r->n_evidence; i++) {
-        write_evidence(rw, &r->evidence[i]);
+        write_evidence(w, &r->evidence[i]);
     }
     pst_jsonw_end_array(w);
     write_count(w, "evidence_omitted", r->evidence_omitted);
@@ -214,8 +175,6 @@ int pst_report_json(const struct pst_scan *scan, size_t flags,
 {
     const struct pst_policy_set *set = scan->policies;
     struct pst_jsonw w;
-    struct report_writer rw = {.w = &w};
-    int rc;
 
     *out = NULL;
     *len = 0;
@@ -224,7 +183,6 @@ int pst_report_json(const struct pst_scan *scan, size_t flags,
         return PST_EINVAL;
     }
     pst_jsonw_init(&w, flags);
-    pst_jsonw_init(&rw.scratch, JSON_COMPACT | JSON_ENCODE_ANY);
     pst_jsonw_begin_object(&w);
     pst_jsonw_key(&w, "schema");
     pst_jsonw_string(&w, PST_REPORT_SCHEMA);
@@ -264,7 +222,7 @@ int pst_report_json(const struct pst_scan *scan, size_t flags,
     pst_jsonw_key(&w, "results");
     pst_jsonw_begin_array(&w);
     for (size_t i = 0; i < scan->n_results; i++) {
-        write_result(&rw, &scan->results[i]);
+        write_result(&w, &scan->results[i]);
     }
     pst_jsonw_end_array(&w);
     pst_jsonw_key(&w, "warnings");
@@ -284,7 +242,5 @@ int pst_report_json(const struct pst_scan *scan, size_t flags,
         pst_jsonw_integer(&w, (json_int_t)trailer->spool_dropped);
     }
     pst_jsonw_end_object(&w);
-    rc = pst_jsonw_finish(&w, out, len);
-    pst_jsonw_release(&rw.scratch);
-    return rc;
+    return pst_jsonw_finish(&w, out, len);
 }

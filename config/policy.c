@@ -3,6 +3,8 @@
 #include "config/policy.h"
 
 #include "agent/error.h"
+#include "agent/hashtab.h"
+#include "agent/jsonw.h"
 #include "config/ycache.h"
 
 #include <dirent.h>
@@ -137,9 +139,9 @@ struct loader {
     json_t *no_args;         /* the arguments of every leaf that is given none (never changed) */
     struct pending *pending; /* controls not declared yet: resolved at the end */
     size_t n_pending, cap_pending;
-    struct id_slot *ids; /* recommendation ids seen: an open-addressing hash table */
-    size_t n_ids, cap_ids;
+    struct pst_hashtab ids;             /* recommendation id -> how many recommendations had it */
     struct fact_slot facts[FACT_SLOTS]; /* facts resolved so far, by hash (a cache) */
+    struct pst_jsonw scratch;           /* the compact JSON of an operand, for its leaf's text */
     bool nomem;
 };
 
@@ -148,12 +150,6 @@ struct pending {
     size_t rec;
     const char *control, *file;
     int line, column;
-};
-
-/* One recommendation id, and how many recommendations had it. */
-struct id_slot {
-    const char *id;
-    size_t count;
 };
 
 /* The blocks the model's strings are kept in: 32 KiB of them to an allocation. */
@@ -173,15 +169,10 @@ static const char *keep_text(struct loader *l, const char *s)
     return copy;
 }
 
-/* FNV-1a: the hash of a recommendation id, or of a fact, for the tables that find them. */
-static size_t hash_id(const char *id)
+/* The hash of a recommendation id, or of a fact, for the tables that find them. */
+static uint64_t hash_text(const char *text)
 {
-    uint64_t h = UINT64_C(14695981039346656037);
-
-    for (const unsigned char *p = (const unsigned char *)id; *p != '\0'; p++) {
-        h = (h ^ *p) * UINT64_C(1099511628211);
-    }
-    return (size_t)h;
+    return pst_hashtab_hash(text, strlen(text));
 }
 
 /*
@@ -190,35 +181,14 @@ static size_t hash_id(const char *id)
  */
 static size_t count_id(struct loader *l, const char *id)
 {
-    size_t i;
+    struct pst_hashtab_entry *e;
 
-    if (2 * (l->n_ids + 1) > l->cap_ids) {
-        size_t cap = l->cap_ids ? 2 * l->cap_ids : 256;
-        struct id_slot *grown = calloc(cap, sizeof(*grown));
-        if (grown == NULL) {
-            l->nomem = true;
-            return 0;
-        }
-        for (size_t k = 0; k < l->cap_ids; k++) {
-            if (l->ids[k].id != NULL) {
-                for (i = hash_id(l->ids[k].id) & (cap - 1); grown[i].id != NULL;
-                     i = (i + 1) & (cap - 1)) {
-                }
-                grown[i] = l->ids[k];
-            }
-        }
-        free(l->ids);
-        l->ids = grown;
-        l->cap_ids = cap;
+    /* the table holds at most one entry a recommendation, which the YAML's nodes bound */
+    if (pst_hashtab_put(&l->ids, hash_text(id), id, strlen(id), &e) != PST_OK) {
+        l->nomem = true;
+        return 0;
     }
-    for (i = hash_id(id) & (l->cap_ids - 1); l->ids[i].id != NULL; i = (i + 1) & (l->cap_ids - 1)) {
-        if (strcmp(l->ids[i].id, id) == 0) {
-            return l->ids[i].count++;
-        }
-    }
-    l->ids[i] = (struct id_slot){.id = id, .count = 1};
-    l->n_ids++;
-    return 0;
+    return e->value.count++;
 }
 
 /* Where a value comes from: the node itself, or the parameter it names. */
@@ -379,6 +349,53 @@ static bool load_operand(struct loader *l, struct pst_check *leaf, const struct 
     return leaf->operand != NULL;
 }
 
+/*
+ * The text of LEAF's expected side, kept in the set's text: the reports and the reasons of
+ * the evaluator show it for every evidence item of the leaf, so it is made once here.
+ */
+static const char *expected_text(struct loader *l, const struct pst_check *leaf)
+{
+    const char *operand = json_string_value(leaf->operand);
+    const char *parts[6];
+    size_t n = 0, len = 0;
+    char *text, *at;
+
+    if (operand == NULL) {
+        pst_jsonw_reset(&l->scratch);
+        pst_jsonw_value(&l->scratch, leaf->operand);
+        operand = pst_jsonw_text(&l->scratch);
+    }
+    if (operand == NULL) {
+        /* the operand is a value the loader made, which JSON always writes: only memory fails */
+        l->nomem = true;
+        return NULL;
+    }
+    parts[n++] = pst_op_name(leaf->op);
+    parts[n++] = " ";
+    parts[n++] = operand;
+    if (leaf->parameter != NULL) {
+        parts[n++] = " ($";
+        parts[n++] = leaf->parameter;
+        parts[n++] = ")";
+    }
+    for (size_t i = 0; i < n; i++) {
+        len += strlen(parts[i]);
+    }
+    text = pst_blocks_alloc(&l->set->text, len + 1, 1);
+    if (text == NULL) {
+        l->nomem = true;
+        return NULL;
+    }
+    at = text;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(parts[i]);
+        memcpy(at, parts[i], k);
+        at += k;
+    }
+    *at = '\0';
+    return text;
+}
+
 static bool load_arg(struct loader *l, struct pst_check *leaf, const struct pst_ynode *key,
                      const struct pst_ynode *value)
 {
@@ -446,7 +463,7 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
     }
     memcpy(probe_name, pst_ynode_text(fact), (size_t)(dot - pst_ynode_text(fact)));
     probe_name[dot - pst_ynode_text(fact)] = '\0';
-    struct fact_slot *slot = &l->facts[hash_id(pst_ynode_text(fact)) % FACT_SLOTS];
+    struct fact_slot *slot = &l->facts[hash_text(pst_ynode_text(fact)) % FACT_SLOTS];
     if (slot->fact != NULL && strcmp(slot->fact, pst_ynode_text(fact)) == 0) {
         /* the same fact as an earlier leaf: its probe, field and text */
         leaf->probe = slot->probe;
@@ -523,7 +540,11 @@ static bool load_leaf(struct loader *l, struct pst_check *leaf, const struct pst
                   pst_ynode_text(op_key), pst_type_name(leaf->field->type), pst_ynode_text(fact));
         return false;
     }
-    return load_operand(l, leaf, op_value) && ok;
+    if (!load_operand(l, leaf, op_value)) {
+        return false;
+    }
+    leaf->expected = expected_text(l, leaf);
+    return ok && leaf->expected != NULL;
 }
 
 static struct pst_check *load_check(struct loader *l, const struct pst_ynode *node, int depth)
@@ -1145,6 +1166,7 @@ int pst_policy_load(const char *const *paths, size_t n_paths, const struct pst_c
     int rc = PST_OK;
 
     *out = NULL;
+    pst_jsonw_init(&l.scratch, JSON_COMPACT | JSON_ENCODE_ANY);
     l.set = calloc(1, sizeof(*l.set));
     l.declared = json_object();
     l.control_files = json_object();
@@ -1179,7 +1201,8 @@ out:
     json_decref(l.control_files);
     json_decref(l.no_args);
     free(l.pending);
-    free(l.ids);
+    pst_hashtab_release(&l.ids);
+    pst_jsonw_release(&l.scratch);
     if (rc != PST_OK) {
         pst_policy_set_free(l.set);
         return rc;

@@ -58,6 +58,9 @@ struct pst_check {
     enum pst_op op;
     json_t *operand;       /* typed to the field, parameters resolved */
     const char *parameter; /* name of the parameter the operand came from, or NULL */
+    const char *expected;  /* the expected side as reports show it: "le 4 ($ssh_max_auth_tries)",
+                              the operator, the operand (strings bare, others compact JSON) and
+                              the parameter it came from */
     regex_t regex;         /* PST_OP_MATCHES / PST_OP_NOT_MATCHES */
     bool has_regex;
 };

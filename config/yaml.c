@@ -2,13 +2,14 @@
 /* A small YAML document tree built with libyaml, every node keeping its line and column. */
 #include "config/yaml.h"
 
+#include "agent/blocks.h"
 #include "agent/error.h"
+#include "agent/hashtab.h"
 #include "probes/fs.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <jansson.h>
 #include <yaml.h>
 
 const char *pst_ynode_kind_name(enum pst_ynode_kind kind)
@@ -69,9 +70,10 @@ const struct pst_ynode *pst_ymap_get_kind(const struct pst_ynode *map, const cha
  * becomes the block; the references and the strings are appended to it at the end.
  */
 struct level {
-    size_t node;  /* the container's index */
-    size_t first; /* where its children start in the builder's kids */
-    json_t *keys; /* a mapping's keys -> line, once it has KEYS_SCANNED of them */
+    size_t node;             /* the container's index */
+    size_t first;            /* where its children start in the builder's kids */
+    struct pst_hashtab keys; /* a mapping's keys -> line, once it has KEYS_SCANNED of them */
+    bool hashed;             /* the keys are in the table */
 };
 
 /* Up to this many keys, a mapping's keys are compared one by one to find a duplicate. */
@@ -90,6 +92,7 @@ struct builder {
     size_t n_kids, cap_kids;
     struct level stack[PST_YAML_MAX_DEPTH + 1];
     int depth;
+    struct pst_blocks key_text; /* the tables' keys: the strings move as they grow */
     bool failed;
 };
 
@@ -124,13 +127,20 @@ static const char *text_at(const struct builder *b, const struct pst_ynode *node
     return b->strings + node->off; /* while building, a scalar's off is its place in strings */
 }
 
-/* Records the index of KEY in MAP's LEVEL for duplicate checks beyond KEYS_SCANNED. */
+/* Records the line of KEY, not in LEVEL's table yet, for duplicate checks beyond KEYS_SCANNED. */
 static bool remember_key(struct builder *b, struct level *level, size_t key)
 {
     const struct pst_ynode *node = node_at(b, key);
+    size_t len = strlen(text_at(b, node));
+    const char *text = pst_blocks_text(&b->key_text, text_at(b, node), len);
+    struct pst_hashtab_entry *e;
 
-    return json_object_set_new_nocheck(level->keys, text_at(b, node), json_integer(node->line)) ==
-           0;
+    if (text == NULL ||
+        pst_hashtab_add(&level->keys, pst_hashtab_hash(text, len), text, len, &e) != PST_OK) {
+        return false;
+    }
+    e->value.count = (size_t)node->line;
+    return true;
 }
 
 /* Adds node INDEX to the current container (or makes it the root). */
@@ -156,7 +166,7 @@ static bool attach(struct builder *b, size_t index)
         }
         const char *text = text_at(b, node);
         int first = 0;
-        if (level->keys == NULL) {
+        if (!level->hashed) {
             for (size_t k = level->first; k < b->n_kids; k += 2) {
                 const struct pst_ynode *other = node_at(b, b->kids[k]);
                 if (strcmp(text_at(b, other), text) == 0) {
@@ -165,29 +175,27 @@ static bool attach(struct builder *b, size_t index)
                 }
             }
         } else {
-            const json_t *line = json_object_get(level->keys, text);
-            first = line != NULL ? (int)json_integer_value(line) : 0;
+            size_t len = strlen(text);
+            const struct pst_hashtab_entry *e =
+                pst_hashtab_find(&level->keys, pst_hashtab_hash(text, len), text, len);
+            first = e != NULL ? (int)e->value.count : 0;
         }
         if (first != 0) {
             pst_diag_add(b->diag, b->file, node->line, node->column,
                          "duplicate key '%s' (first at line %d)", text, first);
             return false;
         }
-        if (level->keys == NULL && used / 2 + 1 == KEYS_SCANNED) {
+        if (!level->hashed && used / 2 + 1 == KEYS_SCANNED) {
             /* a large mapping: its keys go in a hash table from here on */
-            level->keys = json_object();
-            for (size_t k = level->first; level->keys != NULL && k < b->n_kids; k += 2) {
+            level->hashed = true;
+            for (size_t k = level->first; k < b->n_kids; k += 2) {
                 if (!remember_key(b, level, b->kids[k])) {
-                    json_decref(level->keys);
-                    level->keys = NULL;
+                    pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
+                    return false;
                 }
             }
-            if (level->keys == NULL) {
-                pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
-                return false;
-            }
         }
-        if (level->keys != NULL && !remember_key(b, level, index)) {
+        if (level->hashed && !remember_key(b, level, index)) {
             pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
             return false;
         }
@@ -230,8 +238,8 @@ static bool end_container(struct builder *b)
     struct level *level = &b->stack[--b->depth];
     size_t count = b->n_kids - level->first;
 
-    json_decref(level->keys);
-    level->keys = NULL;
+    pst_hashtab_release(&level->keys);
+    level->hashed = false;
     if (!reserve((void **)&b->refs, &b->cap_refs, b->n_refs, count, sizeof(*b->refs), 0)) {
         pst_diag_add(b->diag, b->file, 0, 0, "out of memory");
         return false;
@@ -387,7 +395,8 @@ struct pst_ynode *pst_yaml_parse(const char *file, const char *buf, size_t len,
                                  struct pst_diag *diag)
 {
     struct pst_ynode *tree = NULL;
-    struct builder b = {.file = file, .diag = diag};
+    struct builder b = {
+        .file = file, .diag = diag, .key_text = {.block_bytes = 4096 - PST_BLOCKS_OVERHEAD}};
     yaml_parser_t parser;
     yaml_event_t event;
     int documents = 0;
@@ -436,8 +445,9 @@ struct pst_ynode *pst_yaml_parse(const char *file, const char *buf, size_t len,
     }
     yaml_parser_delete(&parser);
     while (b.depth > 0) {
-        json_decref(b.stack[--b.depth].keys);
+        pst_hashtab_release(&b.stack[--b.depth].keys);
     }
+    pst_blocks_release(&b.key_text);
     if (!b.failed && b.n_nodes == 0) {
         pst_diag_add(diag, file, 0, 0, "empty file");
     } else if (!b.failed) {

@@ -3,6 +3,7 @@
 #include "config/ycache.h"
 
 #include "agent/error.h"
+#include "agent/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -423,24 +424,6 @@ out:
     return rc;
 }
 
-/* Writes the LEN bytes at BUF to FD; false on an error. */
-static bool write_all(int fd, const char *buf, size_t len)
-{
-    size_t done = 0;
-
-    while (done < len) {
-        ssize_t n = write(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        done += (size_t)n;
-    }
-    return true;
-}
-
 int pst_ycache_store(const char *dir, const char *path, const struct stat *st,
                      const struct pst_ynode *root, const char *sha256)
 {
@@ -467,8 +450,8 @@ int pst_ycache_store(const char *dir, const char *path, const struct stat *st,
         goto out;
     }
     created = true;
-    if (!write_all(fd, (const char *)&h, sizeof(h)) ||
-        !write_all(fd, (const char *)root, len - sizeof(h))) {
+    if (pst_io_write_all(fd, &h, sizeof(h)) != PST_OK ||
+        pst_io_write_all(fd, root, len - sizeof(h)) != PST_OK) {
         rc = PST_EIO;
         goto out;
     }

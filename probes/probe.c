@@ -4,6 +4,7 @@
 
 #include "agent/blocks.h"
 #include "agent/error.h"
+#include "agent/hashtab.h"
 #include "probes/dpkg_status.h"
 #include "probes/exec.h"
 #include "probes/text.h"
@@ -11,7 +12,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <stdint.h>
-#include <xxhash.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -215,74 +215,32 @@ struct keybuf {
 
 /* The key text of an argument's default, made once per scan: most calls rely on defaults. */
 struct default_key {
-    const struct pst_probe_arg *arg; /* NULL: an empty entry */
-    const char *text;
     size_t len;
-};
-
-/* One entry of the call table: an empty entry has no call. */
-struct slot {
-    uint64_t hash;
-    const char *key;
-    size_t key_len;
-    struct pst_call *call;
+    char text[];
 };
 
 /*
- * The scan's probe calls, by their key: an open-addressing table over calls that live, with
- * their keys and sources, in blocks freed all at once with the context. A fact costs no
- * allocation of its own; the scan's thousand facts fit in a few blocks.
+ * The scan's probe calls, by their key: a hash table over calls that live, with their keys
+ * and sources, in blocks freed all at once with the context. A fact costs no allocation of
+ * its own; the scan's thousand facts fit in a few blocks.
  */
 struct pst_call_cache {
-    struct slot *slots; /* cap of them, a power of two, at most three quarters full */
-    size_t cap, n;
-    struct pst_blocks blocks;     /* calls, keys and sources */
-    struct keybuf key;            /* the key of the call being looked up, reused call after call */
-    struct default_key *defaults; /* defaults_cap of them, a power of two, at most half full */
-    size_t defaults_cap, n_defaults;
+    struct pst_hashtab calls;    /* key text -> struct pst_call */
+    struct pst_blocks blocks;    /* calls, keys and sources, default keys */
+    struct keybuf key;           /* the key of the call being looked up, reused call after call */
+    struct pst_hashtab defaults; /* struct pst_probe_arg (its address) -> struct default_key */
 };
 
 /* What a block of calls holds, its header and malloc's own header included in 8 KiB. */
 #define BLOCK_DATA (8192 - PST_BLOCKS_OVERHEAD)
 
-/* The entry of KEY in CACHE (which has room): its call's, or the empty one where it goes. */
-static struct slot *cache_find(const struct pst_call_cache *cache, uint64_t hash, const char *key,
-                               size_t key_len)
+/* The call of KEY in CACHE, or NULL when there is none yet. */
+static struct pst_call *cache_find(const struct pst_call_cache *cache, uint64_t hash,
+                                   const char *key, size_t key_len)
 {
-    size_t mask = cache->cap - 1;
+    const struct pst_hashtab_entry *e = pst_hashtab_find(&cache->calls, hash, key, key_len);
 
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        struct slot *s = &cache->slots[i];
-        if (s->call == NULL ||
-            (s->hash == hash && s->key_len == key_len && memcmp(s->key, key, key_len) == 0)) {
-            return s;
-        }
-    }
-}
-
-/* Enters CALL under KEY (kept in CACHE's blocks). 0 or PST_ENOMEM. */
-static int cache_put(struct pst_call_cache *cache, uint64_t hash, const char *key, size_t key_len,
-                     struct pst_call *call)
-{
-    if ((cache->n + 1) * 4 > cache->cap * 3) {
-        struct pst_call_cache grown = *cache;
-        grown.cap = cache->cap ? cache->cap * 2 : 64;
-        grown.slots = calloc(grown.cap, sizeof(*grown.slots));
-        if (grown.slots == NULL) {
-            return PST_ENOMEM;
-        }
-        for (size_t i = 0; i < cache->cap; i++) {
-            const struct slot *old = &cache->slots[i];
-            if (old->call != NULL) {
-                *cache_find(&grown, old->hash, old->key, old->key_len) = *old;
-            }
-        }
-        free(cache->slots);
-        *cache = grown;
-    }
-    *cache_find(cache, hash, key, key_len) = (struct slot){hash, key, key_len, call};
-    cache->n++;
-    return PST_OK;
+    return e != NULL ? e->value.ptr : NULL;
 }
 
 /* Drops CALL's references to its arguments, errors and values (its memory is the cache's). */
@@ -329,15 +287,15 @@ void pst_probe_ctx_release(struct pst_probe_ctx *ctx)
     json_decref(ctx->started);
     ctx->started = NULL;
     if (cache != NULL) {
-        for (size_t i = 0; i < cache->cap; i++) {
-            if (cache->slots[i].call != NULL) {
-                call_clear(cache->slots[i].call);
+        for (size_t i = 0; i < cache->calls.cap; i++) {
+            if (cache->calls.entries[i].key != NULL) {
+                call_clear(cache->calls.entries[i].value.ptr);
             }
         }
         pst_blocks_release(&cache->blocks);
-        free(cache->slots);
+        pst_hashtab_release(&cache->calls);
         free(cache->key.s);
-        free(cache->defaults);
+        pst_hashtab_release(&cache->defaults);
         free(cache);
     }
     json_decref(ctx->memo);
@@ -434,29 +392,18 @@ static void key_value(struct keybuf *b, const json_t *v)
  * given or defaulted, so that calls that mean the same share one result. Arguments a probe
  * does not declare (the loaders refuse them) are keyed too, as canonical JSON.
  */
-/* The entry of ARG's default in CACHE's table (which has room): its own, or the empty one. */
-static struct default_key *default_find(const struct pst_call_cache *cache,
-                                        const struct pst_probe_arg *arg)
-{
-    size_t mask = cache->defaults_cap - 1;
-
-    for (size_t i = ((uintptr_t)arg >> 3) * 0x9e3779b97f4a7c15u >> 32 & mask;; i = (i + 1) & mask) {
-        struct default_key *d = &cache->defaults[i];
-        if (d->arg == NULL || d->arg == arg) {
-            return d;
-        }
-    }
-}
-
 /* Appends the key text of ARG's default, from CACHE's table or made and entered there. */
 static void key_default(struct pst_call_cache *cache, const struct pst_probe_arg *arg)
 {
     struct keybuf *b = &cache->key;
-    struct default_key *d = NULL;
+    uint64_t hash = pst_hashtab_hash_address(arg);
+    struct pst_hashtab_entry *e = pst_hashtab_find(&cache->defaults, hash, arg, 0);
+    struct default_key *d;
     size_t start = b->len;
     json_t *def;
 
-    if (cache->defaults_cap > 0 && (d = default_find(cache, arg))->arg != NULL) {
+    if (e != NULL) {
+        d = e->value.ptr;
         key_add(b, d->text, d->len);
         return;
     }
@@ -470,28 +417,12 @@ static void key_default(struct pst_call_cache *cache, const struct pst_probe_arg
     if (b->nomem) {
         return;
     }
-    if ((cache->n_defaults + 1) * 2 > cache->defaults_cap) {
-        struct pst_call_cache grown = *cache;
-        grown.defaults_cap = cache->defaults_cap ? cache->defaults_cap * 2 : 64;
-        grown.defaults = calloc(grown.defaults_cap, sizeof(*grown.defaults));
-        if (grown.defaults == NULL) {
-            return; /* made again next time */
-        }
-        for (size_t i = 0; i < cache->defaults_cap; i++) {
-            if (cache->defaults[i].arg != NULL) {
-                *default_find(&grown, cache->defaults[i].arg) = cache->defaults[i];
-            }
-        }
-        free(cache->defaults);
-        cache->defaults = grown.defaults;
-        cache->defaults_cap = grown.defaults_cap;
-    }
-    d = default_find(cache, arg);
-    d->text = pst_blocks_text(&cache->blocks, b->s + start, b->len - start);
-    if (d->text != NULL) {
-        d->arg = arg;
+    /* kept when there is memory for it; made again next time when there is not */
+    d = pst_blocks_alloc(&cache->blocks, sizeof(*d) + b->len - start, _Alignof(struct default_key));
+    if (d != NULL && pst_hashtab_add(&cache->defaults, hash, arg, 0, &e) == PST_OK) {
         d->len = b->len - start;
-        cache->n_defaults++;
+        memcpy(d->text, b->s + start, d->len);
+        e->value.ptr = d;
     }
 }
 
@@ -573,10 +504,8 @@ int pst_probe_prepare(struct pst_probe_ctx *ctx, const struct pst_probe *probe, 
         return PST_OK;
     }
     rc = call_key(cache, probe, args);
-    if (rc == PST_OK &&
-        (cache->cap == 0 ||
-         cache_find(cache, XXH3_64bits(cache->key.s, cache->key.len), cache->key.s, cache->key.len)
-                 ->call == NULL)) {
+    if (rc == PST_OK && cache_find(cache, pst_hashtab_hash(cache->key.s, cache->key.len),
+                                   cache->key.s, cache->key.len) == NULL) {
         /* a placeholder keeps a second prepare of the same call from starting it again */
         char prepared[PATH_MAX];
         snprintf(prepared, sizeof(prepared), "prepared %s", cache->key.s);
@@ -617,6 +546,7 @@ int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, con
 {
     struct pst_call_cache *cache = ctx->calls;
     struct pst_call *call = NULL;
+    struct pst_hashtab_entry *entry;
     struct pst_facts facts;
     const char *key;
     size_t key_len;
@@ -629,13 +559,10 @@ int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, con
         goto out;
     }
     key_len = cache->key.len;
-    hash = XXH3_64bits(cache->key.s, key_len);
-    if (cache->cap > 0) {
-        const struct slot *s = cache_find(cache, hash, cache->key.s, key_len);
-        if (s->call != NULL) {
-            *result = s->call;
-            goto out;
-        }
+    hash = pst_hashtab_hash(cache->key.s, key_len);
+    *result = cache_find(cache, hash, cache->key.s, key_len);
+    if (*result != NULL) {
+        goto out;
     }
     /* the key is kept apart: the key buffer serves the calls this probe makes in turn */
     key = pst_blocks_text(&cache->blocks, cache->key.s, key_len);
@@ -658,8 +585,10 @@ int pst_probe_call(struct pst_probe_ctx *ctx, const struct pst_probe *probe, con
     if (rc != PST_OK) {
         goto out;
     }
-    rc = cache_put(cache, hash, key, key_len, call);
+    /* a call's collect may make other calls, never its own: the key is still not there */
+    rc = pst_hashtab_add(&cache->calls, hash, key, key_len, &entry);
     if (rc == PST_OK) {
+        entry->value.ptr = call;
         *result = call;
         call = NULL;
     }

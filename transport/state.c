@@ -3,6 +3,7 @@
 #include "transport/state.h"
 
 #include "agent/error.h"
+#include "agent/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -188,17 +189,7 @@ int pst_file_write_at(int dirfd, const char *name, const void *data, size_t len,
     if (fd < 0) {
         return pst_from_errno(errno);
     }
-    for (size_t off = 0; off < len;) {
-        ssize_t n = write(fd, (const char *)data + off, len - off);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            rc = pst_from_errno(errno);
-            break;
-        }
-        off += (size_t)n;
-    }
+    rc = pst_io_write_all(fd, data, len);
     /* The umask may have narrowed MODE; a key must be exactly 0600, a certificate 0644. */
     if (rc == PST_OK && fchmod(fd, mode) != 0) {
         rc = pst_from_errno(errno);

@@ -101,6 +101,16 @@ static void test_loads_model(void **state)
     assert_string_equal(rec->check->parameter, "max_days");
     rec = pst_policy_find_recommendation(set, "methods");
     assert_string_equal(json_string_value(json_array_get(rec->check->operand, 0)), "SHA512");
+    /* each leaf's expected side as the reports show it: a string bare, other values as JSON */
+    assert_string_equal(rec->check->expected, "in [\"SHA512\"] ($methods)");
+    rec = pst_policy_find_recommendation(set, "max-days");
+    assert_string_equal(rec->check->expected, "le 90 ($max_days)");
+    rec = pst_policy_find_recommendation(set, "shadow-mode");
+    assert_string_equal(rec->applies->expected, "equals true");
+    assert_string_equal(rec->check->children[0]->expected, "mode_at_most 0640");
+    assert_string_equal(rec->check->children[1]->children[0]->expected, "in [\"root\",\"shadow\"]");
+    assert_string_equal(rec->check->children[1]->children[1]->children[0]->expected, "gt 0");
+    assert_null(rec->check->expected); /* a group has none */
     pst_policy_set_free(set);
     tmproot_free(f.dir);
 }
@@ -121,6 +131,8 @@ static void test_parameter_override(void **state)
     assert_int_equal(pst_policy_load(&path, 1, config, &set, &d), PST_OK);
     assert_int_equal(
         json_integer_value(pst_policy_find_recommendation(set, "max-days")->check->operand), 30);
+    assert_string_equal(pst_policy_find_recommendation(set, "max-days")->check->expected,
+                        "le 30 ($max_days)");
     pst_policy_set_free(set);
     pst_config_free(config);
 
@@ -277,17 +289,28 @@ static void test_operand_rules(void **state)
     expect_diag(&d, path, want, PST_COUNT(want));
     pst_diag_release(&d);
 
-    path = write_policy(&f, "/ok.yaml",
-                        "policy: {id: p, version: 1, title: T}\n"
-                        "controls: [{id: c, title: C, max_score: 1}]\n"
-                        "recommendations:\n"
-                        "  - {id: r1, control: c, title: t, severity: low, rationale: r,\n"
-                        "     remediation: m, check: {fact: keyvalue.value, path: /etc/shadow,\n"
-                        "     key: x, in: [\"$$6$\", \"$$y$\"]}}\n");
+    path = write_policy(
+        &f, "/ok.yaml",
+        "policy: {id: p, version: 1, title: T}\n"
+        "controls: [{id: c, title: C, max_score: 1}]\n"
+        "recommendations:\n"
+        "  - {id: r1, control: c, title: t, severity: low, rationale: r,\n"
+        "     remediation: m, check: {fact: keyvalue.value, path: /etc/shadow,\n"
+        "     key: x, in: [\"$$6$\", \"$$y$\"]}}\n"
+        "  - {id: r2, control: c, title: t, severity: low, rationale: r,\n"
+        "     remediation: m, check: {any: [\n"
+        "       {fact: keyvalue.value, path: /x, key: x, equals: null},\n"
+        "       {fact: keyvalue.value, path: /x, key: x, equals: 'a \"b\\\\'},\n"
+        "       {fact: keyvalue.value, path: /x, key: x, not_in: [\"a\\\"b\", \u00fc]}]}}\n");
     assert_int_equal(pst_policy_load(&path, 1, NULL, &set, &d), PST_OK);
     assert_string_equal(
         json_string_value(json_array_get(set->recommendations[0]->check->operand, 0)), "$6$");
     assert_null(set->recommendations[0]->check->parameter);
+    assert_string_equal(set->recommendations[0]->check->expected, "in [\"$6$\",\"$y$\"]");
+    assert_string_equal(set->recommendations[1]->check->children[0]->expected, "equals null");
+    assert_string_equal(set->recommendations[1]->check->children[1]->expected, "equals a \"b\\\\");
+    assert_string_equal(set->recommendations[1]->check->children[2]->expected,
+                        "not_in [\"a\\\"b\",\"\u00fc\"]");
     pst_policy_set_free(set);
     tmproot_free(f.dir);
 }

@@ -169,6 +169,36 @@ static void test_duplicate_in_large_mapping(void **state)
     assert_int_equal(pst_ymap_get(root, "k17")->line, 18);
     pst_diag_release(&d);
     pst_ynode_free(root);
+
+    /*
+     * Two large mappings open at once, with the same keys: each has its own table, the inner
+     * one's keys are no duplicates of the outer's, and the outer still finds its own after the
+     * inner closed. Long keys: their texts outgrow a block of the tables' key texts.
+     */
+    static const char pad[] =
+        "-a-long-key-that-fills-blocks-quickly-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    char big[16384];
+    n = 0;
+    for (int i = 0; i < 20; i++) {
+        n += (size_t)snprintf(big + n, sizeof(big) - n, "k%d%s: %d\n", i, pad, i);
+    }
+    n += (size_t)snprintf(big + n, sizeof(big) - n, "inner:\n");
+    for (int i = 0; i < 40; i++) {
+        n += (size_t)snprintf(big + n, sizeof(big) - n, "  k%d%s: %d\n", i, pad, i);
+    }
+    snprintf(big + n, sizeof(big) - n, "  k25%s: again\n", pad);
+    snprintf(text, sizeof(text), "t.yaml:62:3: duplicate key 'k25%s' (first at line 47)", pad);
+    expect_error(big, text);
+    snprintf(big + n, sizeof(big) - n, "k19%s: again\n", pad);
+    snprintf(text, sizeof(text), "t.yaml:62:1: duplicate key 'k19%s' (first at line 20)", pad);
+    expect_error(big, text);
+    snprintf(big + n, sizeof(big) - n, "k20%s: new\n", pad);
+    root = parse(big, &d);
+    assert_non_null(root);
+    assert_int_equal(root->n, 22);
+    assert_int_equal(pst_ymap_get(root, "inner")->n, 40);
+    pst_diag_release(&d);
+    pst_ynode_free(root);
 }
 
 /*

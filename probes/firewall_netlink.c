@@ -1259,7 +1259,7 @@ int pst_fw_read_kernel(struct pst_fw_ruleset *rs, char *why, size_t n)
      * also of an unchanged generation, agrees with it (their digests); after a few reads
      * that changed, give up with an error.
      */
-    uint64_t digest = 0, previous = 0;
+    uint64_t previous = 0;
     bool have_previous = false;
     int changes = 0;
     for (;;) {
@@ -1289,6 +1289,7 @@ int pst_fw_read_kernel(struct pst_fw_ruleset *rs, char *why, size_t n)
             break;
         }
         if (!r.intr && gen_before == gen_after) {
+            uint64_t digest = 0;
             r.rc = pst_fw_ruleset_digest(rs, &digest);
             if (r.rc != PST_OK || (have_previous && digest == previous)) {
                 break;

@@ -123,6 +123,10 @@ int pst_fw_table_dormant(struct pst_fw_ruleset *rs, const char *family, const ch
 /* An empty ruleset; NULL when out of memory. pst_fw_ruleset_free(NULL) does nothing. */
 struct pst_fw_ruleset *pst_fw_ruleset_new(void);
 void pst_fw_ruleset_free(struct pst_fw_ruleset *rs);
+/* The ruleset a scan reads once for all its calls of the firewall probe (probe_firewall.c). */
+struct pst_fw_scan;
+void pst_fw_scan_free(struct pst_fw_scan *scan);
+
 /* Empties RS (chains, rules, dormant tables) for reading it again. */
 void pst_fw_ruleset_clear(struct pst_fw_ruleset *rs);
 

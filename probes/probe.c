@@ -6,6 +6,7 @@
 #include "agent/error.h"
 #include "agent/hashtab.h"
 #include "probes/dpkg_status.h"
+#include "probes/firewall.h"
 #include "probes/exec.h"
 #include "probes/text.h"
 
@@ -260,6 +261,7 @@ int pst_probe_ctx_init(struct pst_probe_ctx *ctx, struct pst_fs *fs)
     ctx->memo = json_object();
     ctx->started = json_object();
     ctx->dpkg = NULL; /* read when a probe first asks */
+    ctx->firewall = NULL;
     if (ctx->calls == NULL || ctx->memo == NULL || ctx->started == NULL) {
         pst_probe_ctx_release(ctx);
         return PST_ENOMEM;
@@ -300,6 +302,8 @@ void pst_probe_ctx_release(struct pst_probe_ctx *ctx)
     }
     json_decref(ctx->memo);
     pst_dpkg_status_free(ctx->dpkg);
+    pst_fw_scan_free(ctx->firewall);
+    ctx->firewall = NULL;
     ctx->calls = NULL;
     ctx->memo = NULL;
     ctx->dpkg = NULL;

@@ -63,6 +63,7 @@ struct pst_call {
 
 struct pst_call_cache;
 struct pst_dpkg_status;
+struct pst_fw_scan;
 
 /* What a collect function fills: the facts of its call, and errors. */
 struct pst_facts {
@@ -79,6 +80,7 @@ struct pst_probe_ctx {
     json_t *memo;                 /* shared parsed data (passwd, mountinfo...) keyed by name */
     json_t *started; /* programs started ahead: key -> {pid, out, err}, see pst_probe_prepare */
     struct pst_dpkg_status *dpkg; /* dpkg's status index, see pst_dpkg_status_index */
+    struct pst_fw_scan *firewall; /* the firewall ruleset, read at the probe's first call */
 };
 
 struct pst_probe {

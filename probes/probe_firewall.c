@@ -827,6 +827,50 @@ static int chains_fact(struct collect *c, const char *source)
     return pst_facts_set(c->out, "base_chains", list, source);
 }
 
+/*
+ * The ruleset as a scan reads it once for every call (the calls differ only in the ports
+ * they ask about), so that they answer from one snapshot: each kernel read is a confirmed
+ * double read (firewall_netlink.c), not worth repeating.
+ */
+struct pst_fw_scan {
+    struct pst_fw_ruleset *rs;
+    json_t *sources;
+    int rc; /* PST_OK, or why the ruleset is unknown (WHY says how) */
+    char why[1024];
+};
+
+void pst_fw_scan_free(struct pst_fw_scan *scan)
+{
+    if (scan == NULL) {
+        return;
+    }
+    pst_fw_ruleset_free(scan->rs);
+    json_decref(scan->sources);
+    free(scan);
+}
+
+/* Reads the ruleset C's front ends load into *OUT. PST_OK, or PST_ENOMEM (nothing kept). */
+static int read_ruleset(struct collect *c, struct pst_fw_scan **out)
+{
+    struct pst_fw_scan *scan = calloc(1, sizeof(*scan));
+
+    if (scan == NULL || (scan->rs = pst_fw_ruleset_new()) == NULL ||
+        (scan->sources = json_array()) == NULL) {
+        pst_fw_scan_free(scan);
+        return PST_ENOMEM;
+    }
+    c->rs = scan->rs;
+    c->sources = scan->sources;
+    scan->rc = pst_fs_is_live(c->ctx->fs) ? collect_live(c, scan->why, sizeof(scan->why))
+                                          : collect_offline(c, scan->why, sizeof(scan->why));
+    if (scan->rc == PST_ENOMEM) {
+        pst_fw_scan_free(scan);
+        return PST_ENOMEM;
+    }
+    *out = scan;
+    return PST_OK;
+}
+
 static int firewall_collect(struct pst_probe_ctx *ctx, const json_t *args, struct pst_facts *out)
 {
     struct collect c = {.ctx = ctx, .out = out};
@@ -834,7 +878,6 @@ static int firewall_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
     const json_t *port_arg = json_object_get(args, "port");
     const char *protocol = json_string_value(json_object_get(args, "protocol"));
     long port = json_is_integer(port_arg) ? (long)json_integer_value(port_arg) : -1;
-    char why[1024] = "";
     char source[128];
     size_t i;
     const json_t *item;
@@ -857,26 +900,23 @@ static int firewall_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
             return PST_OK;
         }
     }
-    c.rs = pst_fw_ruleset_new();
-    c.sources = json_array();
-    if (c.rs == NULL || c.sources == NULL) {
-        rc = PST_ENOMEM;
-        goto out;
-    }
     rc = detect_frontends(&c);
     if (rc != PST_OK) {
-        goto out;
+        return rc;
     }
-    rc = pst_fs_is_live(ctx->fs) ? collect_live(&c, why, sizeof(why))
-                                 : collect_offline(&c, why, sizeof(why));
-    if (rc == PST_ENOMEM) {
-        goto out;
+    if (ctx->firewall == NULL) {
+        rc = read_ruleset(&c, &ctx->firewall);
+        if (rc != PST_OK) {
+            return rc;
+        }
     }
-    if (rc != PST_OK) {
+    c.rs = ctx->firewall->rs;
+    c.sources = ctx->firewall->sources;
+    if (ctx->firewall->rc != PST_OK) {
         /* the ruleset is unknown: no verdict is better than a wrong one */
-        pst_facts_error(out, NULL, "%s", why[0] ? why : pst_strerror(rc));
-        rc = PST_OK;
-        goto out;
+        const char *why = ctx->firewall->why;
+        pst_facts_error(out, NULL, "%s", why[0] ? why : pst_strerror(ctx->firewall->rc));
+        return PST_OK;
     }
     snprintf(source, sizeof(source), "%s",
              json_array_size(c.sources) == 1 ? json_string_value(json_array_get(c.sources, 0))
@@ -892,9 +932,6 @@ static int firewall_collect(struct pst_probe_ctx *ctx, const json_t *args, struc
     if (rc == PST_OK) {
         rc = family_facts(&c, 6, ports, port, strcmp(protocol, "udp") == 0 ? 17 : 6, source);
     }
-out:
-    json_decref(c.sources);
-    pst_fw_ruleset_free(c.rs);
     return rc;
 }
 

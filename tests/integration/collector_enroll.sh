@@ -29,7 +29,7 @@ start_collector
 # A good token, once.
 token=$(new_token)
 expect_eq "token is 43 base64url characters" 1 "$(grep -cE '^[A-Za-z0-9_-]{43}$' <<<"$token")"
-expect_eq "the token itself is not stored" 0 "$(cat "$STATE"/collector.db* | grep -c -F "$token" || true)"
+expect_eq "the token itself is not stored" 0 "$(cat "$STATE"/collector.db* | grep -c -F -e "$token" || true)"
 expect_eq "its SHA-256 is" "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" \
     "$(db 'SELECT hash FROM tokens')"
 code=$(enroll h1 "$token")
